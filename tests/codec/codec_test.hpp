@@ -6,11 +6,13 @@
 
 #include <cstdio>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
+#include "broker/codec/framer.hpp"
 
 namespace broker::codec {
 
@@ -104,7 +106,7 @@ inline std::string decode_error(std::string_view wire,
 template <class T>
 T decode_as(std::string_view wire, std::uint8_t level = codec::protocol_v311) {
   auto r = codec::decode(wire, level);
-  REQUIRE_MESSAGE(r.ok(), "decode failed: " << codec::to_string(r.error) << " for " << hex(wire));
+  REQUIRE_MESSAGE(r.ok(), "decode failed: " << error_name(r.error) << " for " << hex(wire));
   auto* p = std::get_if<T>(&r.packet);
   REQUIRE_MESSAGE(p != nullptr, "decoded another packet type for " << hex(wire));
   return *p;
