@@ -2,10 +2,51 @@
 
 #include <spdlog/spdlog.h>
 
-namespace storage {
+#include <filesystem>
 
-Result<Storage> open(const Config&, boost::asio::io_context&, std::shared_ptr<spdlog::logger>) {
-  return Result<Storage>::failure("storage backends not built yet");
+#include "embedded_key_value.hpp"
+#include "sql_repository.hpp"
+#include "sqlite_session.hpp"
+
+namespace storage {
+namespace {
+
+std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync) {
+  // Migrated here so a broken file fails the start; the worker then takes the connection over.
+  auto session = std::make_shared<std::unique_ptr<detail::SqlSession>>(
+      std::make_unique<detail::SqliteSession>(path, sync));
+  detail::migrate(**session);
+  // One writer thread: SQLite serialises writers anyway, and WAL keeps its reads cheap.
+  return std::make_shared<detail::SqlRepository>(1, [session] { return std::move(*session); });
+}
+
+}  // namespace
+
+Result<Storage> open(const Config& config, boost::asio::io_context& io,
+                     std::shared_ptr<spdlog::logger> log) {
+  (void)io;
+  Storage s;
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) return Result<Storage>::failure("node.data_dir " + config.data_dir + ": " + ec.message());
+    const std::string db_path = (std::filesystem::path(config.data_dir) / "sakura.db").string();
+
+    if (config.kv_backend == KvBackend::embedded) {
+      s.kv = std::make_shared<detail::EmbeddedKeyValue>(db_path, config.sync, log);
+    } else {
+      return Result<Storage>::failure("auth.backend redis: not built yet");
+    }
+    if (config.sql.backend == SqlBackend::sqlite) {
+      s.sql = open_sqlite(db_path, config.sync);
+      log->info("sql: sqlite at {}", db_path);
+    } else {
+      return Result<Storage>::failure("sql.backend mariadb: not built yet");
+    }
+  } catch (const std::exception& e) {
+    return Result<Storage>::failure(e.what());
+  }
+  return Result<Storage>::success(std::move(s));
 }
 
 }  // namespace storage
