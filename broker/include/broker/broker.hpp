@@ -1,0 +1,132 @@
+#pragma once
+// The broker's shared state and routing: sessions by client id, the subscription tree, retained
+// messages, hooks, and counters. Connections (connection.hpp) drive it; it never does I/O itself.
+//
+// THREADING: every public method is safe from any worker thread. Shared structures carry their
+// own locks (sessions_mutex_, the tree's and the retained store's); per-session state is touched
+// only on the session's owner worker (see session.hpp), reached through run_on_owner(). Deliveries
+// to sessions owned by other workers are batched per target and posted once per handler run.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/clock.hpp"
+#include "broker/executor.hpp"
+#include "broker/hooks.hpp"
+#include "broker/options.hpp"
+#include "broker/retained_store.hpp"
+#include "broker/session.hpp"
+#include "broker/stats.hpp"
+#include "broker/subscription_tree.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace broker {
+
+class Connection;
+
+class Broker final : public BrokerControl {
+ public:
+  // `workers` are the event loops connections run on; index i is worker i. They must outlive the
+  // broker. `timers` runs delayed work (run_after); it may be null in tests that do not use it.
+  using TimerFn = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
+  Broker(BrokerOptions options, std::vector<Executor*> workers, const Clock& clock,
+         std::shared_ptr<spdlog::logger> log, TimerFn timers = {});
+  ~Broker() override;
+
+  const BrokerOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
+  spdlog::logger& log() const { return *log_; }
+  std::size_t worker_count() const { return workers_.size(); }
+
+  // Hooks, set before any connection arrives.
+  void set_authenticator(std::shared_ptr<Authenticator> a) { authenticator_ = std::move(a); }
+  Authenticator* authenticator() const { return authenticator_.get(); }
+  void add_observer(std::shared_ptr<Observer> o) { observers_.push_back(std::move(o)); }
+  const std::vector<std::shared_ptr<Observer>>& observers() const { return observers_; }
+
+  // The worker the calling thread runs, or -1 off the workers. Set by the worker's loop.
+  static int current_worker();
+  static void set_current_worker(int index);
+  void post(unsigned worker, std::function<void()> fn) { workers_.at(worker)->post(std::move(fn)); }
+
+  // Runs `fn(session)` on the session's owner worker: inline when that is the calling thread.
+  void run_on_owner(const std::shared_ptr<Session>& s, std::function<void(Session&)> fn);
+
+  // Finds or creates the session for a CONNECT accepted on the calling worker, taking over a
+  // connected client with the same id. `done(session, session_present)` runs on the calling
+  // worker, possibly later (after the old owner has let go).
+  using SessionReady = std::function<void(std::shared_ptr<Session>, bool present)>;
+  void open_session(const std::string& client_id, bool clean, SessionReady done);
+  // The connection of `s` has closed (on the owner worker).
+  void session_closed(const std::shared_ptr<Session>& s);
+
+  // Subscriptions (on the session's owner worker).
+  bool subscribe(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos);
+  void unsubscribe(const std::shared_ptr<Session>& s, const std::string& filter);
+  // Sends the retained messages matching `filter` to `s` (after the SUBACK).
+  void send_retained(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos);
+
+  // Routes a published message to every matching session (on any worker thread). Retain handled.
+  void route(const MessagePtr& m);
+
+  // Connections register with their worker so keepalive sweeps and disconnect_user find them.
+  void register_connection(unsigned worker, Connection* c);
+  void unregister_connection(unsigned worker, Connection* c);
+  // Checks timers of every connection on the calling worker (called about once a second).
+  void sweep(unsigned worker);
+  // Ends persistent sessions that stayed disconnected past session_expiry.
+  void expire_sessions();
+  // Closes every connection (shutdown).
+  void close_all(unsigned worker);
+
+  // BrokerControl
+  void publish(MessagePtr message) override;
+  void disconnect_user(const std::string& username) override;
+  void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+  std::size_t session_count() const;
+  std::size_t subscription_count() const { return tree_.subscription_count(); }
+  RetainedStore& retained() { return retained_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+
+ private:
+  struct Delivery {
+    std::shared_ptr<Session> session;
+    MessagePtr message;
+    std::uint8_t qos;
+    bool retain;
+  };
+  struct WorkerState;
+  void route_local(const MessagePtr& m);
+  void deliver(Delivery&& d);
+  void flush_outbound(unsigned from);
+  void remove_subscriptions(Session& s);
+  void end_session(Session& s);
+
+  BrokerOptions options_;
+  std::vector<Executor*> workers_;
+  const Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  TimerFn timers_;
+  std::shared_ptr<Authenticator> authenticator_;
+  std::vector<std::shared_ptr<Observer>> observers_;
+
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+  SubscriptionTree tree_;
+  RetainedStore retained_;
+  std::vector<std::unique_ptr<WorkerState>> worker_state_;
+  Stats stats_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace broker

@@ -1,0 +1,92 @@
+#pragma once
+// One client connection: frames and decodes its bytes, runs the MQTT protocol for it, and writes
+// what it is sent. One instance per socket, pinned to one worker; every member function runs on
+// that worker. Lifetime: the pending read or write (and any pending auth callback) holds a
+// shared_ptr; after close() no new operation starts and the object goes away by itself.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/clock.hpp"
+#include "broker/codec/packet.hpp"
+#include "broker/hooks.hpp"
+#include "broker/session.hpp"
+#include "broker/transport.hpp"
+
+namespace broker {
+
+class Broker;
+
+class Connection final : public SessionSink, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Broker& broker, unsigned worker, std::unique_ptr<Transport> transport);
+  ~Connection() override;
+
+  void start();
+  // Closes with `reason`; publishes the will unless the reason says not to.
+  void close(DisconnectReason reason, const std::string& detail = {});
+  // Called about once a second by the worker's sweep: keepalive and connect timeouts.
+  void check_timers(Clock::time_point now);
+
+  const ClientInfo& info() const { return info_; }
+  bool connected() const { return state_ == State::connected; }
+
+  // SessionSink
+  void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
+                    std::uint16_t packet_id) override;
+  void send_pubrel(std::uint16_t packet_id) override;
+  void taken_over() override { close(DisconnectReason::taken_over); }
+
+  // Intrusive list of the worker's connections (owned by Broker's per-worker state).
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+
+ private:
+  enum class State : std::uint8_t { awaiting_connect, authenticating, connected, closing, closed };
+
+  struct OutItem;
+  void read();
+  void on_bytes(std::string_view data);
+  // Consumes whole packets from `data`; returns how many bytes were used. Stops early when the
+  // connection leaves a state in which it can take more packets (authenticating, closing).
+  std::size_t consume(std::string_view data);
+  void handle(std::string_view packet);
+  void on_connect(codec::Connect&& c);
+  void on_auth(AuthResult result, std::uint64_t attempt);
+  void on_session(std::shared_ptr<Session> s, bool present);
+  void on_publish(codec::Publish&& p);
+  void on_subscribe(codec::Subscribe&& s);
+  void on_unsubscribe(codec::Unsubscribe&& u);
+  void refuse(codec::ConnectReturn code, const char* why);
+  void publish_will();
+
+  void send_packet(const codec::Packet& p);
+  void enqueue(OutItem&& item);
+  void flush();
+  void on_written(const boost::system::error_code& ec);
+
+  Broker& broker_;
+  std::unique_ptr<Transport> transport_;
+  std::shared_ptr<Session> session_;
+  std::shared_ptr<const Acl> acl_;
+  MessagePtr will_;
+  ClientInfo info_;
+  // Bytes of a packet not yet complete; empty (no heap) between packets.
+  std::string partial_;
+  std::vector<OutItem> queue_;    // waiting to be written
+  std::vector<OutItem> writing_;  // handed to the transport, kept alive until it completes
+  std::size_t queued_bytes_ = 0;
+  Clock::time_point created_;
+  Clock::time_point last_activity_;
+  std::uint64_t auth_attempt_ = 0;
+  unsigned worker_;
+  std::uint16_t keepalive_ = 0;
+  State state_ = State::awaiting_connect;
+  bool clean_session_ = true;
+  bool reading_ = false;
+  bool paused_ = false;  // not reading while CONNECT is being authenticated
+};
+
+}  // namespace broker

@@ -1,0 +1,104 @@
+#pragma once
+// The interfaces through which the broker asks the rest of Sakura (auth/, lockrules/, ...) for
+// decisions and tells it what happened. broker/ never includes those modules; app/ plugs them in.
+//
+// Threading: every hook below is called on the I/O thread that owns the client's connection. No
+// hook may block: a hook that needs Redis, SQL or the network starts that work and returns, and
+// completes through its callback (which may then run on any thread; the broker posts back).
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "broker/codec/packet.hpp"
+#include "broker/message.hpp"
+
+namespace broker {
+
+// Who a client is, fixed once its CONNECT has been accepted.
+struct ClientInfo {
+  std::string client_id;
+  std::optional<std::string> username;
+  std::string address;   // the peer as "ip:port" (the real client behind a trusted proxy)
+  std::string listener;  // "tcp", "ws", "tls", "wss"
+  std::uint8_t protocol_level = codec::protocol_v311;
+  bool superuser = false;
+};
+
+// A client's publish/subscribe permissions, decided at CONNECT and kept with the connection so
+// the hot path asks no store. Implementations must be immutable (shared across threads).
+// Revoking a user goes through BrokerControl::disconnect_user, which drops the connection and so
+// its Acl with it: a cached decision never outlives a revocation.
+class Acl {
+ public:
+  virtual ~Acl() = default;
+  virtual bool allow_publish(std::string_view topic) const = 0;
+  // `filter` is the SUBSCRIBE filter as sent; its own wildcards are compared literally.
+  virtual bool allow_subscribe(std::string_view filter) const = 0;
+};
+
+struct AuthRequest {
+  ClientInfo client;  // superuser not yet known
+  std::optional<std::string> password;
+};
+
+struct AuthResult {
+  codec::ConnectReturn code = codec::ConnectReturn::not_authorized;
+  bool superuser = false;
+  // Null with code accepted means "allow everything" (a superuser, or an open deployment).
+  std::shared_ptr<const Acl> acl;
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // Required. I/O thread of the connection; must not block. Calls `done` exactly once, from any
+  // thread. The broker applies its own connect timeout and refuses with code 5 when it expires.
+  virtual void authenticate(const AuthRequest& request, std::function<void(AuthResult)> done) = 0;
+};
+
+enum class DisconnectReason {
+  client_disconnect,  // DISCONNECT received: no will
+  taken_over,         // same client id connected again: no will
+  revoked,            // credentials withdrawn (BrokerControl::disconnect_user)
+  keepalive_timeout,
+  connect_timeout,    // no CONNECT in time
+  connect_refused,    // CONNACK with a non-zero return code was sent
+  protocol_error,     // malformed or forbidden packet
+  slow_consumer,      // write queue over its byte cap
+  network_error,      // peer closed or reset
+  shutdown,
+};
+
+const char* to_string(DisconnectReason r);
+
+// Optional notifications. I/O thread of the client concerned; must not block.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_connected(const ClientInfo&) {}
+  virtual void on_disconnected(const ClientInfo&, DisconnectReason) {}
+  // A message a client published (the will included), after ACL, before routing. Lock rules
+  // hang here instead of subscribing to "/#": no extra client, no copy of the message.
+  virtual void on_publish(const ClientInfo& from, const MessagePtr& message) {
+    (void)from;
+    (void)message;
+  }
+};
+
+// What plugins may ask of the broker. Every method is safe from any thread.
+class BrokerControl {
+ public:
+  virtual ~BrokerControl() = default;
+  // Routes a message as if a superuser client had published it (retain handled).
+  virtual void publish(MessagePtr message) = 0;
+  // Disconnects every client logged in as `username`; their wills are published, as for any
+  // close that is not a DISCONNECT (a revoked lock then reads as offline). Returns at once.
+  virtual void disconnect_user(const std::string& username) = 0;
+  // Runs `fn` on a broker I/O thread after `delay`. For work that must not block, like all work.
+  virtual void run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+};
+
+}  // namespace broker

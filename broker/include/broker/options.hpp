@@ -1,0 +1,33 @@
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "broker/codec/framer.hpp"
+#include "broker/retained_store.hpp"
+
+namespace broker {
+
+// Limits and timings of the broker core (config section `limits` and friends). Every cap here
+// bounds what one client can make the broker hold.
+struct BrokerOptions {
+  std::size_t max_packet_size = codec::default_max_packet_size;
+  // QoS 1/2 messages sent to a client and not yet acknowledged; more wait in the session queue.
+  std::uint16_t max_inflight = 32;
+  // Offline (or over-the-window) queue per persistent session; beyond it messages are dropped and
+  // counted.
+  std::size_t max_queued_messages = 1000;
+  std::size_t max_queued_bytes = 8 * 1024 * 1024;
+  bool queue_qos0_offline = false;
+  // Bytes waiting to be written to one connection; past it the client is a slow consumer and is
+  // disconnected rather than allowed to grow the broker's memory.
+  std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
+  std::size_t max_subscriptions_per_client = 1000;
+  std::size_t max_client_id_length = 1024;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds session_expiry{std::chrono::hours(24 * 14)};
+  std::chrono::milliseconds sys_interval{10'000};
+  RetainedStore::Limits retained;
+};
+
+}  // namespace broker

@@ -1,0 +1,60 @@
+#pragma once
+// The running broker: worker threads, the Broker, its listeners and its periodic duties (keepalive
+// sweep, session expiry, $SYS). app/ builds one from the configuration and plugs hooks in before
+// start(); other transports (TLS, WebSocket) add listeners through add_listener().
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/broker.hpp"
+#include "broker/io_pool.hpp"
+#include "broker/listener.hpp"
+#include "broker/transport.hpp"
+
+namespace broker {
+
+struct ServerOptions {
+  unsigned threads = 0;  // 0: one per core
+  BrokerOptions broker;
+  std::string version = "0.1.0";
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<spdlog::logger> log);
+  ~Server();
+
+  Broker& broker() { return *broker_; }
+  IoPool& pool() { return pool_; }
+
+  // MQTT over plain TCP on `bind`.
+  void add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind);
+  void add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
+                    Listener::Accepted accepted);
+  // Starts a Connection over `transport` on `worker` (for listeners of other transports).
+  void start_connection(unsigned worker, std::unique_ptr<Transport> transport);
+
+  void start();
+  // Stops accepting, closes every connection (no wills), and joins the threads.
+  void stop();
+  std::vector<std::pair<std::string, std::uint16_t>> ports() const;
+
+ private:
+  void schedule_sweep(unsigned worker);
+  void schedule_sys();
+  void publish_sys();
+
+  ServerOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  IoPool pool_;
+  SteadyClock clock_;
+  std::unique_ptr<Broker> broker_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::shared_ptr<std::function<void()>>> sweeps_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+};
+
+}  // namespace broker

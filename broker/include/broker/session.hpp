@@ -1,0 +1,111 @@
+#pragma once
+// A client's MQTT session: subscriptions, QoS 1/2 messages in flight both ways, and the queue of
+// messages waiting for the client. It outlives its connection when clean_session is 0.
+//
+// THREADING: a session is owned by one worker at a time (`owner`). Only code running on that
+// worker touches anything below the "owner-only" line; everything else reaches the session with
+// Broker::run_on_owner(). `client_id` and `clean` never change; `owner` is atomic and changes
+// only on the current owner's thread (at takeover), after which that thread stops touching it.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/clock.hpp"
+#include "broker/message.hpp"
+
+namespace broker {
+
+struct BrokerOptions;
+
+// The connection side of an attached session (implemented by Connection).
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  virtual void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
+                            std::uint16_t packet_id) = 0;
+  virtual void send_pubrel(std::uint16_t packet_id) = 0;
+  // Closes the connection because another one took the session over (no will).
+  virtual void taken_over() = 0;
+};
+
+class Session {
+ public:
+  Session(std::string client_id, bool clean, unsigned owner);
+
+  const std::string client_id;
+  const bool clean;
+  std::atomic<unsigned> owner;
+
+  // ---- owner-only ----
+  SessionSink* sink() const { return sink_; }
+  // Attaches a connection and sends it what it missed: in-flight messages again (DUP, or PUBREL
+  // for QoS 2 already received), then the queue up to the in-flight window.
+  void attach(SessionSink* sink, const BrokerOptions& opt);
+  void detach(Clock::time_point now);
+  Clock::time_point detached_at() const { return detached_at_; }
+
+  // A message for this session at the delivery QoS (already downgraded to the subscription's).
+  void deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
+
+  // Acknowledgements from the client. Unknown ids are ignored (a resend after reconnect may ack a
+  // message twice). Each freed in-flight slot takes the next queued message.
+  void on_puback(std::uint16_t id, const BrokerOptions& opt);
+  void on_pubrec(std::uint16_t id);
+  void on_pubcomp(std::uint16_t id, const BrokerOptions& opt);
+
+  // QoS 2 from the client: true the first time an id is seen (route it), false for a duplicate.
+  bool begin_incoming_qos2(std::uint16_t id);
+  void end_incoming_qos2(std::uint16_t id);
+
+  // Subscriptions as the session knows them; the SubscriptionTree has the routing copy.
+  // Returns false when the filter is new and the session already holds `max` of them.
+  bool add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max);
+  bool remove_subscription(const std::string& filter);
+  const std::vector<std::pair<std::string, std::uint8_t>>& subscriptions() const { return subs_; }
+  // Ends the session for good (takeover by a clean session, expiry): drops queued state.
+  void clear();
+  bool dead() const { return dead_; }
+  void mark_dead() { dead_ = true; }
+
+  std::size_t inflight_count() const { return inflight_.size(); }
+  std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  struct Outgoing {
+    MessagePtr message;
+    std::uint16_t packet_id;
+    std::uint8_t qos;
+    bool retain;
+    bool released;  // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+  };
+  struct Queued {
+    MessagePtr message;
+    std::uint8_t qos;
+    bool retain;
+  };
+
+  std::uint16_t next_packet_id();
+  void send_new(const MessagePtr& m, std::uint8_t qos, bool retain);
+  void drain_queue(const BrokerOptions& opt);
+  void enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
+  void erase_inflight(std::uint16_t id);
+
+  SessionSink* sink_ = nullptr;
+  bool dead_ = false;
+  std::uint16_t last_packet_id_ = 0;
+  std::vector<std::pair<std::string, std::uint8_t>> subs_;
+  std::vector<Outgoing> inflight_;  // in send order; at most max_inflight entries
+  // Allocated only once something is queued: an idle session holds no queue storage.
+  std::unique_ptr<std::deque<Queued>> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::vector<std::uint16_t> incoming_qos2_;
+  Clock::time_point detached_at_{};
+};
+
+}  // namespace broker

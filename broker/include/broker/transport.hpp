@@ -1,0 +1,31 @@
+#pragma once
+// The byte pipe under one MQTT connection: TCP, TLS, WebSocket or WSS. A Connection speaks MQTT
+// over any of them; only the transport differs.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+
+namespace broker {
+
+class Transport {
+ public:
+  using ReadHandler = std::function<void(const boost::system::error_code&, std::string_view)>;
+  using WriteHandler = std::function<void(const boost::system::error_code&)>;
+  virtual ~Transport() = default;
+
+  // Waits for bytes and calls `h` once with what arrived. The bytes are valid only during the
+  // call (TCP reads into a per-worker scratch buffer, so an idle connection holds none).
+  virtual void async_read(ReadHandler h) = 0;
+  // Writes all of `buffers` (scatter-gather); at most one write is outstanding at a time.
+  virtual void async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) = 0;
+  // Idempotent. Pending operations complete with an error.
+  virtual void close() = 0;
+  virtual std::string remote_address() const = 0;
+  virtual const char* kind() const = 0;  // "tcp", "ws", "tls", "wss"
+};
+
+}  // namespace broker

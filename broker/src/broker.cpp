@@ -1,0 +1,262 @@
+#include "broker/broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/connection.hpp"
+
+namespace broker {
+
+namespace {
+thread_local int this_worker = -1;
+}
+
+struct Broker::WorkerState {
+  Connection* connections = nullptr;  // intrusive list head
+  std::size_t connection_count = 0;
+  // Deliveries for sessions owned by other workers, posted as one batch per target.
+  std::vector<std::vector<Delivery>> outbound;
+  bool flush_posted = false;
+  std::vector<Match> matches;  // reused by route() to avoid an allocation per message
+};
+
+Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const Clock& clock,
+               std::shared_ptr<spdlog::logger> log, TimerFn timers)
+    : options_(std::move(options)),
+      workers_(std::move(workers)),
+      clock_(clock),
+      log_(std::move(log)),
+      timers_(std::move(timers)),
+      retained_(options_.retained),
+      started_(std::chrono::steady_clock::now()) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    worker_state_.push_back(std::make_unique<WorkerState>());
+    worker_state_.back()->outbound.resize(workers_.size());
+  }
+}
+
+Broker::~Broker() = default;
+
+int Broker::current_worker() { return this_worker; }
+void Broker::set_current_worker(int index) { this_worker = index; }
+
+void Broker::run_on_owner(const std::shared_ptr<Session>& s, std::function<void(Session&)> fn) {
+  auto owner = s->owner.load(std::memory_order_acquire);
+  if (static_cast<int>(owner) == this_worker) {
+    fn(*s);
+    return;
+  }
+  // The owner may change before this runs (takeover); re-check there and follow it.
+  post(owner, [this, s, fn = std::move(fn)]() mutable { run_on_owner(s, std::move(fn)); });
+}
+
+void Broker::open_session(const std::string& client_id, bool clean, SessionReady done) {
+  auto here = static_cast<unsigned>(this_worker);
+  std::shared_ptr<Session> old;
+  std::shared_ptr<Session> fresh;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    auto& slot = sessions_[client_id];
+    if (slot && !clean && !slot->clean) {
+      old = slot;
+    } else {
+      if (slot) old = slot;  // replaced: a clean session starts from nothing
+      fresh = std::make_shared<Session>(client_id, clean, here);
+      slot = fresh;
+    }
+  }
+  if (fresh) {
+    if (old) run_on_owner(old, [this](Session& s) { end_session(s); });
+    done(std::move(fresh), false);
+    return;
+  }
+  // Resume a persistent session: its owner closes the old connection and hands it over.
+  run_on_owner(old, [this, here, old, client_id, clean, done = std::move(done)](Session& s) mutable {
+    if (s.sink()) s.sink()->taken_over();
+    if (s.dead()) {  // expired between the lookup and now: start over
+      post(here, [this, client_id, clean, done = std::move(done)]() mutable {
+        open_session(client_id, clean, std::move(done));
+      });
+      return;
+    }
+    s.owner.store(here, std::memory_order_release);
+    post(here, [old, done = std::move(done)]() { done(old, true); });
+  });
+}
+
+void Broker::end_session(Session& s) {
+  if (s.sink()) s.sink()->taken_over();
+  s.mark_dead();
+  for (auto& [filter, qos] : s.subscriptions()) tree_.unsubscribe(filter, &s);
+  s.clear();
+}
+
+void Broker::session_closed(const std::shared_ptr<Session>& s) {
+  if (!s->clean) return;  // kept for the client's return, until session_expiry
+  end_session(*s);
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(s->client_id);
+  if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+}
+
+bool Broker::subscribe(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos) {
+  if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client)) return false;
+  tree_.subscribe(filter, s, qos);
+  return true;
+}
+
+void Broker::unsubscribe(const std::shared_ptr<Session>& s, const std::string& filter) {
+  if (s->remove_subscription(filter)) tree_.unsubscribe(filter, s.get());
+}
+
+void Broker::send_retained(const std::shared_ptr<Session>& s, const std::string& filter,
+                           std::uint8_t qos) {
+  std::vector<MessagePtr> found;
+  retained_.match(filter, found);
+  for (auto& m : found) deliver({s, m, std::min(m->qos, qos), true});
+}
+
+void Broker::route(const MessagePtr& m) {
+  if (m->retain) retained_.update(m);
+  if (this_worker < 0) {
+    post(0, [this, m] { route_local(m); });
+    return;
+  }
+  route_local(m);
+}
+
+void Broker::route_local(const MessagePtr& m) {
+  auto& state = *worker_state_[static_cast<unsigned>(this_worker)];
+  tree_.match(m->topic, state.matches);
+  if (state.matches.empty()) return;
+  // deliver() may run session code that routes again (never today, but keep it safe): iterate a
+  // moved-out copy so the scratch vector can be reused meanwhile.
+  auto matches = std::move(state.matches);
+  for (auto& match : matches) deliver({match.session, m, std::min(m->qos, match.qos), false});
+  matches.clear();
+  state.matches = std::move(matches);
+}
+
+void Broker::deliver(Delivery&& d) {
+  auto owner = d.session->owner.load(std::memory_order_acquire);
+  auto here = this_worker;
+  if (static_cast<int>(owner) == here) {
+    d.session->deliver(d.message, d.qos, d.retain, options_);
+    return;
+  }
+  auto& state = *worker_state_[static_cast<unsigned>(here)];
+  state.outbound[owner].push_back(std::move(d));
+  if (!state.flush_posted) {
+    state.flush_posted = true;
+    post(static_cast<unsigned>(here), [this, here] { flush_outbound(static_cast<unsigned>(here)); });
+  }
+}
+
+void Broker::flush_outbound(unsigned from) {
+  auto& state = *worker_state_[from];
+  state.flush_posted = false;
+  for (unsigned target = 0; target < state.outbound.size(); ++target) {
+    auto& batch = state.outbound[target];
+    if (batch.empty()) continue;
+    post(target, [this, batch = std::move(batch)]() mutable {
+      for (auto& d : batch) deliver(std::move(d));
+    });
+    batch = {};
+  }
+}
+
+void Broker::register_connection(unsigned worker, Connection* c) {
+  auto& state = *worker_state_[worker];
+  c->prev_ = nullptr;
+  c->next_ = state.connections;
+  if (state.connections) state.connections->prev_ = c;
+  state.connections = c;
+  ++state.connection_count;
+}
+
+void Broker::unregister_connection(unsigned worker, Connection* c) {
+  auto& state = *worker_state_[worker];
+  if (c->prev_)
+    c->prev_->next_ = c->next_;
+  else if (state.connections == c)
+    state.connections = c->next_;
+  else
+    return;  // not registered
+  if (c->next_) c->next_->prev_ = c->prev_;
+  c->prev_ = c->next_ = nullptr;
+  --state.connection_count;
+}
+
+namespace {
+// Calls fn on each connection of a list while fn may close (and so unlink) the current one.
+template <typename Fn>
+void for_each_connection(Connection* head, Fn&& fn) {
+  std::vector<std::shared_ptr<Connection>> all;
+  for (auto* c = head; c; c = c->next_) all.push_back(c->shared_from_this());
+  for (auto& c : all) fn(*c);
+}
+}  // namespace
+
+void Broker::sweep(unsigned worker) {
+  auto now = clock_.now();
+  for (auto* c = worker_state_[worker]->connections; c;) {
+    auto* next = c->next_;
+    auto keep = c->shared_from_this();
+    c->check_timers(now);
+    c = next;
+  }
+}
+
+void Broker::close_all(unsigned worker) {
+  for_each_connection(worker_state_[worker]->connections,
+                      [](Connection& c) { c.close(DisconnectReason::shutdown); });
+}
+
+void Broker::expire_sessions() {
+  auto here = this_worker;
+  auto now = clock_.now();
+  std::vector<std::shared_ptr<Session>> expired;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      auto& s = it->second;
+      // Only sessions this worker owns: their sink and detach time are ours to read.
+      if (static_cast<int>(s->owner.load(std::memory_order_acquire)) == here && !s->sink() &&
+          now - s->detached_at() > options_.session_expiry) {
+        expired.push_back(s);
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& s : expired) {
+    log_->info("session expired client={}", s->client_id);
+    end_session(*s);
+  }
+}
+
+void Broker::publish(MessagePtr message) { route(message); }
+
+void Broker::disconnect_user(const std::string& username) {
+  for (unsigned w = 0; w < workers_.size(); ++w) {
+    post(w, [this, w, username] {
+      for_each_connection(worker_state_[w]->connections, [&](Connection& c) {
+        if (c.info().username == username) c.close(DisconnectReason::revoked);
+      });
+    });
+  }
+}
+
+void Broker::run_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  if (timers_)
+    timers_(delay, std::move(fn));
+  else
+    post(0, std::move(fn));
+}
+
+std::size_t Broker::session_count() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+}  // namespace broker

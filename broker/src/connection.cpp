@@ -1,0 +1,427 @@
+#include "broker/connection.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.hpp"
+#include "broker/codec/decode.hpp"
+#include "broker/codec/encode.hpp"
+#include "broker/codec/framer.hpp"
+
+namespace broker {
+
+using codec::ConnectReturn;
+
+// One queued write: a control packet's bytes, or a PUBLISH as [prefix][topic][id][payload] with
+// topic and payload shared with every other subscriber of the same message.
+struct Connection::OutItem {
+  MessagePtr message;
+  std::string bytes;
+  std::uint8_t packet_id[2] = {0, 0};
+  bool has_packet_id = false;
+
+  std::size_t size() const {
+    return bytes.size() + (has_packet_id ? 2 : 0) +
+           (message ? message->topic.size() + message->payload.size() : 0);
+  }
+};
+
+namespace {
+
+bool publishes_will(DisconnectReason r) {
+  switch (r) {
+    case DisconnectReason::client_disconnect:
+    case DisconnectReason::taken_over:
+    case DisconnectReason::shutdown:
+    case DisconnectReason::connect_timeout:
+    case DisconnectReason::connect_refused: return false;
+    default: return true;
+  }
+}
+
+std::string generated_client_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("sakura-{:016x}", rng());
+}
+
+}  // namespace
+
+Connection::Connection(Broker& broker, unsigned worker, std::unique_ptr<Transport> transport)
+    : broker_(broker), transport_(std::move(transport)), worker_(worker) {
+  created_ = last_activity_ = broker_.clock().now();
+  info_.listener = transport_->kind();
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  info_.address = transport_->remote_address();
+  broker_.register_connection(worker_, this);
+  read();
+}
+
+void Connection::read() {
+  if (reading_ || paused_ || state_ == State::closed || state_ == State::closing) return;
+  reading_ = true;
+  transport_->async_read([self = shared_from_this()](const boost::system::error_code& ec,
+                                                     std::string_view data) {
+    self->reading_ = false;
+    if (ec) {
+      self->close(DisconnectReason::network_error, ec.message());
+      return;
+    }
+    self->on_bytes(data);
+    self->read();
+  });
+}
+
+void Connection::on_bytes(std::string_view data) {
+  Stats::add(broker_.stats().bytes_received, data.size());
+  if (partial_.empty()) {
+    auto used = consume(data);
+    if (state_ != State::closed && used < data.size()) partial_.assign(data.substr(used));
+    return;
+  }
+  partial_.append(data);
+  auto used = consume(partial_);
+  partial_.erase(0, used);
+  if (partial_.empty()) std::string().swap(partial_);  // an idle connection holds no buffer
+}
+
+std::size_t Connection::consume(std::string_view data) {
+  std::size_t pos = 0;
+  while (state_ == State::awaiting_connect || state_ == State::connected) {
+    auto f = codec::frame(data.substr(pos), broker_.options().max_packet_size);
+    if (f.status == codec::Frame::Status::need_more) break;
+    if (f.status == codec::Frame::Status::malformed) {
+      close(DisconnectReason::protocol_error, codec::to_string(f.error));
+      break;
+    }
+    auto packet = data.substr(pos, f.total());
+    pos += f.total();
+    handle(packet);
+  }
+  return pos;
+}
+
+void Connection::handle(std::string_view bytes) {
+  last_activity_ = broker_.clock().now();
+  auto result = codec::decode(bytes, info_.protocol_level);
+  if (!result.ok()) {
+    if (state_ == State::awaiting_connect && result.error == codec::Error::bad_protocol_level)
+      return refuse(ConnectReturn::unacceptable_protocol, "unsupported protocol level");
+    Stats::add(broker_.stats().protocol_errors);
+    return close(DisconnectReason::protocol_error, codec::to_string(result.error));
+  }
+  auto type = codec::type_of(result.packet);
+  if (state_ == State::awaiting_connect && type != codec::PacketType::connect)
+    return close(DisconnectReason::protocol_error, "first packet is not CONNECT");
+  switch (type) {
+    case codec::PacketType::connect:
+      if (state_ != State::awaiting_connect)
+        return close(DisconnectReason::protocol_error, "second CONNECT");
+      return on_connect(std::get<codec::Connect>(std::move(result.packet)));
+    case codec::PacketType::publish:
+      return on_publish(std::get<codec::Publish>(std::move(result.packet)));
+    case codec::PacketType::puback:
+      return session_->on_puback(std::get<codec::Ack>(result.packet).packet_id, broker_.options());
+    case codec::PacketType::pubrec:
+      return session_->on_pubrec(std::get<codec::Ack>(result.packet).packet_id);
+    case codec::PacketType::pubrel: {
+      auto id = std::get<codec::Ack>(result.packet).packet_id;
+      session_->end_incoming_qos2(id);
+      return send_packet(codec::Ack{codec::PacketType::pubcomp, id});
+    }
+    case codec::PacketType::pubcomp:
+      return session_->on_pubcomp(std::get<codec::Ack>(result.packet).packet_id, broker_.options());
+    case codec::PacketType::subscribe:
+      return on_subscribe(std::get<codec::Subscribe>(std::move(result.packet)));
+    case codec::PacketType::unsubscribe:
+      return on_unsubscribe(std::get<codec::Unsubscribe>(std::move(result.packet)));
+    case codec::PacketType::pingreq: return send_packet(codec::Pingresp{});
+    case codec::PacketType::disconnect: return close(DisconnectReason::client_disconnect);
+    default:
+      return close(DisconnectReason::protocol_error,
+                   fmt::format("{} from a client", codec::to_string(type)));
+  }
+}
+
+void Connection::on_connect(codec::Connect&& c) {
+  info_.protocol_level = c.protocol_level;
+  keepalive_ = c.keepalive;
+  if (c.client_id.empty()) {
+    // MQTT 3.1 requires an id; 3.1.1 allows none only for a clean session [MQTT-3.1.3-7/8].
+    if (!c.clean_session || c.protocol_level == codec::protocol_v31)
+      return refuse(ConnectReturn::identifier_rejected, "empty client id");
+    c.client_id = generated_client_id();
+  }
+  if (c.client_id.size() > broker_.options().max_client_id_length)
+    return refuse(ConnectReturn::identifier_rejected, "client id too long");
+  info_.client_id = std::move(c.client_id);
+  info_.username = std::move(c.username);
+  clean_session_ = c.clean_session;
+  if (c.will)
+    will_ = make_message(std::move(c.will->topic), std::move(c.will->payload), c.will->qos,
+                         c.will->retain);
+  state_ = State::authenticating;
+  paused_ = true;
+  auto* auth = broker_.authenticator();
+  if (!auth) return on_auth(AuthResult{ConnectReturn::accepted, false, nullptr}, auth_attempt_);
+  AuthRequest request{info_, std::move(c.password)};
+  auth->authenticate(request, [self = shared_from_this(), attempt = auth_attempt_](AuthResult r) {
+    auto& broker = self->broker_;
+    broker.post(self->worker_, [self, r = std::move(r), attempt]() mutable {
+      self->on_auth(std::move(r), attempt);
+    });
+  });
+}
+
+void Connection::on_auth(AuthResult result, std::uint64_t attempt) {
+  if (attempt != auth_attempt_ || state_ != State::authenticating) return;  // timed out or closed
+  if (result.code != ConnectReturn::accepted)
+    return refuse(result.code, "authentication failed");
+  info_.superuser = result.superuser;
+  acl_ = std::move(result.acl);
+  broker_.open_session(info_.client_id, clean_session_,
+                       [self = shared_from_this()](std::shared_ptr<Session> s, bool present) {
+                         self->on_session(std::move(s), present);
+                       });
+}
+
+void Connection::on_session(std::shared_ptr<Session> s, bool present) {
+  if (state_ != State::authenticating) {  // closed while the session was being handed over
+    broker_.session_closed(s);
+    return;
+  }
+  session_ = std::move(s);
+  state_ = State::connected;
+  Stats::add(broker_.stats().clients_connected);
+  Stats::add(broker_.stats().clients_total);
+  send_packet(codec::Connack{present, ConnectReturn::accepted});
+  session_->attach(this, broker_.options());
+  broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
+                     info_.client_id, info_.username.value_or("-"), info_.address, info_.listener,
+                     keepalive_, clean_session_, present);
+  for (auto& o : broker_.observers()) o->on_connected(info_);
+  paused_ = false;
+  if (!partial_.empty() && state_ == State::connected) {
+    auto used = consume(partial_);
+    partial_.erase(0, used);
+    if (partial_.empty()) std::string().swap(partial_);
+  }
+  read();
+}
+
+void Connection::refuse(ConnectReturn code, const char* why) {
+  Stats::add(broker_.stats().connect_refused);
+  broker_.log().info("refused client={} user={} addr={} code={} reason={}", info_.client_id,
+                     info_.username.value_or("-"), info_.address, static_cast<int>(code), why);
+  will_.reset();
+  ++auth_attempt_;
+  send_packet(codec::Connack{false, code});
+  state_ = State::closing;
+  last_activity_ = broker_.clock().now();
+  if (queue_.empty() && writing_.empty()) close(DisconnectReason::connect_refused, why);
+}
+
+void Connection::on_publish(codec::Publish&& p) {
+  auto id = p.packet_id;
+  auto qos = p.qos;
+  bool duplicate = qos == 2 && !session_->begin_incoming_qos2(id);
+  if (!duplicate) {
+    Stats::add(broker_.stats().messages_received);
+    bool allowed = info_.superuser || !acl_ || acl_->allow_publish(p.topic);
+    if (allowed) {
+      auto m = make_message(std::move(p.topic), std::move(p.payload), qos, p.retain);
+      for (auto& o : broker_.observers()) o->on_publish(info_, m);
+      broker_.route(m);
+    } else {
+      // 3.1.1 has no negative acknowledgement: drop, and still acknowledge below.
+      Stats::add(broker_.stats().publish_denied);
+      broker_.log().debug("publish denied client={} topic={}", info_.client_id, p.topic);
+    }
+  }
+  if (qos == 1) send_packet(codec::Ack{codec::PacketType::puback, id});
+  if (qos == 2) send_packet(codec::Ack{codec::PacketType::pubrec, id});
+}
+
+void Connection::on_subscribe(codec::Subscribe&& s) {
+  codec::Suback ack{s.packet_id, {}};
+  ack.codes.reserve(s.topics.size());
+  for (auto& t : s.topics) {
+    bool allowed = info_.superuser || !acl_ || acl_->allow_subscribe(t.filter);
+    if (allowed && broker_.subscribe(session_, t.filter, t.qos)) {
+      ack.codes.push_back(t.qos);
+    } else {
+      if (!allowed) Stats::add(broker_.stats().subscribe_denied);
+      ack.codes.push_back(codec::suback_failure);
+    }
+  }
+  send_packet(ack);
+  // Retained messages follow the SUBACK, on every SUBSCRIBE, a repeated one too.
+  for (std::size_t i = 0; i < s.topics.size(); ++i) {
+    if (ack.codes[i] != codec::suback_failure)
+      broker_.send_retained(session_, s.topics[i].filter, ack.codes[i]);
+  }
+}
+
+void Connection::on_unsubscribe(codec::Unsubscribe&& u) {
+  for (auto& f : u.filters) broker_.unsubscribe(session_, f);
+  send_packet(codec::Ack{codec::PacketType::unsuback, u.packet_id});
+}
+
+void Connection::publish_will() {
+  if (!will_) return;
+  auto will = std::move(will_);
+  if (!info_.superuser && acl_ && !acl_->allow_publish(will->topic)) {
+    Stats::add(broker_.stats().publish_denied);
+    broker_.log().info("will denied client={} topic={}", info_.client_id, will->topic);
+    return;
+  }
+  Stats::add(broker_.stats().wills_published);
+  for (auto& o : broker_.observers()) o->on_publish(info_, will);
+  broker_.route(will);
+}
+
+void Connection::close(DisconnectReason reason, const std::string& detail) {
+  if (state_ == State::closed) return;
+  bool was_connected = session_ != nullptr;
+  state_ = State::closed;
+  broker_.unregister_connection(worker_, this);
+  if (reason == DisconnectReason::keepalive_timeout) Stats::add(broker_.stats().keepalive_timeouts);
+  if (reason == DisconnectReason::slow_consumer) Stats::add(broker_.stats().slow_consumers);
+  if (was_connected) {
+    broker_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    if (publishes_will(reason)) publish_will();
+    if (session_->sink() == this) session_->detach(broker_.clock().now());
+    broker_.session_closed(session_);
+    broker_.log().info("disconnected client={} user={} addr={} reason={}{}{}", info_.client_id,
+                       info_.username.value_or("-"), info_.address, to_string(reason),
+                       detail.empty() ? "" : ": ", detail);
+    for (auto& o : broker_.observers()) o->on_disconnected(info_, reason);
+  } else if (reason != DisconnectReason::connect_refused) {
+    broker_.log().info("closed before CONNECT accepted addr={} reason={}{}{}", info_.address,
+                       to_string(reason), detail.empty() ? "" : ": ", detail);
+  }
+  will_.reset();
+  queue_.clear();
+  std::string().swap(partial_);
+  transport_->close();
+}
+
+void Connection::check_timers(Clock::time_point now) {
+  auto limit = broker_.options().connect_timeout;
+  switch (state_) {
+    case State::awaiting_connect:
+      if (now - created_ > limit) close(DisconnectReason::connect_timeout, "no CONNECT");
+      break;
+    case State::authenticating:
+      if (now - created_ > limit) refuse(ConnectReturn::not_authorized, "authentication timed out");
+      break;
+    case State::connected:
+      // MQTT 3.1.1 section 3.1.2.10: one and a half times the keepalive without a packet.
+      if (keepalive_ > 0 && now - last_activity_ > std::chrono::milliseconds(keepalive_ * 1500))
+        close(DisconnectReason::keepalive_timeout);
+      break;
+    case State::closing:
+      // A refused client that never reads its CONNACK does not hold the socket for long.
+      if (now - last_activity_ > limit) close(DisconnectReason::connect_refused, "CONNACK not read");
+      break;
+    case State::closed: break;
+  }
+}
+
+void Connection::send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
+                              std::uint16_t packet_id) {
+  OutItem item;
+  auto prefix = codec::publish_prefix(qos, retain, dup, m->topic.size(), m->payload.size());
+  item.bytes.assign(reinterpret_cast<const char*>(prefix.bytes), prefix.size);
+  item.message = m;
+  if (qos > 0) {
+    item.has_packet_id = true;
+    item.packet_id[0] = static_cast<std::uint8_t>(packet_id >> 8);
+    item.packet_id[1] = static_cast<std::uint8_t>(packet_id & 0xFF);
+  }
+  Stats::add(broker_.stats().messages_sent);
+  enqueue(std::move(item));
+}
+
+void Connection::send_pubrel(std::uint16_t packet_id) {
+  send_packet(codec::Ack{codec::PacketType::pubrel, packet_id});
+}
+
+void Connection::send_packet(const codec::Packet& p) {
+  OutItem item;
+  codec::encode(p, item.bytes);
+  enqueue(std::move(item));
+}
+
+void Connection::enqueue(OutItem&& item) {
+  if (state_ == State::closed) return;
+  queued_bytes_ += item.size();
+  if (queued_bytes_ > broker_.options().max_write_queue_bytes) {
+    close(DisconnectReason::slow_consumer,
+          fmt::format("{} bytes waiting to be written", queued_bytes_));
+    return;
+  }
+  queue_.push_back(std::move(item));
+  flush();
+}
+
+void Connection::flush() {
+  if (!writing_.empty() || queue_.empty() || state_ == State::closed) return;
+  writing_.swap(queue_);
+  thread_local std::vector<boost::asio::const_buffer> buffers;
+  buffers.clear();
+  for (auto& item : writing_) {
+    buffers.emplace_back(item.bytes.data(), item.bytes.size());
+    if (!item.message) continue;
+    buffers.emplace_back(item.message->topic.data(), item.message->topic.size());
+    if (item.has_packet_id) buffers.emplace_back(item.packet_id, 2);
+    if (!item.message->payload.empty())
+      buffers.emplace_back(item.message->payload.data(), item.message->payload.size());
+  }
+  transport_->async_write(buffers, [self = shared_from_this()](const boost::system::error_code& ec) {
+    self->on_written(ec);
+  });
+}
+
+void Connection::on_written(const boost::system::error_code& ec) {
+  std::size_t written = 0;
+  for (auto& item : writing_) written += item.size();
+  queued_bytes_ -= written;
+  Stats::add(broker_.stats().bytes_sent, written);
+  writing_.clear();
+  if (ec) {
+    close(DisconnectReason::network_error, ec.message());
+    return;
+  }
+  if (queue_.empty()) {
+    // Idle again: give the vectors' storage back so a quiet connection holds no buffers.
+    std::vector<OutItem>().swap(writing_);
+    std::vector<OutItem>().swap(queue_);
+    if (state_ == State::closing) close(DisconnectReason::connect_refused);
+    return;
+  }
+  flush();
+}
+
+const char* to_string(DisconnectReason r) {
+  switch (r) {
+    case DisconnectReason::client_disconnect: return "client sent DISCONNECT";
+    case DisconnectReason::taken_over: return "taken over by a new connection";
+    case DisconnectReason::revoked: return "credentials revoked";
+    case DisconnectReason::keepalive_timeout: return "keepalive timeout";
+    case DisconnectReason::connect_timeout: return "connect timeout";
+    case DisconnectReason::connect_refused: return "connect refused";
+    case DisconnectReason::protocol_error: return "protocol error";
+    case DisconnectReason::slow_consumer: return "slow consumer";
+    case DisconnectReason::network_error: return "network error";
+    case DisconnectReason::shutdown: return "broker shutdown";
+  }
+  return "unknown";
+}
+
+}  // namespace broker

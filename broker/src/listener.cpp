@@ -1,0 +1,86 @@
+#include "broker/listener.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/io_pool.hpp"
+
+namespace broker {
+
+Listener::Listener(IoPool& pool, std::string name, const boost::asio::ip::tcp::endpoint& bind,
+                   Accepted accepted, std::shared_ptr<spdlog::logger> log)
+    : pool_(pool),
+      name_(std::move(name)),
+      acceptor_(pool.context(0)),
+      backoff_(pool.context(0)),
+      accepted_(std::move(accepted)),
+      log_(std::move(log)) {
+  acceptor_.open(bind.protocol());
+  acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(bind);
+  acceptor_.listen(4096);
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void Listener::start() { accept(); }
+
+void Listener::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  backoff_.cancel();
+}
+
+void Listener::accept() {
+  auto worker = pool_.next();
+  acceptor_.async_accept(pool_.context(worker), [this, worker](const boost::system::error_code& ec,
+                                                               boost::asio::ip::tcp::socket socket) {
+    if (ec == boost::asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of file descriptors (EMFILE/ENFILE) or similar: back off instead of spinning on a
+      // listen queue we cannot drain.
+      log_->warn("{} listener: accept failed: {}", name_, ec.message());
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([this](const boost::system::error_code& e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    accepted_(std::move(socket), worker);
+    accept();
+  });
+}
+
+boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
+  std::string host, port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      throw std::invalid_argument("expected [address]:port, got '" + text + "'");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      port = text;
+    } else {
+      host = text.substr(0, colon);
+      port = text.substr(colon + 1);
+    }
+  }
+  if (host.empty()) host = "0.0.0.0";
+  unsigned long p;
+  try {
+    std::size_t used = 0;
+    p = std::stoul(port, &used);
+    if (used != port.size() || p > 65535) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("invalid port in '" + text + "'");
+  }
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument("invalid address in '" + text + "' (use a numeric IP)");
+  return {addr, static_cast<std::uint16_t>(p)};
+}
+
+}  // namespace broker
