@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Sakura builds with (and, with --test, what its tests use).
 # Idempotent: packages already installed are not touched, so it is cheap to run every time.
 set -euo pipefail
-build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libssl-dev libhiredis-dev
+build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libboost-program-options-dev libssl-dev libhiredis-dev
        libmariadb-dev rapidjson-dev libwebsocketpp-dev libfmt-dev libspdlog-dev doctest-dev
        libsqlite3-dev)
 test=(python3 python3-pytest mosquitto mosquitto-clients libpaho-mqtt-dev redis-server mariadb-server

@@ -1,0 +1,83 @@
+// Every setting Sakura reads, with its default. docs/configuration.md lists the same; keep both.
+#include "config.hpp"
+
+namespace app {
+
+const std::vector<KeySpec>& schema() {
+  using T = ValueType;
+  auto k = [](std::string key, T type, std::string def, std::string help,
+              std::vector<std::string> choices = {}, bool secret = false) {
+    return KeySpec{std::move(key), type, std::move(def), std::move(help), std::move(choices), secret};
+  };
+  static const std::vector<KeySpec> keys = {
+      k("node.name", T::string, "sakura@localhost", "node name in logs and $SYS"),
+      k("node.data_dir", T::string, "./data", "embedded store, persistence, firmware files"),
+      k("node.threads", T::integer, "0", "worker threads; 0 = one per core"),
+
+      k("listener.tcp.bind", T::bind, "0.0.0.0:1883", "MQTT over TCP; off disables"),
+      k("listener.ws.bind", T::bind, "0.0.0.0:8083", "MQTT over WebSocket; off disables"),
+      k("listener.ws.path", T::string, "/mqtt", "WebSocket request path"),
+      k("listener.tls.bind", T::bind, "0.0.0.0:8883", "MQTT over TLS (needs certfile)"),
+      k("listener.tls.certfile", T::string, "", "PEM certificate chain"),
+      k("listener.tls.keyfile", T::string, "", "PEM private key", {}, true),
+      k("listener.tls.cafile", T::string, "", "CA bundle for client certificates"),
+      k("listener.tls.verify_peer", T::boolean, "false", "require a client certificate"),
+      k("listener.wss.bind", T::bind, "0.0.0.0:8084", "MQTT over WSS (needs certfile)"),
+      k("listener.wss.certfile", T::string, "", "PEM certificate chain"),
+      k("listener.wss.keyfile", T::string, "", "PEM private key", {}, true),
+      k("listener.wss.cafile", T::string, "", "CA bundle for client certificates"),
+      k("listener.wss.verify_peer", T::boolean, "false", "require a client certificate"),
+
+      k("http.bind", T::bind, "0.0.0.0:5005", "HTTP API; off disables"),
+      k("http.admin_token", T::string, "", "bearer token for admin routes (generated if unset)", {}, true),
+
+      k("auth.backend", T::choice, "embedded", "where credentials live", {"embedded", "redis"}),
+      k("auth.allow_anonymous", T::boolean, "false", "accept clients without a username"),
+      k("auth.acl_nomatch", T::choice, "deny", "decision when no ACL rule matches", {"allow", "deny"}),
+      k("auth.password_hash", T::choice, "plain", "hash of mqtt_user passwords",
+       {"plain", "md5", "sha", "sha256", "sha512", "bcrypt", "pbkdf2", "salt,md5", "salt,sha",
+        "salt,sha256", "salt,sha512", "md5,salt", "sha,salt", "sha256,salt", "sha512,salt"}),
+      k("auth.credential_ttl", T::duration, "24h", "lifetime of credentials issued by /login"),
+
+      k("redis.server", T::string, "127.0.0.1:6379", "Redis host:port"),
+      k("redis.password", T::string, "", "Redis AUTH password", {}, true),
+      k("redis.auth_db", T::integer, "0", "database of mqtt_user/mqtt_acl"),
+      k("redis.lock_db", T::integer, "1", "database of monitor and unlock windows"),
+
+      k("sql.backend", T::choice, "sqlite", "table store", {"sqlite", "mariadb"}),
+      k("sql.host", T::string, "127.0.0.1", "MariaDB host"),
+      k("sql.port", T::integer, "3306", "MariaDB port"),
+      k("sql.user", T::string, "lockadmin", "MariaDB user"),
+      k("sql.password", T::string, "", "MariaDB password", {}, true),
+      k("sql.database", T::string, "lockdata", "MariaDB database"),
+
+      k("lock.pair_window", T::duration, "35s", "time for the second owner to confirm an unlock"),
+
+      k("wechat.appid", T::string, "", "mini-program appid"),
+      k("wechat.secret", T::string, "", "mini-program secret", {}, true),
+      k("wechat.code2session_url", T::string, "https://api.weixin.qq.com/sns/jscode2session",
+       "WeChat auth.code2Session endpoint"),
+
+      k("persistence.sync", T::choice, "everysec", "durability of persisted state",
+       {"always", "everysec", "none"}),
+
+      k("limits.max_packet_size", T::size, "1MiB", "largest MQTT packet accepted"),
+      k("limits.max_inflight", T::integer, "32", "unacknowledged QoS 1/2 messages per client"),
+      k("limits.max_queued_messages", T::integer, "1000", "queued messages per session"),
+      k("limits.max_queued_bytes", T::size, "8MiB", "queued bytes per session"),
+      k("limits.queue_qos0_offline", T::boolean, "false", "queue QoS 0 for offline sessions"),
+      k("limits.max_write_queue", T::size, "4MiB", "unwritten bytes before a slow consumer is cut"),
+      k("limits.max_subscriptions", T::integer, "1000", "subscriptions per client"),
+      k("limits.max_client_id_length", T::integer, "1024", "longest client id accepted"),
+      k("limits.connect_timeout", T::duration, "10s", "time allowed for CONNECT and authentication"),
+      k("limits.session_expiry", T::duration, "14d", "life of a disconnected persistent session"),
+      k("limits.max_retained", T::integer, "1000000", "retained messages kept"),
+      k("limits.max_retained_payload", T::size, "1MiB", "largest retained payload kept"),
+      k("limits.sys_interval", T::duration, "10s", "period of $SYS updates; 0 disables"),
+
+      k("log.level", T::choice, "info", "log level", {"trace", "debug", "info", "warn", "error"}),
+  };
+  return keys;
+}
+
+}  // namespace app

@@ -1,0 +1,49 @@
+#include "wiring.hpp"
+
+#include "anonymous_auth.hpp"
+#include "broker/server.hpp"
+
+namespace app {
+
+namespace {
+broker::ServerOptions server_options(const Config& c) {
+  broker::ServerOptions o;
+  o.threads = static_cast<unsigned>(c.integer("node.threads"));
+  o.version = SAKURA_VERSION;
+  auto& b = o.broker;
+  b.max_packet_size = c.size("limits.max_packet_size");
+  b.max_inflight = static_cast<std::uint16_t>(c.integer("limits.max_inflight"));
+  b.max_queued_messages = static_cast<std::size_t>(c.integer("limits.max_queued_messages"));
+  b.max_queued_bytes = c.size("limits.max_queued_bytes");
+  b.queue_qos0_offline = c.boolean("limits.queue_qos0_offline");
+  b.max_write_queue_bytes = c.size("limits.max_write_queue");
+  b.max_subscriptions_per_client = static_cast<std::size_t>(c.integer("limits.max_subscriptions"));
+  b.max_client_id_length = static_cast<std::size_t>(c.integer("limits.max_client_id_length"));
+  b.connect_timeout = c.duration("limits.connect_timeout");
+  b.session_expiry = c.duration("limits.session_expiry");
+  b.sys_interval = c.duration("limits.sys_interval");
+  b.retained.max_messages = static_cast<std::size_t>(c.integer("limits.max_retained"));
+  b.retained.max_payload = c.size("limits.max_retained_payload");
+  return o;
+}
+}  // namespace
+
+Application::Application(const Config& config, const Logging& logging)
+    : config_(config), logging_(logging) {
+  server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
+  if (config.enabled("listener.tcp.bind"))
+    server_->add_tcp_listener("tcp", broker::parse_endpoint(config.str("listener.tcp.bind")));
+  server_->broker().set_authenticator(
+      std::make_shared<AnonymousAuthenticator>(config.boolean("auth.allow_anonymous")));
+}
+
+Application::~Application() = default;
+
+void Application::start() { server_->start(); }
+void Application::stop() { server_->stop(); }
+
+std::vector<std::pair<std::string, std::uint16_t>> Application::ports() const {
+  return server_->ports();
+}
+
+}  // namespace app
