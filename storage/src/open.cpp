@@ -4,7 +4,11 @@
 
 #include <filesystem>
 
+#include <mysql.h>
+
 #include "embedded_key_value.hpp"
+#include "mariadb_session.hpp"
+#include "redis_key_value.hpp"
 #include "sql_repository.hpp"
 #include "sqlite_session.hpp"
 
@@ -24,7 +28,6 @@ std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync) {
 
 Result<Storage> open(const Config& config, boost::asio::io_context& io,
                      std::shared_ptr<spdlog::logger> log) {
-  (void)io;
   Storage s;
   try {
     std::error_code ec;
@@ -35,13 +38,20 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io,
     if (config.kv_backend == KvBackend::embedded) {
       s.kv = std::make_shared<detail::EmbeddedKeyValue>(db_path, config.sync, log);
     } else {
-      return Result<Storage>::failure("auth.backend redis: not built yet");
+      s.kv = std::make_shared<detail::RedisKeyValue>(io, config.redis, log);
     }
     if (config.sql.backend == SqlBackend::sqlite) {
       s.sql = open_sqlite(db_path, config.sync);
       log->info("sql: sqlite at {}", db_path);
     } else {
-      return Result<Storage>::failure("sql.backend mariadb: not built yet");
+      // Not thread-safe, so done here once before any worker calls mysql_init.
+      mysql_library_init(0, nullptr, nullptr);
+      auto gate = std::make_shared<detail::MigrationGate>();
+      SqlConfig sql = config.sql;
+      s.sql = std::make_shared<detail::SqlRepository>(std::max(1, sql.workers), [sql, gate, log] {
+        return std::make_unique<detail::MariadbSession>(sql, gate, log);
+      });
+      log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket, sql.port);
     }
   } catch (const std::exception& e) {
     return Result<Storage>::failure(e.what());
