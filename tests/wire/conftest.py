@@ -1,0 +1,130 @@
+"""Shared fixtures for wire-level tests: a real sakura-broker process on free ports.
+
+`broker` is a broker with anonymous access on TCP only; `start_broker(**settings)` starts one
+with any settings (keys as in docs/configuration.md, dots and all) and stops it at teardown.
+"""
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("SAKURA_BUILD_DIR", ROOT / "build"))
+BROKER_BIN = BUILD / "app" / "sakura-broker"
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls `predicate` until it returns a truthy value; fails the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class BrokerProcess:
+    def __init__(self, data_dir, settings, env=None):
+        self.data_dir = pathlib.Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = dict(settings)
+        self.env = env
+        self.proc = None
+        self.ports = {}
+        self.log_path = self.data_dir / "broker.log"
+
+    def start(self):
+        port_file = self.data_dir / "ports"
+        if port_file.exists():
+            port_file.unlink()
+        args = [str(BROKER_BIN), "--port-file", str(port_file)]
+        for key, value in self.settings.items():
+            args += ["--set", f"{key}={value}"]
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"broker exited with {self.proc.returncode}:\n{self.log()}")
+            return port_file.exists()
+
+        wait_for(ready, timeout=20, what="broker port file")
+        self.ports = {}
+        for line in port_file.read_text().splitlines():
+            name, port = line.split()
+            self.ports[name] = int(port)
+        return self
+
+    @property
+    def port(self):
+        return self.ports["tcp"]
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("broker did not stop within %ss" % timeout)
+        if getattr(self, "_log", None):
+            self._log.close()
+        return self.proc.returncode if self.proc else None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+DEFAULTS = {
+    "listener.tcp.bind": "127.0.0.1:0",
+    "listener.ws.bind": "off",
+    "listener.tls.bind": "off",
+    "listener.wss.bind": "off",
+    "http.bind": "off",
+    "auth.allow_anonymous": "true",
+    "log.level": "debug",
+}
+
+
+@pytest.fixture
+def start_broker(tmp_path):
+    """start_broker(**settings) -> BrokerProcess; keyword names use '__' for '.'."""
+    started = []
+
+    def start(env=None, data_dir=None, **settings):
+        merged = dict(DEFAULTS)
+        merged["node.data_dir"] = str(data_dir or tmp_path / f"data{len(started)}")
+        merged.update({k.replace("__", "."): v for k, v in settings.items()})
+        b = BrokerProcess(merged["node.data_dir"], merged, env=env)
+        started.append(b)
+        return b.start()
+
+    yield start
+    failures = []
+    for b in started:
+        was_alive = b.alive()
+        b.stop()
+        if b.proc and was_alive is False and b.proc.returncode not in (0, None, -signal.SIGKILL):
+            failures.append(f"broker crashed with {b.proc.returncode}:\n{b.log()[-4000:]}")
+    if failures:
+        pytest.fail("\n".join(failures))
+
+
+@pytest.fixture
+def broker(start_broker):
+    return start_broker()
