@@ -254,6 +254,7 @@ void Connection::on_subscribe(codec::Subscribe&& s) {
     bool allowed = info_.superuser || !acl_ || acl_->allow_subscribe(t.filter);
     if (allowed && broker_.subscribe(session_, t.filter, t.qos)) {
       ack.codes.push_back(t.qos);
+      broker_.log().debug("subscribed client={} filter={} qos={}", info_.client_id, t.filter, t.qos);
     } else {
       if (!allowed) Stats::add(broker_.stats().subscribe_denied);
       ack.codes.push_back(codec::suback_failure);
