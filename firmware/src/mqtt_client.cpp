@@ -161,7 +161,7 @@ bool MqttClient::handle(const wire::Header& h, const std::uint8_t* body) {
     state_ = State::connected;
     connected_at_ = platform_.now_ms();
     ++counters_.connects;
-    platform_.note(Note::connected, config_.lockno);
+    platform_.note(Note::connected, nullptr);
     std::uint32_t gen = generation_;
     handler_.on_mqtt_connected();
     return gen == generation_;

@@ -1,0 +1,34 @@
+#pragma once
+// sakura-lock's command line.
+#include <cstdint>
+#include <string>
+
+#include "firmware/config.hpp"
+
+namespace locksim {
+
+struct Options {
+  std::string broker_host = "127.0.0.1";
+  std::uint16_t broker_port = 1883;
+  std::string lockno;         // one lock
+  std::string lockno_prefix;  // or --count locks named prefix + zero-padded index (11 characters)
+  std::size_t count = 1;
+  std::string password;
+  std::string version = "1.0.0";
+  bool tls = false;
+  std::string cafile;         // with --tls: verify the broker against this CA
+  bool insecure = false;      // with --tls: do not verify the broker at all
+  std::size_t threads = 1;
+  std::uint32_t bolt_ms = 200;  // how long the simulated bolt takes to move
+  bool quiet = false;           // no per-lock lines, only summaries
+  std::uint32_t stats_s = 0;    // print a summary every this many seconds (0: never)
+  firmware::LockConfig base;    // timers and sizes every simulated lock shares
+};
+
+// Parses argv; on error or --help prints to stderr/stdout and returns false with `exit_code` set.
+bool parse_options(int argc, char** argv, Options& out, int& exit_code);
+
+// The lockno of lock `index` (0-based) of the fleet.
+std::string lockno_of(const Options& o, std::size_t index);
+
+}  // namespace locksim
