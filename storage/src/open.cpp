@@ -10,6 +10,7 @@
 #include "mariadb_session.hpp"
 #include "redis_key_value.hpp"
 #include "sql_repository.hpp"
+#include "spooled_history_writer.hpp"
 #include "sqlite_session.hpp"
 
 namespace storage {
@@ -53,6 +54,9 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io,
       });
       log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket, sql.port);
     }
+    s.history = std::make_shared<detail::SpooledHistoryWriter>(config.data_dir, config.sync,
+                                                                std::max<std::size_t>(1, config.history_spool_limit),
+                                                                s.sql, log);
   } catch (const std::exception& e) {
     return Result<Storage>::failure(e.what());
   }

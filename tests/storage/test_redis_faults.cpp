@@ -1,0 +1,97 @@
+// Redis killed and restarted under the key-value store: operations fail fast while it is down
+// (auth must fail closed, not hang), recover by themselves, and the pairing script still works
+// after the restart emptied Redis' script cache (EVALSHA -> NOSCRIPT -> EVAL).
+#include <csignal>
+
+#include "private_server.hpp"
+
+using namespace storage_test;
+using storage::Db;
+using storage::PairOutcome;
+using storage::Result;
+using storage::Status;
+
+namespace {
+
+bool kv_works(storage::KeyValue& kv) {
+  return wait<Status>([&](auto cb) { kv.set(Db::auth, "alive", "1", 0ms, cb); }).ok;
+}
+
+}  // namespace
+
+TEST_CASE("redis faults: killed, failing fast, restarted, recovered") {
+  if (!have_binary("redis-server")) {
+    MESSAGE("redis-server not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  PrivateServer redis("redis", dir.str() + "/redis");
+  REQUIRE(redis.start());
+
+  storage::Config cfg;
+  cfg.kv_backend = storage::KvBackend::redis;
+  cfg.redis.server = "127.0.0.1:" + std::to_string(redis.port());
+  cfg.redis.command_timeout = 500ms;
+  cfg.redis.reconnect_min = 50ms;
+  cfg.redis.reconnect_max = 400ms;
+  auto o = open_backend("redis", cfg);
+  storage::KeyValue& kv = *o->s.kv;
+  REQUIRE(eventually([&] { return kv_works(kv); }));
+  const std::string lock = random_hex(11);
+  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value ==
+        PairOutcome::waiting);
+
+  redis.stop();
+  // The first calls may still meet the dying socket; from then on every call fails, fast.
+  CHECK(eventually([&] { return !kv_works(kv); }, 5s));
+  for (int i = 0; i < 20; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = wait<Result<std::vector<std::optional<std::string>>>>(
+        [&](auto cb) { kv.hmget(Db::auth, "mqtt_user:x", {"password"}, cb); }, 2s);
+    CHECK_FALSE(r.ok);
+    CHECK(std::chrono::steady_clock::now() - start < 600ms);  // never longer than the timeout
+  }
+
+  REQUIRE(redis.start());  // same port, empty data and script cache
+  CHECK(eventually([&] { return kv_works(kv); }, 10s));
+  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'f', 35s, cb); }).value ==
+        PairOutcome::waiting);  // m's window died with the server
+  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value ==
+        PairOutcome::paired);
+}
+
+TEST_CASE("redis faults: a server that stops answering times out instead of hanging") {
+  if (!have_binary("redis-server")) {
+    MESSAGE("redis-server not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  PrivateServer redis("redis", dir.str() + "/redis");
+  REQUIRE(redis.start());
+  storage::Config cfg;
+  cfg.kv_backend = storage::KvBackend::redis;
+  cfg.redis.server = "127.0.0.1:" + std::to_string(redis.port());
+  cfg.redis.command_timeout = 300ms;
+  cfg.redis.connect_timeout = 300ms;
+  cfg.redis.reconnect_min = 50ms;
+  cfg.redis.reconnect_max = 200ms;
+  auto o = open_backend("redis", cfg);
+  storage::KeyValue& kv = *o->s.kv;
+  REQUIRE(eventually([&] { return kv_works(kv); }));
+
+  std::string pid_text;
+  {
+    std::ifstream pidfile(dir.str() + "/redis/redis.pid");
+    pidfile >> pid_text;
+  }
+  pid_t pid = std::atoi(pid_text.c_str());
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGSTOP);
+  auto start = std::chrono::steady_clock::now();
+  auto r = wait<Status>([&](auto cb) { kv.set(Db::lock, "k", "v", 0ms, cb); }, 3s);
+  CHECK_FALSE(r.ok);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  MESSAGE("stopped redis: " << r.message);
+  ::kill(pid, SIGCONT);
+  CHECK(eventually([&] { return kv_works(kv); }, 10s));
+}
