@@ -1,0 +1,98 @@
+// libFuzzer harness for the MQTT codec: the input is a byte stream as a socket would deliver it.
+// It is cut into packets with frame(), each packet is decoded at both protocol levels, and every
+// successful decode must survive a round trip: encoding gives back the input (in canonical form),
+// which decodes and encodes again to the same bytes.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "broker/codec/decode.hpp"
+#include "broker/codec/encode.hpp"
+#include "broker/codec/framer.hpp"
+
+namespace codec = broker::codec;
+
+namespace {
+
+// A broken property is a crash: libFuzzer saves the input that caused it.
+void require(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz_decode: property violated: %s\n", what);
+  std::abort();
+}
+
+// The bytes fan-out would write for `p`, built the way the broker builds them.
+std::string fanout_bytes(const codec::Publish& p) {
+  auto prefix = codec::publish_prefix(p.qos, p.retain, p.dup, p.topic.size(), p.payload.size());
+  std::string out(reinterpret_cast<const char*>(prefix.bytes), prefix.size);
+  out += p.topic;
+  if (p.qos > 0) {
+    out.push_back(static_cast<char>(p.packet_id >> 8));
+    out.push_back(static_cast<char>(p.packet_id & 0xFF));
+  }
+  out += p.payload;
+  return out;
+}
+
+// `packet` in the one form encode() produces for what it means: the remaining length in the
+// fewest bytes, and no DUP bit on an MQTT 3.1 PUBREL/SUBSCRIBE/UNSUBSCRIBE retry (the packet
+// structs do not keep it). Every other bit of the input must survive decode and encode.
+std::string canonical(std::string_view packet, std::size_t header_size, std::uint8_t level) {
+  auto first = static_cast<std::uint8_t>(packet[0]);
+  auto type = first >> 4;
+  if (level == codec::protocol_v31 && (type == 6 || type == 8 || type == 10)) first &= 0xF7;
+  auto body = packet.substr(header_size);
+  std::uint8_t length[4];
+  auto n = codec::encode_remaining_length(body.size(), length);
+  std::string out(1, static_cast<char>(first));
+  out.append(reinterpret_cast<const char*>(length), n);
+  out.append(body);
+  return out;
+}
+
+// Returns the re-encoded bytes, or an empty string when `packet` does not decode at `level`.
+std::string check_round_trip(std::string_view packet, std::size_t header_size,
+                             std::uint8_t level) {
+  auto first = codec::decode(packet, level);
+  if (!first.ok()) return {};
+  auto encoded = codec::encode(first.packet);
+  require(encoded == canonical(packet, header_size, level),
+          "re-encoding differs from the input beyond its canonical form");
+  auto f = codec::frame(encoded, encoded.size());
+  require(f.status == codec::Frame::Status::packet && f.total() == encoded.size(),
+          "re-encoded bytes do not frame as one packet");
+  auto second = codec::decode(encoded, level);
+  require(second.ok(), "re-encoded packet does not decode");
+  require(codec::type_of(second.packet) == codec::type_of(first.packet), "type changed");
+  require(codec::encode(second.packet) == encoded, "second encoding differs from the first");
+  if (auto* p = std::get_if<codec::Publish>(&first.packet))
+    require(fanout_bytes(*p) == encoded, "publish_prefix disagrees with encode");
+  return encoded;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view stream(reinterpret_cast<const char*>(data), size);
+  while (!stream.empty()) {
+    auto f = codec::frame(stream);
+    if (f.status == codec::Frame::Status::malformed) break;
+    if (f.status == codec::Frame::Status::need_more) {
+      // Once the header is whole the framer has promised a size larger than what is here.
+      require(f.header_size == 0 || f.total() > stream.size(), "need_more for a whole packet");
+      break;
+    }
+    require(f.header_size >= 2 && f.header_size <= codec::max_fixed_header_size,
+            "fixed header size out of range");
+    require(f.total() <= stream.size(), "packet extends past the input");
+    auto packet = stream.substr(0, f.total());
+    auto v311 = check_round_trip(packet, f.header_size, codec::protocol_v311);
+    auto v31 = check_round_trip(packet, f.header_size, codec::protocol_v31);
+    // MQTT 3.1 only relaxes 3.1.1's rules, and where both accept they read the same packet.
+    if (!v311.empty()) require(v31 == v311, "3.1.1 accepts what 3.1 reads differently");
+    stream.remove_prefix(f.total());
+  }
+  return 0;
+}
