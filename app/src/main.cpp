@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
       "config,c", po::value(&config_file), "INI configuration file")(
       "set", po::value(&sets)->composing(), "override a setting: --set section.key=value")(
       "port-file", po::value(&port_file), "write the bound ports here (one 'name port' a line)")(
-      "print-config", "print the effective configuration and exit");
+      "print-config", "print the effective configuration and exit")(
+      "print-schema", "print every setting as a Markdown table and exit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -42,6 +43,21 @@ int main(int argc, char** argv) {
   }
   if (vm.count("version")) {
     std::cout << "sakura-broker " << SAKURA_VERSION << "\n";
+    return 0;
+  }
+
+  if (vm.count("print-schema")) {
+    std::cout << "| key | default | meaning |\n|---|---|---|\n";
+    for (auto& k : app::schema()) {
+      std::string def = k.default_value.empty() ? "unset" : "`" + k.default_value + "`";
+      std::string help = k.help;
+      if (!k.choices.empty()) {
+        help += " (";
+        for (std::size_t i = 0; i < k.choices.size(); ++i) help += (i ? ", `" : "`") + k.choices[i] + "`";
+        help += ")";
+      }
+      std::cout << "| `" << k.key << "` | " << def << " | " << help << " |\n";
+    }
     return 0;
   }
 
