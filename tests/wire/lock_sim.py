@@ -1,0 +1,285 @@
+"""Helpers for the lock simulator's wire tests: a broker for locks to talk to, the sakura-lock
+process with its event lines, an MQTT watcher, and an HTTP firmware server with Range support.
+
+The broker is Sakura when it can authenticate locks (its binary exists, SAKURA_TEST_REDIS is set
+and a CONNECT with a lock's credentials from the Redis contract is accepted); until then
+Mosquitto on a free port. SAKURA_LOCK_BROKER=sakura or =mosquitto forces the choice."""
+import http.server
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import mqtt_raw as m
+from conftest import BROKER_BIN, BUILD, DEFAULTS, BrokerProcess, wait_for
+
+LOCK_BIN = pathlib.Path(os.environ.get("SAKURA_LOCK_BIN", BUILD / "firmware" / "sim" / "sakura-lock"))
+PASSWORD = "lock-secret"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mosquitto:
+    kind = "mosquitto"
+
+    def __init__(self, workdir, port=None):
+        self.port = port or free_port()
+        conf = pathlib.Path(workdir) / "mosquitto.conf"
+        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n")
+        self.log = open(pathlib.Path(workdir) / "mosquitto.log", "wb")
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise AssertionError("mosquitto exited")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(listening, timeout=10, what="mosquitto listening")
+
+    def add_lock(self, lockno, password=PASSWORD):
+        pass  # anonymous broker: any credentials are accepted
+
+    def monitor(self, lockno):
+        return None  # no lock rules behind Mosquitto
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Sakura:
+    kind = "sakura"
+
+    def __init__(self, workdir, redis):
+        self.redis_host, self.redis_port = redis.split(":")
+        settings = dict(DEFAULTS)
+        settings.update({"node.data_dir": str(pathlib.Path(workdir) / "sakura"),
+                         "auth.backend": "redis", "redis.server": redis,
+                         "auth.allow_anonymous": "true"})
+        self.proc = BrokerProcess(settings["node.data_dir"], settings).start()
+        self.port = self.proc.port
+
+    def redis(self, *args):
+        return subprocess.run(["redis-cli", "-h", self.redis_host, "-p", self.redis_port, *args],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    def add_lock(self, lockno, password=PASSWORD):
+        # The compatible credential contract: plain password, superuser so no ACL rows are needed.
+        self.redis("-n", "0", "HSET", f"mqtt_user:{lockno}", "password", password, "is_superuser", "1")
+
+    def monitor(self, lockno):
+        return self.redis("-n", "1", "HGET", "monitor", lockno) or None
+
+    def stop(self):
+        self.proc.stop()
+
+
+def sakura_accepts_locks(broker):
+    broker.add_lock("00000probe0")
+    c = m.Client(broker.port)
+    try:
+        c.send(m.connect("00000probe0", username="00000probe0", password=PASSWORD))
+        p = c.recv_packet(timeout=3)
+        return p is not None and p.type == m.CONNACK and p.body[1] == 0
+    except (TimeoutError, OSError):
+        return False
+    finally:
+        c.close()
+
+
+def start_lock_broker(workdir):
+    want = os.environ.get("SAKURA_LOCK_BROKER", "auto")
+    redis = os.environ.get("SAKURA_TEST_REDIS")
+    if want != "mosquitto" and BROKER_BIN.exists() and redis:
+        b = Sakura(workdir, redis)
+        if want == "sakura" or sakura_accepts_locks(b):
+            return b
+        b.stop()
+    if want == "sakura":
+        raise AssertionError("SAKURA_LOCK_BROKER=sakura but no Sakura broker (or SAKURA_TEST_REDIS)")
+    return Mosquitto(workdir)
+
+
+class LockSim:
+    """A running sakura-lock; its stdout lines ("<secs> <lockno> <event> [detail]") are kept."""
+
+    def __init__(self, broker_port, *args, lockno=None, password=PASSWORD):
+        cmd = [str(LOCK_BIN), "--broker", f"127.0.0.1:{broker_port}", "--password", password,
+               "--backoff-min-ms", "200", "--backoff-max-ms", "2000"]
+        if lockno:
+            cmd += ["--lockno", lockno]
+        cmd += [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def events(self, lockno=None, event=None):
+        """[(lockno, event, detail)] so far, optionally filtered."""
+        out = []
+        with self._cond:
+            lines = list(self.lines)
+        for line in lines:
+            parts = line.split(" ", 3)
+            if len(parts) < 3 or not re.match(r"^\d+\.\d+$", parts[0]):
+                continue
+            e = (parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+            if (lockno is None or e[0] == lockno) and (event is None or e[1] == event):
+                out.append(e)
+        return out
+
+    def wait_event(self, event, lockno=None, detail=None, count=1, timeout=10):
+        def found():
+            hits = [e for e in self.events(lockno, event) if detail is None or e[2] == detail]
+            if self.proc.poll() is not None and len(hits) < count:
+                raise AssertionError(f"sakura-lock exited ({self.proc.returncode}):\n" + self.output())
+            return hits if len(hits) >= count else None
+        try:
+            return wait_for(found, timeout=timeout, what=f"{event} {detail or ''} x{count}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- sakura-lock output ---\n{self.output()}") from None
+
+    def output(self):
+        with self._cond:
+            return "\n".join(self.lines[-200:])
+
+    def kill(self):
+        """SIGKILL: the sockets are dropped without DISCONNECT, as when a lock loses power."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Watcher:
+    """An MQTT client subscribed to some filters, collecting (topic, payload) in the background."""
+
+    def __init__(self, port, *filters):
+        self.client = m.Client(port)
+        self.client.connect(f"watch-{os.getpid()}-{time.monotonic_ns()}")
+        assert self.client.subscribe(1, *[(f, 0) for f in filters]) == [0] * len(filters)
+        self.messages = []
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                p = self.client.recv_packet(timeout=3600)
+            except (TimeoutError, OSError):
+                return
+            if p is None:
+                return
+            if p.type == m.PUBLISH:
+                with self._cond:
+                    self.messages.append((p.topic, p.payload.decode(errors="replace")))
+
+    def received(self, topic=None):
+        with self._cond:
+            return [(t, v) for t, v in self.messages if topic is None or t == topic]
+
+    def wait_for(self, topic, payload, count=1, timeout=10):
+        def got():
+            hits = [1 for t, v in self.received(topic) if v == payload]
+            return len(hits) >= count
+        wait_for(got, timeout=timeout, what=f"{payload!r} x{count} on {topic}; have {self.received()}")
+
+    def close(self):
+        self.client.close()
+
+
+def publish(port, topic, payload, qos=1):
+    c = m.Client(port)
+    c.connect(f"pub-{time.monotonic_ns()}")
+    c.send(m.publish(topic, payload, qos=qos, packet_id=1))
+    if qos:
+        c.expect(m.PUBACK)
+    c.send(m.DISCONNECT)
+    c.close()
+
+
+class FirmwareServer:
+    """HTTP/1.1 with Range support serving firmware images from memory. `cut_once[path] = n`
+    drops the connection once, after n body bytes of the next response for that path."""
+
+    def __init__(self):
+        self.images = {}
+        self.cut_once = {}
+        self.requests = []  # (path, Range header)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                outer.requests.append((self.path, rng))
+                data = outer.images.get(self.path)
+                if data is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                first, last = 0, len(data) - 1
+                match = re.fullmatch(r"bytes=(\d+)-(\d*)", rng or "")
+                if match:
+                    first = int(match.group(1))
+                    last = min(int(match.group(2) or last), len(data) - 1)
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[first:last + 1]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                cut = outer.cut_once.pop(self.path, None)
+                if cut is not None:
+                    self.wfile.write(body[:cut])
+                    self.wfile.flush()
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

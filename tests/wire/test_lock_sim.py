@@ -1,0 +1,130 @@
+"""sakura-lock against a real broker on loopback: connect, status, will, unlock, reconnect, fleet.
+The broker is Sakura once it authenticates locks, else Mosquitto (see lock_sim.py)."""
+import pytest
+
+from lock_sim import LockSim, Mosquitto, Watcher, publish, start_lock_broker, wait_for
+
+LOCK = "10000000001"
+
+
+@pytest.fixture
+def lock_broker(tmp_path):
+    b = start_lock_broker(tmp_path)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def sims():
+    started = []
+
+    def start(*args, **kw):
+        s = LockSim(*args, **kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def test_lock_connects_and_reports_locked_and_its_version(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    w = Watcher(lock_broker.port, f"/{LOCK}/#")
+    sim = sims(lock_broker.port, lockno=LOCK)
+    sim.wait_event("connected", LOCK)
+    w.wait_for(f"/{LOCK}/statu", "1")
+    w.wait_for(f"/{LOCK}/fw", '{"version":"1.0.0","state":"running"}')
+    assert sim.events(LOCK, "status") == [(LOCK, "status", "1")]
+
+
+def test_a_killed_lock_is_announced_offline_by_its_will(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    sim = sims(lock_broker.port, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    w = Watcher(lock_broker.port, f"/{LOCK}/statu")
+    sim.kill()
+    w.wait_for(f"/{LOCK}/statu", "-2")
+    if lock_broker.kind == "sakura":
+        wait_for(lambda: lock_broker.monitor(LOCK) == "-2", what="monitor hash says offline")
+
+
+def test_unlock_opens_reports_0_then_relocks_and_reports_1(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    sim = sims(lock_broker.port, "--relock-ms", 800, "--bolt-ms", 50, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    w = Watcher(lock_broker.port, f"/{LOCK}/statu")
+    publish(lock_broker.port, f"/{LOCK}/call", "unlock")
+    w.wait_for(f"/{LOCK}/statu", "0")
+    w.wait_for(f"/{LOCK}/statu", "1")
+    assert [v for _, v in w.received()] == ["0", "1"]
+    times = {}
+    for line in sim.lines:
+        secs, lockno, event = line.split(" ")[:3]
+        times.setdefault(event, float(secs))
+    # The bolt stays open for relock_ms after the unlock, not less.
+    assert round((times["relocking"] - times["unlock"]) * 1000) >= 800
+
+
+def test_other_payloads_on_call_do_nothing(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    sim = sims(lock_broker.port, "--bolt-ms", 10, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    publish(lock_broker.port, f"/{LOCK}/call", "lock")
+    publish(lock_broker.port, f"/{LOCK}/call", "UNLOCK")
+    publish(lock_broker.port, f"/{LOCK}/call", "unlock")  # the marker that the two above were seen
+    sim.wait_event("unlock", LOCK)
+    assert len(sim.events(LOCK, "unlock")) == 1
+
+
+def test_unlock_from_a_real_m_f_pairing(lock_broker, sims):
+    if lock_broker.kind != "sakura":
+        pytest.skip("the m/f pairing rule runs in Sakura, not in Mosquitto")
+    lock_broker.add_lock(LOCK)
+    for owner in ("owner-m", "owner-f"):
+        lock_broker.add_lock(owner)
+    sim = sims(lock_broker.port, "--relock-ms", 500, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    publish(lock_broker.port, f"/{LOCK}/m", "1")
+    publish(lock_broker.port, f"/{LOCK}/f", "1")
+    sim.wait_event("unlock", LOCK)
+    sim.wait_event("status", LOCK, "0")
+    sim.wait_event("status", LOCK, "1", count=2)
+
+
+def test_the_lock_reconnects_after_the_broker_comes_back(tmp_path, sims):
+    broker = Mosquitto(tmp_path)
+    port = broker.port
+    sim = sims(port, "--keepalive", 2, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    broker.stop()
+    sim.wait_event("disconnected", LOCK)
+    # Refused reconnects back off (200 ms doubling to 2 s here) while the broker is away.
+    sim.wait_event("backoff-ms", LOCK, count=3)
+    delays = [int(d) for _, _, d in sim.events(LOCK, "backoff-ms")]
+    assert all(100 <= d <= 2000 for d in delays), delays
+    (tmp_path / "again").mkdir()
+    broker2 = Mosquitto(tmp_path / "again", port=port)
+    try:
+        sim.wait_event("connected", LOCK, count=2, timeout=15)
+        sim.wait_event("status", LOCK, "1", count=2)
+    finally:
+        broker2.stop()
+
+
+def test_one_process_simulates_a_fleet(lock_broker, sims):
+    n = 300
+    prefix = "FLT"
+    locknos = [f"{prefix}{i:08d}" for i in range(n)]
+    for l in locknos:
+        lock_broker.add_lock(l)
+    w = Watcher(lock_broker.port, "/+/statu")
+    sim = sims(lock_broker.port, "--count", n, "--lockno-prefix", prefix, "--threads", 2,
+               "--backoff-min-ms", 1000)
+    sim.wait_event("connected", count=n, timeout=30)
+    wait_for(lambda: len({t for t, v in w.received() if v == "1"}) == n, timeout=20,
+             what="every lock reporting 1")
+    assert {t for t, _ in w.received()} == {f"/{l}/statu" for l in locknos}
+    sim.kill()
+    wait_for(lambda: len({t for t, v in w.received() if v == "-2"}) == n, timeout=30,
+             what="a will from every lock")
