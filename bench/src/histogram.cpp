@@ -73,7 +73,8 @@ double Histogram::mean() const { return count_ ? static_cast<double>(sum_ / coun
 
 std::uint64_t Histogram::quantile(double q) const {
   if (count_ == 0) return 0;
-  q = std::clamp(q, 0.0, 1.0);
+  if (q <= 0) return min_;
+  q = std::min(q, 1.0);
   // Rank of the wanted value, 1-based: the q-quantile of 1000 values is the ceil(1000 q)-th.
   auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
   rank = std::max<std::uint64_t>(rank, 1);

@@ -25,7 +25,7 @@ class Histogram {
   std::uint64_t max() const { return max_; }
   double mean() const;
   // The smallest recorded value v such that at least q (0..1) of the values are <= v, reported as
-  // the top of its bucket and never above the largest value recorded. 0 when empty.
+  // the top of its bucket and never above the largest value recorded; q = 0 gives the smallest. 0 when empty.
   std::uint64_t quantile(double q) const;
 
   // "count:min:max:sum|index:count,index:count,...": only the buckets in use.
