@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include <mysql.h>
 
@@ -37,16 +38,25 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io,
     const std::string db_path = (std::filesystem::path(config.data_dir) / "sakura.db").string();
 
     if (config.kv_backend == KvBackend::embedded) {
-      s.kv = std::make_shared<detail::EmbeddedKeyValue>(db_path, config.sync, log);
+      try {
+        s.kv = std::make_shared<detail::EmbeddedKeyValue>(db_path, config.sync, log);
+      } catch (const std::exception& e) {
+        return Result<Storage>::failure(db_path + ": " + e.what());
+      }
     } else {
       s.kv = std::make_shared<detail::RedisKeyValue>(io, config.redis, log);
     }
     if (config.sql.backend == SqlBackend::sqlite) {
-      s.sql = open_sqlite(db_path, config.sync);
+      try {
+        s.sql = open_sqlite(db_path, config.sync);
+      } catch (const std::exception& e) {
+        return Result<Storage>::failure(db_path + ": " + e.what());
+      }
       log->info("sql: sqlite at {}", db_path);
     } else {
-      // Not thread-safe, so done here once before any worker calls mysql_init.
-      mysql_library_init(0, nullptr, nullptr);
+      // Not thread-safe, so done once before any worker calls mysql_init.
+      static std::once_flag mariadb_init;
+      std::call_once(mariadb_init, [] { mysql_library_init(0, nullptr, nullptr); });
       auto gate = std::make_shared<detail::MigrationGate>();
       SqlConfig sql = config.sql;
       s.sql = std::make_shared<detail::SqlRepository>(std::max(1, sql.workers), [sql, gate, log] {
