@@ -165,10 +165,14 @@ class LockSim:
 
     def kill(self):
         """SIGKILL: the sockets are dropped without DISCONNECT, as when a lock loses power."""
+        self.killed = True
         self.proc.kill()
         self.proc.wait(timeout=10)
 
     def stop(self):
+        """SIGTERM, and a clean exit is required: a sanitizer report or a crash fails the test."""
+        if getattr(self, "killed", False):
+            return
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -176,6 +180,10 @@ class LockSim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                raise AssertionError("sakura-lock ignored SIGTERM:\n" + self.output())
+        self._reader.join(timeout=5)
+        if self.proc.returncode != 0 or "Sanitizer" in self.output():
+            raise AssertionError(f"sakura-lock exited with {self.proc.returncode}:\n" + self.output())
 
 
 class Watcher:
