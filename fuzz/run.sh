@@ -30,7 +30,7 @@ status=0
 elapsed=$(( $(date +%s) - start ))
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-grep -E '^(#[0-9]+ +DONE|INFO: Seed|Done [0-9]+ runs)' "$log" | tail -n3 || true
+grep -E '^(#[0-9]+\s+DONE|INFO: Seed|Done [0-9]+ runs)' "$log" | tail -n3 || true
 if (( status == 0 )); then
   echo "fuzz_decode: ok, ${elapsed}s, ${execs:-?} executions, corpus grew from" \
     "$(ls fuzz/corpus/decode | wc -l) to $(ls "$work" | wc -l) inputs (log: $log)"

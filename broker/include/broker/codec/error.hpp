@@ -9,7 +9,7 @@ enum class Error : std::uint8_t {
   none = 0,
   bad_packet_type,          // type 0 or 15
   bad_fixed_header_flags,   // reserved bits not as the spec fixes them
-  bad_remaining_length,     // more than 4 bytes, or a non-minimal final zero byte
+  bad_remaining_length,     // more than 4 bytes (a padded, non-minimal length is accepted)
   packet_too_large,         // over the configured maximum
   truncated,                // a field runs past the end of the packet
   trailing_bytes,           // the packet has bytes after its last field
