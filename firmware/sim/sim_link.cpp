@@ -39,8 +39,11 @@ void SimLink::on_connected() {
     write();
     return;
   }
-  // SNI and host name checking use the name the lock was given, as a device would.
-  SSL_set_tlsext_host_name(tls_->native_handle(), host_.c_str());
+  // SNI and host name checking use the name the lock was given, as a device would. SNI carries
+  // names only (RFC 6066), so an IP literal is checked against the certificate but not sent.
+  error_code not_ip;
+  asio::ip::make_address(host_, not_ip);
+  if (not_ip) SSL_set_tlsext_host_name(tls_->native_handle(), host_.c_str());
   tls_->set_verify_callback(asio::ssl::host_name_verification(host_));
   tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](const error_code& ec) {
     if (ec) return self->fail("tls: " + ec.message());

@@ -7,11 +7,15 @@ Mosquitto on a free port. SAKURA_LOCK_BROKER=sakura or =mosquitto forces the cho
 import http.server
 import os
 import pathlib
+import pwd
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
+
+import pytest
 
 import mqtt_raw as m
 from conftest import BROKER_BIN, BUILD, DEFAULTS, BrokerProcess, wait_for
@@ -29,10 +33,13 @@ def free_port():
 class Mosquitto:
     kind = "mosquitto"
 
-    def __init__(self, workdir, port=None):
+    def __init__(self, workdir, port=None, extra_config=""):
         self.port = port or free_port()
         conf = pathlib.Path(workdir) / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n")
+        # Run as root, Mosquitto would switch to its own user, which cannot read the test's files.
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        conf.write_text(f"user {user}\nper_listener_settings false\nallow_anonymous true\n"
+                        f"listener {self.port} 127.0.0.1\n{extra_config}")
         self.log = open(pathlib.Path(workdir) / "mosquitto.log", "wb")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -235,9 +242,10 @@ def publish(port, topic, payload, qos=1):
 
 class FirmwareServer:
     """HTTP/1.1 with Range support serving firmware images from memory. `cut_once[path] = n`
-    drops the connection once, after n body bytes of the next response for that path."""
+    drops the connection once, after n body bytes of the next response for that path. With
+    `tls=(certfile, keyfile)` it serves HTTPS."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.images = {}
         self.cut_once = {}
         self.requests = []  # (path, Range header)
@@ -282,12 +290,42 @@ class FirmwareServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# Fixtures for the lock test modules, which import them by name.
+@pytest.fixture
+def lock_broker(tmp_path):
+    b = start_lock_broker(tmp_path)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def sims():
+    """sims(broker_port, *args, lockno=...) starts a sakura-lock; each is stopped (and must exit
+    cleanly) at teardown."""
+    started = []
+
+    def start(*args, **kw):
+        s = LockSim(*args, **kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()

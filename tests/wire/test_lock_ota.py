@@ -7,18 +7,10 @@ import os
 
 import pytest
 
-from lock_sim import FirmwareServer, LockSim, Watcher, publish, start_lock_broker
+from lock_sim import FirmwareServer, LockSim, Watcher, lock_broker, publish  # noqa: F401 (fixture)
 
 LOCK = "20000000001"
 RANGE = 16384
-
-
-@pytest.fixture
-def lock_broker(tmp_path):
-    b = start_lock_broker(tmp_path)
-    b.add_lock(LOCK)
-    yield b
-    b.stop()
 
 
 @pytest.fixture
@@ -30,6 +22,7 @@ def fw_server():
 
 @pytest.fixture
 def lock(lock_broker):
+    lock_broker.add_lock(LOCK)
     sim = LockSim(lock_broker.port, "--ota-range", RANGE, "--ota-timeout-ms", 3000, lockno=LOCK)
     sim.wait_event("status", LOCK, "1")
     yield sim

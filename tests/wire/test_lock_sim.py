@@ -2,30 +2,9 @@
 The broker is Sakura once it authenticates locks, else Mosquitto (see lock_sim.py)."""
 import pytest
 
-from lock_sim import LockSim, Mosquitto, Watcher, publish, start_lock_broker, wait_for
+from lock_sim import Mosquitto, Watcher, lock_broker, publish, sims, wait_for  # noqa: F401 (fixtures)
 
 LOCK = "10000000001"
-
-
-@pytest.fixture
-def lock_broker(tmp_path):
-    b = start_lock_broker(tmp_path)
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def sims():
-    started = []
-
-    def start(*args, **kw):
-        s = LockSim(*args, **kw)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
 
 
 def test_lock_connects_and_reports_locked_and_its_version(lock_broker, sims):
