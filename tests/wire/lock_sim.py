@@ -69,15 +69,18 @@ class Mosquitto:
 
 class Sakura:
     kind = "sakura"
+    admin_token = "lock-tests-admin-token"
 
     def __init__(self, workdir, redis):
         self.redis_host, self.redis_port = redis.split(":")
         settings = dict(DEFAULTS)
         settings.update({"node.data_dir": str(pathlib.Path(workdir) / "sakura"),
                          "auth.backend": "redis", "redis.server": redis,
-                         "auth.allow_anonymous": "true"})
+                         "auth.allow_anonymous": "true",
+                         "http.bind": "127.0.0.1:0", "http.admin_token": self.admin_token})
         self.proc = BrokerProcess(settings["node.data_dir"], settings).start()
         self.port = self.proc.port
+        self.http_port = self.proc.ports.get("http")  # None until the HTTP API is wired in
 
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-h", self.redis_host, "-p", self.redis_port, *args],
@@ -111,10 +114,16 @@ def start_lock_broker(workdir):
     want = os.environ.get("SAKURA_LOCK_BROKER", "auto")
     redis = os.environ.get("SAKURA_TEST_REDIS")
     if want != "mosquitto" and BROKER_BIN.exists() and redis:
-        b = Sakura(workdir, redis)
-        if want == "sakura" or sakura_accepts_locks(b):
+        try:
+            b = Sakura(workdir, redis)
+        except AssertionError:
+            if want == "sakura":
+                raise
+            b = None  # e.g. the Redis backend is not wired in yet: the start stops on its config
+        if b and (want == "sakura" or sakura_accepts_locks(b)):
             return b
-        b.stop()
+        if b:
+            b.stop()
     if want == "sakura":
         raise AssertionError("SAKURA_LOCK_BROKER=sakura but no Sakura broker (or SAKURA_TEST_REDIS)")
     return Mosquitto(workdir)

@@ -4,6 +4,7 @@ The HTTP side is an in-test server with Range support until Sakura's firmware ro
 import hashlib
 import json
 import os
+import urllib.request
 
 import pytest
 
@@ -93,3 +94,24 @@ def test_a_malformed_offer_is_rejected(lock_broker, lock):
     w = Watcher(lock_broker.port, f"/{LOCK}/fw")
     publish(lock_broker.port, f"/{LOCK}/ota", '{"version":"1.5.0","url":"http://x/"}')
     w.wait_for(f"/{LOCK}/fw", '{"version":"1.5.0","state":"rejected","reason":"bad_offer"}')
+
+
+def test_ota_through_sakuras_firmware_routes(lock_broker, lock):
+    """The production path: upload with the admin API, offer with POST /ota, the lock downloads
+    from GET /firmware/<version> with Range."""
+    if lock_broker.kind != "sakura" or not getattr(lock_broker, "http_port", None):
+        pytest.skip("needs Sakura with its HTTP API")
+    base = f"http://127.0.0.1:{lock_broker.http_port}"
+    auth = {"Authorization": f"Bearer {lock_broker.admin_token}"}
+    image = os.urandom(60_000)
+    up = urllib.request.Request(f"{base}/firmware?version=1.6.0", data=image, method="POST", headers=auth)
+    with urllib.request.urlopen(up, timeout=10) as r:
+        assert r.status in (200, 201)
+    w = Watcher(lock_broker.port, f"/{LOCK}/fw")
+    body = json.dumps({"version": "1.6.0", "locknos": [LOCK]}).encode()
+    ota = urllib.request.Request(f"{base}/ota", data=body, method="POST",
+                                 headers={**auth, "Content-Type": "application/json"})
+    with urllib.request.urlopen(ota, timeout=10) as r:
+        assert json.loads(r.read())["offered"] == 1
+    lock.wait_event("booted", LOCK, "1.6.0", timeout=30)
+    w.wait_for(f"/{LOCK}/fw", '{"version":"1.6.0","state":"running","previous":"1.0.0"}')
