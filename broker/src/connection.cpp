@@ -161,6 +161,7 @@ void Connection::on_connect(codec::Connect&& c) {
     return refuse(ConnectReturn::identifier_rejected, "client id too long");
   info_.client_id = std::move(c.client_id);
   info_.username = std::move(c.username);
+  if (auto cn = transport_->certificate_username()) info_.username = std::move(cn);
   clean_session_ = c.clean_session;
   if (c.will)
     will_ = make_message(std::move(c.will->topic), std::move(c.will->payload), c.will->qos,

@@ -2,6 +2,7 @@
 // The byte pipe under one MQTT connection: TCP, TLS, WebSocket or WSS. A Connection speaks MQTT
 // over any of them; only the transport differs.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ class Transport {
   virtual void close() = 0;
   virtual std::string remote_address() const = 0;
   virtual const char* kind() const = 0;  // "tcp", "ws", "tls", "wss"
+  // A username the transport vouches for (a TLS client certificate's CN, when the listener is
+  // configured to use it); it replaces the one in CONNECT.
+  virtual std::optional<std::string> certificate_username() const { return std::nullopt; }
 };
 
 }  // namespace broker
