@@ -82,4 +82,14 @@ TEST_CASE("decode() applies the UTF-8 rules to topics, and only to strings") {
   CHECK(decode_error(publish_topic(bytes({'/', 0xE9, 0x94}))) ==
         error_name(codec::Error::bad_utf8));
   CHECK(decode_error(publish_topic(bytes({'/', 0x00}))) == error_name(codec::Error::bad_utf8));
+  // A sequence cut off at the end of its field, with continuation bytes right after it in the
+  // packet: the check must stop at the field's end, not read on into the payload.
+  const auto cut_at_field_end = bytes({
+      0x30,              // PUBLISH, QoS 0
+      0x06,              // remaining length 6
+      0x00, 0x03,        // topic length 3
+      '/', 0xE9, 0x94,   // "/" and the first two bytes of U+9501
+      0x81,              // payload: its last byte
+  });
+  CHECK(decode_error(cut_at_field_end) == error_name(codec::Error::bad_utf8));
 }
