@@ -1,5 +1,8 @@
 #include "link.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <array>
 #include <random>
 
@@ -36,17 +39,20 @@ class StreamLink final : public Link {
  public:
   template <class... Args>
   StreamLink(const Options& o, bool ws, Args&&... args)
-      : stream_(std::forward<Args>(args)...), ws_(ws), host_(o.host), port_(o.port), path_(o.ws_path) {
-    std::random_device rd;
-    for (auto& b : mask_) b = static_cast<char>(rd());
-  }
+      : stream_(std::forward<Args>(args)...), ws_(ws), host_(o.host), port_(o.port), path_(o.ws_path) {}
 
   void open(const tcp::endpoint& remote, const asio::ip::address& local, Done done) override {
     error_code ec;
     auto& sock = lowest(stream_);
     sock.open(remote.protocol(), ec);
     if (!ec) sock.set_option(tcp::no_delay(true), ec);
-    if (!ec && !local.is_unspecified()) sock.bind(tcp::endpoint(local, 0), ec);
+    if (!ec && !local.is_unspecified()) {
+      // Without this, bind() picks a port unique on its own, scanning every bound port (seconds per
+      // thousand connections at 20,000); with it the port is picked at connect() by the 4-tuple.
+      int one = 1;
+      ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      sock.bind(tcp::endpoint(local, 0), ec);
+    }
     if (ec) {
       done(ec);
       return;
@@ -94,10 +100,19 @@ class StreamLink final : public Link {
       received({}, ready);
       return;
     }
-    stream_.async_read_some(asio::buffer(buf_), [this, received = std::move(received)](const error_code& ec,
-                                                                                       std::size_t n) mutable {
-      if (ec || !ws_) return received(ec, std::string_view(buf_.data(), n));
-      raw_.append(buf_.data(), n);
+    if (!buf_) buf_.reset(new char[buf_size_]);
+    stream_.async_read_some(asio::buffer(buf_.get(), buf_size_), [this, received = std::move(received)](
+                                                                     const error_code& ec, std::size_t n) mutable {
+      // Idle connections keep a small buffer; one that fills it is busy and gets a bigger one.
+      bool grow = n == buf_size_ && buf_size_ < kMaxReadBuffer;
+      std::unique_ptr<char[]> old;
+      if (grow) {
+        old = std::move(buf_);
+        buf_size_ *= 4;
+      }
+      const char* data = old ? old.get() : buf_.get();
+      if (ec || !ws_) return received(ec, std::string_view(data, n));
+      raw_.append(data, n);
       if (auto bad = unwrap(); bad) return received(bad, {});
       if (payload_.empty()) return read(std::move(received));
       std::string ready;
@@ -114,6 +129,7 @@ class StreamLink final : public Link {
  private:
   void upgrade(Done done) {
     std::random_device rd;
+    for (auto& b : mask_) b = static_cast<char>(rd());
     std::string key(16, '\0');
     for (auto& c : key) c = static_cast<char>(rd());
     request_ = fmt::format(
@@ -175,7 +191,10 @@ class StreamLink final : public Link {
   std::uint16_t port_;
   std::string path_;
   std::array<char, 4> mask_{};
-  std::array<char, 64 * 1024> buf_{};
+  // Allocated on first read, not zeroed: 20,000 idle connections must not cost 64 KiB each.
+  static constexpr std::size_t kMaxReadBuffer = 64 * 1024;
+  std::size_t buf_size_ = 1024;
+  std::unique_ptr<char[]> buf_;
   std::string raw_, payload_, frame_, request_;
 };
 

@@ -198,7 +198,7 @@ scenarios:
   lock     --locks locks and two owners each; --pair-rate m/f pairs per second;
            unlock latency from f's publish to the lock receiving `unlock`
 common:    --host 127.0.0.1 --port 1883 --transport tcp|ws|tls|wss --ws-path /mqtt
-           --username U --password P --workers 1 --source-addrs 0(auto) --connect-concurrency 256
+           --username U --password P --workers 1 --source-addrs 0(auto) --connect-concurrency 32
            --connect-timeout 10 --broker-pid PID --label NAME --json-only
 messages:  --qos 0 --payload 64 --rate 0(flat out) --duration 10 --inflight 100 --drain 5
 lock:      --lock-mode rule|responder --auth-redis HOST:PORT --pair-gap-ms 5

@@ -29,9 +29,9 @@ TEST_CASE("slices cover the total once, in order, differing by at most one") {
 
 TEST_CASE("source addresses: enough for the count, all loopback, none reserved") {
   CHECK(auto_source_addresses(1) == 1);
-  CHECK(auto_source_addresses(20'000) == 1);
-  CHECK(auto_source_addresses(20'001) == 2);
-  CHECK(auto_source_addresses(1'000'000) == 50);
+  CHECK(auto_source_addresses(1'000) == 1);
+  CHECK(auto_source_addresses(1'001) == 2);
+  CHECK(auto_source_addresses(1'000'000) == 1'000);
   CHECK(source_address(0, 1) == "127.0.0.2");
   CHECK(source_address(5, 3) == "127.0.0.4");
   CHECK(source_address(252, 1000) == "127.0.0.254");
