@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
 
   app::Logging logging(config.str("log.level"));
   auto log = logging.get("main");
+  // Signals are caught from before the port file exists: whoever reads it may signal at once.
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     std::filesystem::create_directories(config.str("node.data_dir"));
     app::Application application(config, logging);
@@ -92,11 +96,16 @@ int main(int argc, char** argv) {
     log->info("sakura-broker {} started", SAKURA_VERSION);
 
     boost::asio::io_context signals_io;
-    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code&, int sig) {
-      log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    });
-    std::signal(SIGPIPE, SIG_IGN);
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int sig) {
+          if (!ec && sig == SIGHUP) {  // certificate reload; keep running
+            application.reload_certificates();
+            return signals.async_wait(on_signal);
+          }
+          log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        };
+    signals.async_wait(on_signal);
     signals_io.run();
     application.stop();
     log->info("stopped");

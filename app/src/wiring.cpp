@@ -2,6 +2,7 @@
 
 #include "anonymous_auth.hpp"
 #include "broker/server.hpp"
+#include "wire_listeners.hpp"
 
 namespace app {
 
@@ -31,8 +32,7 @@ broker::ServerOptions server_options(const Config& c) {
 Application::Application(const Config& config, const Logging& logging)
     : config_(config), logging_(logging) {
   server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
-  if (config.enabled("listener.tcp.bind"))
-    server_->add_tcp_listener("tcp", broker::parse_endpoint(config.str("listener.tcp.bind")));
+  reload_certificates_ = wire_listeners(*server_, config, logging);
   server_->broker().set_authenticator(
       std::make_shared<AnonymousAuthenticator>(config.boolean("auth.allow_anonymous")));
 }
@@ -41,6 +41,7 @@ Application::~Application() = default;
 
 void Application::start() { server_->start(); }
 void Application::stop() { server_->stop(); }
+void Application::reload_certificates() { reload_certificates_(); }
 
 std::vector<std::pair<std::string, std::uint16_t>> Application::ports() const {
   return server_->ports();

@@ -1,5 +1,6 @@
 #pragma once
 // Application: builds every module from the configuration and wires them together.
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -20,12 +21,15 @@ class Application {
   ~Application();
   void start();
   void stop();
+  // SIGHUP: re-reads the TLS certificates; connections already open keep theirs.
+  void reload_certificates();
   std::vector<std::pair<std::string, std::uint16_t>> ports() const;
 
  private:
   const Config& config_;
   const Logging& logging_;
   std::unique_ptr<broker::Server> server_;
+  std::function<void()> reload_certificates_;
 };
 
 

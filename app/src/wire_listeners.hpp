@@ -1,0 +1,18 @@
+#pragma once
+#include <functional>
+
+#include "config.hpp"
+#include "logging.hpp"
+
+namespace broker {
+class Server;
+}
+
+namespace app {
+
+// Adds the MQTT listeners the configuration enables: tcp (with the PROXY protocol if asked), ws,
+// and tls / wss when a certificate is configured. Returns what reloads the TLS certificates
+// (SIGHUP): it logs the outcome and keeps the old certificates when the new ones do not load.
+std::function<void()> wire_listeners(broker::Server& server, const Config& config, const Logging& logging);
+
+}  // namespace app

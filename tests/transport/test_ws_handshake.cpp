@@ -1,0 +1,84 @@
+// The WebSocket upgrade's decisions and the trusted-proxy list.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "broker/proxy_protocol.hpp"
+#include "broker/tls_context.hpp"
+#include "broker/ws_handshake.hpp"
+
+namespace ip = boost::asio::ip;
+using broker::TrustedProxies;
+
+namespace {
+ip::tcp::endpoint ep(const char* a, unsigned short port) { return {ip::make_address(a), port}; }
+}  // namespace
+
+TEST_CASE("subprotocol: none accepted, mqtt and mqttv3.1 echoed, others refused") {
+  auto none = broker::choose_subprotocol("");
+  CHECK(none.accepted);
+  CHECK(none.echo.empty());
+  CHECK(broker::choose_subprotocol("mqtt").echo == "mqtt");
+  CHECK(broker::choose_subprotocol("mqttv3.1").echo == "mqttv3.1");
+  CHECK(broker::choose_subprotocol("chat, mqttv3.1 ,mqtt").echo == "mqttv3.1");
+  CHECK_FALSE(broker::choose_subprotocol("chat").accepted);
+  CHECK_FALSE(broker::choose_subprotocol("MQTT").accepted);  // tokens are case-sensitive
+  CHECK_FALSE(broker::choose_subprotocol("mqttv5").accepted);
+}
+
+TEST_CASE("path ignores the query string only") {
+  CHECK(broker::path_matches("/mqtt", "/mqtt"));
+  CHECK(broker::path_matches("/mqtt?token=1", "/mqtt"));
+  CHECK_FALSE(broker::path_matches("/mqtt/", "/mqtt"));
+  CHECK_FALSE(broker::path_matches("/", "/mqtt"));
+  CHECK_FALSE(broker::path_matches("/mqttx", "/mqtt"));
+}
+
+TEST_CASE("trusted proxies: addresses and networks, v4-mapped peers") {
+  TrustedProxies t("127.0.0.1, 10.0.0.0/8 ::1,2001:db8::/32");
+  CHECK(t.contains(ip::make_address("127.0.0.1")));
+  CHECK_FALSE(t.contains(ip::make_address("127.0.0.2")));
+  CHECK(t.contains(ip::make_address("10.200.3.4")));
+  CHECK_FALSE(t.contains(ip::make_address("11.0.0.1")));
+  CHECK(t.contains(ip::make_address("::ffff:10.1.2.3")));
+  CHECK(t.contains(ip::make_address("::1")));
+  CHECK(t.contains(ip::make_address("2001:db8:ffff::1")));
+  CHECK_FALSE(t.contains(ip::make_address("2001:db9::1")));
+  CHECK(TrustedProxies("0.0.0.0/0").contains(ip::make_address("192.0.2.1")));
+  CHECK(TrustedProxies("").empty());
+  CHECK_THROWS_AS(TrustedProxies("10.0.0.0/33"), std::invalid_argument);
+  CHECK_THROWS_AS(TrustedProxies("localhost"), std::invalid_argument);
+}
+
+TEST_CASE("forwarded client: believed only from a trusted peer") {
+  TrustedProxies t("127.0.0.1, 10.0.0.0/8");
+  auto proxy = ep("127.0.0.1", 40000);
+  auto stranger = ep("198.51.100.2", 40000);
+  CHECK(broker::forwarded_client(stranger, "203.0.113.9", "203.0.113.9", t) == "198.51.100.2:40000");
+  CHECK(broker::forwarded_client(proxy, "203.0.113.9", "", t) == "203.0.113.9");
+  CHECK(broker::forwarded_client(proxy, "", "203.0.113.9", t) == "203.0.113.9");
+  CHECK(broker::forwarded_client(proxy, "", "", t) == "127.0.0.1:40000");
+  // The client may prepend anything: the rightmost hop not a trusted proxy is the client.
+  CHECK(broker::forwarded_client(proxy, "6.6.6.6, 203.0.113.9, 10.1.1.1", "", t) == "203.0.113.9");
+  CHECK(broker::forwarded_client(proxy, "10.2.2.2, 10.1.1.1", "", t) == "10.2.2.2");
+  CHECK(broker::forwarded_client(proxy, "junk, 203.0.113.9:5555", "", t) == "203.0.113.9");
+  CHECK(broker::forwarded_client(proxy, "[2001:db8::9]:443", "", t) == "2001:db8::9");
+  CHECK(broker::forwarded_client(proxy, "not-an-address", "", t) == "127.0.0.1:40000");
+}
+
+TEST_CASE("certificate file lists") {
+  CHECK(broker::split_file_list("") == std::vector<std::string>{});
+  CHECK(broker::split_file_list("rsa.pem") == std::vector<std::string>{"rsa.pem"});
+  CHECK(broker::split_file_list(" rsa.pem , ecdsa.pem ") == std::vector<std::string>{"rsa.pem", "ecdsa.pem"});
+}
+
+TEST_CASE("a TLS context refuses what cannot work, naming it") {
+  broker::TlsOptions o;
+  CHECK_THROWS_WITH_AS(broker::TlsContext{o}, "no certificate file configured", std::runtime_error);
+  o.certfiles = {"/nonexistent/cert.pem"};
+  o.keyfiles = {"/nonexistent/key.pem"};
+  CHECK_THROWS_AS(broker::TlsContext{o}, std::runtime_error);
+  o.keyfiles.clear();
+  CHECK_THROWS_WITH_AS(broker::TlsContext{o}, "certfile and keyfile must list the same number of files",
+                       std::runtime_error);
+}
