@@ -74,7 +74,7 @@ void LockCore::on_mqtt_connected() {
   std::string_view filters[] = {topic_call_, topic_ota_};
   if (!mqtt_.subscribe(filters, 2, 1)) return;
   publish_status();
-  ota_.report_running();
+  ota_.report_on_connect();
 }
 
 void LockCore::on_mqtt_message(std::string_view topic, std::string_view payload) {
@@ -103,8 +103,8 @@ void LockCore::publish_status() {
   }
 }
 
-void LockCore::ota_report(std::string_view json, bool final) {
-  mqtt_.publish(topic_fw_, json, final ? 1 : 0);
+bool LockCore::ota_report(std::string_view json, bool final) {
+  return mqtt_.publish(topic_fw_, json, final ? 1 : 0);
 }
 
 void LockCore::ota_install(const char* version) {

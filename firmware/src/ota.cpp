@@ -40,11 +40,28 @@ void Ota::report(const char* state, const char* reason, bool with_progress, bool
   w.add("{\"version\":\"").add(version_).add("\",\"state\":\"").add(state).add('"');
   if (reason) w.add(",\"reason\":\"").add(reason).add('"');
   if (with_progress) {
-    w.add(",\"progress\":").add_uint(last_percent_);
+    w.add(",\"progress\":").add_uint(size_ ? std::uint64_t{written_} * 100 / size_ : 0);
     w.add(",\"received\":").add_uint(written_).add(",\"size\":").add_uint(size_);
   }
   w.add('}');
-  if (w.ok()) host_.ota_report(w.view(), final);
+  if (!w.ok()) return;
+  bool sent = host_.ota_report(w.view(), final);
+  if (!final) return;
+  // Results are remembered until they reach the broker: an update that fails while the lock is
+  // offline must still be reported.
+  result_unsent_ = !sent;
+  TextWriter(result_state_, sizeof result_state_).add(state);
+  TextWriter(result_reason_, sizeof result_reason_).add(reason ? reason : "");
+}
+
+void Ota::report_on_connect() {
+  report_running();
+  if (state_ == State::connecting || state_ == State::awaiting_head || state_ == State::receiving ||
+      state_ == State::retry_wait || state_ == State::verifying) {
+    report("downloading", nullptr, true, false);
+  } else if (result_unsent_) {
+    report(result_state_, result_reason_[0] ? result_reason_ : nullptr, false, true);
+  }
 }
 
 void Ota::report_running() {

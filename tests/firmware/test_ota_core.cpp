@@ -260,3 +260,51 @@ TEST_CASE("bad, current and repeated offers") {
   CHECK(r.p.link(Link::http).opens == 2);
   CHECK(r.p.link(Link::http).closes == 1);
 }
+
+TEST_CASE("a result reached while offline is reported on the next connect, and only then") {
+  OtaRig r;
+  Server s;
+  s.image = make_image(1500);
+  auto offer = offer_json("1.1.0", s.image);
+  s.image[10] ^= 0x01;
+  r.offer(offer);
+  r.core.on_link_down(Link::mqtt);  // the MQTT session drops; the download goes on
+  r.run(s);
+  REQUIRE(r.core.ota().state() == OtaState::failed);
+  r.fw_reports();
+
+  r.advance_to(r.core.next_wake());
+  r.link_up();
+  r.sent();
+  r.accept();
+  CHECK(r.fw_reports() == std::vector<std::string>{
+                              R"({"version":"1.0.0","state":"running"})",
+                              R"({"version":"1.1.0","state":"failed","reason":"sha256_mismatch"})"});
+  // Delivered now: the next connect reports the running version alone.
+  r.core.on_link_down(Link::mqtt);
+  r.advance_to(r.core.next_wake());
+  r.link_up();
+  r.sent();
+  r.accept();
+  CHECK(r.fw_reports() == std::vector<std::string>{R"({"version":"1.0.0","state":"running"})"});
+}
+
+TEST_CASE("a reconnect during a download reports how far it got") {
+  OtaRig r;
+  Server s;
+  s.image = make_image(3000);
+  s.drop_request = 2;
+  s.drop_after = 500;
+  r.offer(offer_json("1.1.0", s.image));
+  r.core.on_link_up(Link::http);
+  s.serve(r);
+  REQUIRE(r.core.ota().state() == OtaState::retry_wait);
+  r.core.on_link_down(Link::mqtt);
+  r.advance_to(r.core.mqtt().next_wake());
+  r.link_up();
+  r.sent();
+  r.accept();
+  auto reports = r.fw_reports();
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[1] == R"({"version":"1.1.0","state":"downloading","progress":50,"received":1500,"size":3000})");
+}

@@ -45,7 +45,7 @@ class LockCore final : MqttHandler, OtaHost {
  private:
   void on_mqtt_connected() override;
   void on_mqtt_message(std::string_view topic, std::string_view payload) override;
-  void ota_report(std::string_view json, bool final) override;
+  bool ota_report(std::string_view json, bool final) override;
   void ota_install(const char* version) override;
   void unlock();
   void publish_status();

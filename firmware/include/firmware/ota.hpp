@@ -16,8 +16,9 @@ namespace firmware {
 
 class OtaHost {
  public:
-  // `final` reports (a result, not progress) deserve QoS 1.
-  virtual void ota_report(std::string_view json, bool final) = 0;
+  // `final` reports (a result, not progress) deserve QoS 1. False when it could not be sent
+  // (offline); the OTA then repeats its last result on the next connect.
+  virtual bool ota_report(std::string_view json, bool final) = 0;
   // A verified image is in the slot: shut down cleanly and boot it.
   virtual void ota_install(const char* version) = 0;
 
@@ -51,8 +52,9 @@ class Ota {
   std::uint32_t written() const { return written_; }
   std::uint32_t requests() const { return requests_; }
   std::uint32_t drops() const { return drops_; }
-  // The running version's report ({"version":..,"state":"running"}), sent on every connect.
-  void report_running();
+  // On every connect: the running version ({"version":..,"state":"running"}), then where an
+  // update stands if one is under way, or its result if that could not be sent when it happened.
+  void report_on_connect();
 
  private:
   bool busy() const;
@@ -65,6 +67,7 @@ class Ota {
   void fail(const char* reason);
   void verify_step();
   void report(const char* state, const char* reason, bool with_progress, bool final);
+  void report_running();
 
   Platform& platform_;
   const LockConfig& config_;
@@ -86,6 +89,9 @@ class Ota {
   std::uint8_t last_percent_ = 0;
   std::uint32_t requests_ = 0;
   std::uint32_t drops_ = 0;
+  bool result_unsent_ = false;  // the last failed/rejected/current report never left
+  char result_state_[12] = {};
+  char result_reason_[24] = {};
 
   std::size_t head_len_ = 0;
   char head_[http_head_capacity];
