@@ -1,0 +1,69 @@
+#pragma once
+// The lock system's rules on the broker's publish path (INTERFACES.md, Topics), replacing the
+// old "monitor" client that subscribed to /#:
+//   /unauth            payload == the publisher's own username: its credentials are revoked
+//   /<lockno>/m, /f    both owners within lock.pair_window: `unlock` on /<lockno>/call, QoS 1
+//   /<lockno>/statu    -2/0/1 compared with `monitor`; on change: monitor updated, history event
+// Every other topic passes with one length check and no allocation.
+//
+// THREADING: on_publish runs on the publisher's I/O thread and only queues work; the rules run
+// on store callback threads, one at a time per lock in arrival order (KeyedSequencer), so a slow
+// store never stalls an I/O thread. Safe to destroy from any thread; store callbacks that arrive
+// later keep the internals alive and no longer reach the broker once close() has run.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "broker/hooks.hpp"
+#include "lockrules/clock.hpp"
+#include "lockrules/metrics.hpp"
+#include "lockrules/revoker.hpp"
+#include "storage/history_writer.hpp"
+#include "storage/key_value.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace lockrules {
+
+class ControlGuard;
+class RuleEngine;
+
+struct Options {
+  std::chrono::milliseconds pair_window{35000};  // lock.pair_window
+  // Inputs of one lock waiting behind a slow store before new ones are dropped (and counted):
+  // a flood on one topic must not grow memory without bound.
+  std::size_t max_pending_per_lock = 64;
+};
+
+struct Deps {
+  std::shared_ptr<storage::KeyValue> kv;
+  std::shared_ptr<storage::HistoryWriter> history;
+  broker::BrokerControl* control = nullptr;  // must stay valid until close()
+  // Null: a KvRevoker over `kv` and `control`.
+  std::shared_ptr<Revoker> revoker;
+  std::shared_ptr<const Clock> clock;  // null: SystemClock
+  std::shared_ptr<spdlog::logger> log;
+};
+
+class LockRules final : public broker::Observer {
+ public:
+  LockRules(Options options, Deps deps);
+  ~LockRules() override;
+
+  void on_publish(const broker::ClientInfo& from, const broker::MessagePtr& message) override;
+
+  // Shared so an exporter may hold it past the rules' lifetime.
+  std::shared_ptr<const Metrics> metrics() const { return metrics_; }
+  // After this returns the rules publish, disconnect and schedule nothing more. Call before the
+  // broker goes away; also done by the destructor.
+  void close();
+
+ private:
+  std::shared_ptr<Metrics> metrics_;
+  std::shared_ptr<ControlGuard> control_;
+  std::shared_ptr<RuleEngine> engine_;
+};
+
+}  // namespace lockrules

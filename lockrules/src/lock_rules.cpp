@@ -1,0 +1,55 @@
+#include "lockrules/lock_rules.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "lockrules/control_guard.hpp"
+#include "lockrules/rule_topic.hpp"
+#include "rule_engine.hpp"
+
+namespace lockrules {
+
+LockRules::LockRules(Options options, Deps deps) : metrics_(std::make_shared<Metrics>()) {
+  if (!deps.kv || !deps.history || !deps.control || !deps.log)
+    throw std::invalid_argument("lockrules: kv, history, control and log are required");
+  control_ = std::make_shared<ControlGuard>(*deps.control);
+  RuleEngine::Parts parts;
+  parts.kv = deps.kv;
+  parts.history = std::move(deps.history);
+  parts.revoker = deps.revoker ? std::move(deps.revoker)
+                               : std::make_shared<KvRevoker>(deps.kv, control_);
+  parts.control = control_;
+  parts.clock = deps.clock ? std::move(deps.clock) : std::make_shared<SystemClock>();
+  parts.log = std::move(deps.log);
+  parts.metrics = metrics_;
+  engine_ = std::make_shared<RuleEngine>(options, std::move(parts));
+}
+
+LockRules::~LockRules() { close(); }
+
+void LockRules::close() { control_->close(); }
+
+void LockRules::on_publish(const broker::ClientInfo& from, const broker::MessagePtr& message) {
+  auto rule = classify(message->topic);
+  if (!rule) return;
+  switch (rule->kind) {
+    case RuleKind::unauth:
+      engine_->unauth(from, message->payload);
+      return;
+    case RuleKind::owner_m:
+      engine_->pair(std::string(rule->lockno), 'm');
+      return;
+    case RuleKind::owner_f:
+      engine_->pair(std::string(rule->lockno), 'f');
+      return;
+    case RuleKind::status:
+      engine_->status(std::string(rule->lockno), message->payload);
+      return;
+    case RuleKind::not_lockno:
+      metrics_->ignored_topics.fetch_add(1, std::memory_order_relaxed);
+      return;
+  }
+}
+
+}  // namespace lockrules

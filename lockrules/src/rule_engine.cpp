@@ -1,0 +1,214 @@
+#include "rule_engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace lockrules {
+
+namespace {
+
+using storage::Db;
+
+constexpr const char* monitor_key = "monitor";
+
+void bump(Metrics::Counter& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+// Same length is not secret; the bytes are compared without an early exit so the time taken
+// does not tell a forger how much of somebody's key they guessed.
+bool same_bytes(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// A username is the key of a credential: logs show only enough to correlate lines.
+std::string redact(const std::string& username) {
+  return username.size() <= 4 ? std::string("****") : username.substr(0, 4) + "…";
+}
+
+int role_index(char role) { return role == 'm' ? 0 : 1; }
+
+// "Back from -2" includes a lock never seen before: the first status of a new lock reads as it
+// coming online, and an unreadable stored value is treated the same way.
+storage::LockEvent event_for(const std::optional<std::string>& previous, LockStatus now) {
+  if (now == LockStatus::offline) return storage::LockEvent::offline;
+  auto before = previous ? parse_status(*previous) : std::nullopt;
+  if (!before || *before == LockStatus::offline) return storage::LockEvent::online;
+  return now == LockStatus::locked ? storage::LockEvent::locked : storage::LockEvent::unlocked;
+}
+
+}  // namespace
+
+RuleEngine::RuleEngine(const Options& options, Parts parts)
+    : options_(options),
+      p_(std::move(parts)),
+      m_(*p_.metrics),
+      sequencer_(options.max_pending_per_lock) {}
+
+void RuleEngine::unauth(const broker::ClientInfo& from, const std::string& payload) {
+  if (!from.username || !same_bytes(*from.username, payload)) {
+    bump(m_.unauth_forged);
+    p_.log->warn("lockrules: /unauth from client {} ({}) names another user; ignored",
+                 from.client_id, from.address);
+    return;
+  }
+  auto self = shared_from_this();
+  p_.revoker->revoke(payload, [self, user = payload](storage::Result<bool> r) {
+    if (!r) {
+      bump(self->m_.store_errors);
+      self->p_.log->warn("lockrules: revoking {} failed: {}", redact(user), r.message);
+    } else if (r.value) {
+      bump(self->m_.revocations);
+      self->p_.log->info("lockrules: credentials of {} revoked (/unauth)", redact(user));
+    } else {
+      bump(self->m_.revocations_empty);
+    }
+  });
+}
+
+void RuleEngine::pair(std::string lockno, char role) {
+  auto self = shared_from_this();
+  submit(lockno, [self, lockno, role](Done done) { self->run_pair(lockno, role, std::move(done)); });
+}
+
+void RuleEngine::status(std::string lockno, const std::string& payload) {
+  auto parsed = parse_status(payload);
+  if (!parsed) {
+    bump(m_.status_invalid);
+    p_.log->info("lockrules: status of {} with an unknown payload ({} bytes); ignored", lockno,
+                 payload.size());
+    return;
+  }
+  // Stamped on arrival, not when the store answers: history shows when the lock reported.
+  const auto ts_ms = p_.clock->wall_ms();
+  const auto status = *parsed;
+  auto self = shared_from_this();
+  submit(lockno, [self, lockno, status, ts_ms](Done done) {
+    self->run_status(lockno, status, ts_ms, std::move(done));
+  });
+}
+
+void RuleEngine::submit(const std::string& lockno, KeyedSequencer::Task task) {
+  m_.pending.fetch_add(1, std::memory_order_relaxed);
+  auto counted = [&m = m_, task = std::move(task)](Done done) {
+    task([&m, done = std::move(done)] {
+      m.pending.fetch_sub(1, std::memory_order_relaxed);
+      done();
+    });
+  };
+  if (!sequencer_.submit(lockno, std::move(counted))) {
+    m_.pending.fetch_sub(1, std::memory_order_relaxed);
+    bump(m_.overloaded);
+    p_.log->warn("lockrules: lock {} has {} inputs queued; input dropped", lockno,
+                 options_.max_pending_per_lock);
+  }
+}
+
+void RuleEngine::run_pair(const std::string& lockno, char role, Done done) {
+  auto self = shared_from_this();
+  p_.kv->pair_unlock(
+      lockno, role, options_.pair_window,
+      [self, lockno, role, done = std::move(done)](storage::Result<storage::PairOutcome> r) {
+        auto& e = *self;
+        if (!r) {
+          bump(e.m_.store_errors);
+          e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", lockno, role, r.message);
+        } else if (r.value == storage::PairOutcome::paired) {
+          e.p_.control->publish(broker::make_message("/" + lockno + "/call", "unlock", 1));
+          bump(e.m_.unlocks);
+          e.window_paired(lockno);
+          e.p_.log->info("lockrules: both owners of {} asked: unlock sent", lockno);
+        } else {
+          e.window_waiting(lockno, role);
+        }
+        done();
+      });
+}
+
+void RuleEngine::run_status(const std::string& lockno, LockStatus status, std::int64_t ts_ms,
+                            Done done) {
+  auto self = shared_from_this();
+  p_.kv->hmget(
+      Db::lock, monitor_key, {lockno},
+      [self, lockno, status, ts_ms,
+       done = std::move(done)](storage::Result<std::vector<std::optional<std::string>>> r) mutable {
+        auto& e = *self;
+        if (!r) {
+          bump(e.m_.store_errors);
+          e.p_.log->warn("lockrules: status of {} dropped: {}", lockno, r.message);
+          return done();
+        }
+        std::optional<std::string> previous = r.value.empty() ? std::nullopt : r.value[0];
+        if (previous && *previous == status_text(status)) {
+          bump(e.m_.status_unchanged);
+          return done();
+        }
+        e.p_.kv->hset(Db::lock, monitor_key, {{lockno, status_text(status)}},
+                      [self, lockno, previous, status, ts_ms,
+                       done = std::move(done)](storage::Status s) {
+                        if (!s) {
+                          bump(self->m_.store_errors);
+                          self->p_.log->warn("lockrules: monitor update of {} failed: {}", lockno,
+                                             s.message);
+                        } else {
+                          self->record(lockno, previous, status, ts_ms);
+                        }
+                        done();
+                      });
+      });
+}
+
+void RuleEngine::record(const std::string& lockno, std::optional<std::string> previous,
+                        LockStatus status, std::int64_t ts_ms) {
+  storage::HistoryEvent event;
+  event.lockno = lockno;
+  event.event = event_for(previous, status);
+  event.ts_ms = ts_ms;
+  p_.log->debug("lockrules: {} {} -> {}: {}", lockno, previous.value_or("(none)"),
+                status_text(status), storage::event_code(event.event));
+  // The spool keeps append order, so the next status of this lock may start before this
+  // acknowledgement without reordering its history.
+  auto self = shared_from_this();
+  p_.history->append(std::move(event), [self, lockno](storage::Status s) {
+    if (s) return bump(self->m_.history_events);
+    bump(self->m_.history_failures);
+    self->p_.log->error("lockrules: history event of {} lost: {}", lockno, s.message);
+  });
+}
+
+void RuleEngine::window_waiting(const std::string& lockno, char role) {
+  const int i = role_index(role);
+  const auto now = p_.clock->now();
+  bool renewed;
+  {
+    std::lock_guard lock(windows_mutex_);
+    auto& deadline = windows_[lockno][i];
+    renewed = deadline && *deadline > now;
+    deadline = now + options_.pair_window;
+  }
+  bump(renewed ? m_.windows_renewed : m_.windows_opened);
+  std::weak_ptr<RuleEngine> weak = shared_from_this();
+  p_.control->run_after(options_.pair_window, [weak, lockno, i] {
+    if (auto self = weak.lock()) self->check_expiry(lockno, i);
+  });
+}
+
+void RuleEngine::window_paired(const std::string& lockno) {
+  std::lock_guard lock(windows_mutex_);
+  windows_.erase(lockno);
+}
+
+void RuleEngine::check_expiry(const std::string& lockno, int role) {
+  std::lock_guard lock(windows_mutex_);
+  auto it = windows_.find(lockno);
+  if (it == windows_.end()) return;
+  auto& deadline = it->second[static_cast<std::size_t>(role)];
+  // A renewed window has a later deadline and its own check still to come.
+  if (!deadline || *deadline > p_.clock->now()) return;
+  deadline.reset();
+  bump(m_.windows_expired);
+  if (!it->second[0] && !it->second[1]) windows_.erase(it);
+}
+
+}  // namespace lockrules

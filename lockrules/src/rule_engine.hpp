@@ -1,0 +1,66 @@
+#pragma once
+// The rules themselves, behind LockRules (lock_rules.hpp, which documents the threading). Kept
+// apart so LockRules stays a thin Observer and the engine can be shared with store callbacks,
+// which keep it alive until they have run.
+#include <array>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/hooks.hpp"
+#include "lockrules/clock.hpp"
+#include "lockrules/keyed_sequencer.hpp"
+#include "lockrules/lock_rules.hpp"
+#include "lockrules/metrics.hpp"
+#include "lockrules/revoker.hpp"
+#include "lockrules/rule_topic.hpp"
+#include "storage/history_writer.hpp"
+#include "storage/key_value.hpp"
+
+namespace lockrules {
+
+class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
+ public:
+  struct Parts {
+    std::shared_ptr<storage::KeyValue> kv;
+    std::shared_ptr<storage::HistoryWriter> history;
+    std::shared_ptr<Revoker> revoker;
+    std::shared_ptr<broker::BrokerControl> control;
+    std::shared_ptr<const Clock> clock;
+    std::shared_ptr<spdlog::logger> log;
+    std::shared_ptr<Metrics> metrics;
+  };
+  RuleEngine(const Options& options, Parts parts);
+
+  void unauth(const broker::ClientInfo& from, const std::string& payload);
+  void pair(std::string lockno, char role);
+  // Parses the payload; one that is not -2, 0 or 1 is counted and ignored.
+  void status(std::string lockno, const std::string& payload);
+
+ private:
+  using Done = KeyedSequencer::Done;
+  void submit(const std::string& lockno, KeyedSequencer::Task task);
+  void run_pair(const std::string& lockno, char role, Done done);
+  void run_status(const std::string& lockno, LockStatus status, std::int64_t ts_ms, Done done);
+  void record(const std::string& lockno, std::optional<std::string> previous, LockStatus status,
+              std::int64_t ts_ms);
+  // Local bookkeeping of windows opened through this broker, only for the metrics: the store's
+  // key expiry is what actually closes a window.
+  void window_waiting(const std::string& lockno, char role);
+  void window_paired(const std::string& lockno);
+  void check_expiry(const std::string& lockno, int role);
+
+  Options options_;
+  Parts p_;
+  Metrics& m_;
+  KeyedSequencer sequencer_;
+  std::mutex windows_mutex_;
+  // lockno -> deadline of the m and f windows opened here (index 0 = m, 1 = f)
+  std::unordered_map<std::string, std::array<std::optional<Clock::time_point>, 2>> windows_;
+};
+
+}  // namespace lockrules

@@ -1,0 +1,48 @@
+#include "lockrules/rule_topic.hpp"
+
+namespace lockrules {
+
+namespace {
+// A lockno is a topic level of exactly 11 characters; the MQTT wildcards cannot be part of a
+// published topic (the codec refuses them), so no further check is needed here.
+bool is_lockno(std::string_view level) { return level.size() == lockno_length; }
+}  // namespace
+
+std::optional<RuleTopic> classify(std::string_view topic) {
+  // Shortest rule topic is "/x/m"; every rule topic starts with '/'.
+  if (topic.size() < 4 || topic[0] != '/') return std::nullopt;
+  if (topic == "/unauth") return RuleTopic{RuleKind::unauth, {}};
+  auto slash = topic.find('/', 1);
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto level = topic.substr(1, slash - 1);
+  auto rest = topic.substr(slash + 1);
+  RuleKind kind;
+  if (rest == "m")
+    kind = RuleKind::owner_m;
+  else if (rest == "f")
+    kind = RuleKind::owner_f;
+  else if (rest == "statu")
+    kind = RuleKind::status;
+  else
+    return std::nullopt;
+  if (!is_lockno(level)) return RuleTopic{RuleKind::not_lockno, level};
+  return RuleTopic{kind, level};
+}
+
+std::optional<LockStatus> parse_status(std::string_view payload) {
+  if (payload == "1") return LockStatus::locked;
+  if (payload == "0") return LockStatus::open;
+  if (payload == "-2") return LockStatus::offline;
+  return std::nullopt;
+}
+
+const char* status_text(LockStatus s) {
+  switch (s) {
+    case LockStatus::offline: return "-2";
+    case LockStatus::open: return "0";
+    case LockStatus::locked: return "1";
+  }
+  return "";
+}
+
+}  // namespace lockrules
