@@ -1,9 +1,11 @@
 // lock: this worker's slice of locks, each subscribed to /<lockno>/call, and two owners per lock.
 // On "go" pairs start at this worker's share of --pair-rate, round robin over the locks: owner m
 // publishes /<lockno>/m, --pair-gap-ms later owner f publishes /<lockno>/f, and the latency runs
-// from f's publish to the lock receiving `unlock`. In responder mode worker 0 also runs a client
+// from f's publish to the lock receiving `unlock`. In responder mode each worker also runs a client
 // that plays the broker's unlock rule (for brokers without one): it subscribes /+/m and /+/f and,
-// once it has seen both for a lock, publishes `unlock` to /<lockno>/call.
+// once it has seen both for one of this worker's locks, publishes `unlock` to /<lockno>/call. Each
+// worker answers only its own locks, so one that finishes early takes nothing from the others; with
+// W workers the broker delivers every m and f W times.
 #include <deque>
 #include <unordered_map>
 
@@ -48,15 +50,16 @@ class LockRun final : public ClientObserver {
       l.f = client(owner_f, i, fmt::format("sbo-{}-{}-f", run_, g), auth ? owner_credential(run_, g, 'f') : Credential{});
       locks_.push_back(std::move(l));
     }
-    if (o_.lock_mode == LockMode::responder && loop_.context().index == 0)
-      responder_ = client(responder_role, 0, "sbr-" + run_, auth ? responder_credential(run_) : Credential{});
+    if (o_.lock_mode == LockMode::responder)
+      responder_ = client(responder_role, 0, fmt::format("sbr-{}-{}", run_, loop_.context().index),
+                          auth ? responder_credential(run_) : Credential{});
     pending_ = locks_.size() * 3 + (responder_ ? 1 : 0);
     for (auto& l : locks_) {
       loop_.enqueue(l.lock, (mine_.begin + l.lock->id) * 3);
       loop_.enqueue(l.m, (mine_.begin + l.lock->id) * 3 + 1);
       loop_.enqueue(l.f, (mine_.begin + l.lock->id) * 3 + 2);
     }
-    if (responder_) loop_.enqueue(responder_, o_.locks * 3);
+    if (responder_) loop_.enqueue(responder_, std::uint64_t{o_.locks} * 3 + loop_.context().index);
     if (pending_ == 0) all_settled();
     loop_.io().run();
     return report_;
@@ -196,12 +199,24 @@ class LockRun final : public ClientObserver {
     auto second = p.topic.find('/', 1);
     if (p.topic.empty() || p.topic[0] != '/' || second == std::string::npos || second + 2 != p.topic.size()) return;
     std::string no = p.topic.substr(1, second - 1);
+    if (!mine(no)) return;
     auto& seen = halves_[no];
     seen |= p.topic.back() == 'm' ? 1 : 2;
     if (seen != 3) return;
     halves_.erase(no);
     report_.add("responder_unlocks");
     c.publish("/" + no + "/call", "unlock", o_.qos);
+  }
+
+  bool mine(const std::string& no) const {
+    // lockno() is "B" and ten digits of the run-wide index.
+    if (no.size() != 11 || no[0] != 'B') return false;
+    std::uint64_t index = 0;
+    for (std::size_t i = 1; i < no.size(); ++i) {
+      if (no[i] < '0' || no[i] > '9') return false;
+      index = index * 10 + static_cast<std::uint64_t>(no[i] - '0');
+    }
+    return index >= mine_.begin && index < mine_.begin + mine_.count;
   }
 
   void maybe_done() {

@@ -19,7 +19,7 @@ Slice slice(std::uint64_t total, std::uint32_t workers, std::uint32_t k) {
 std::uint64_t total_connections(const Options& o) {
   switch (o.scenario) {
     case Scenario::conn: return o.connections;
-    case Scenario::lock: return std::uint64_t{o.locks} * 3 + (o.lock_mode == LockMode::responder ? 1 : 0);
+    case Scenario::lock: return std::uint64_t{o.locks} * 3 + (o.lock_mode == LockMode::responder ? o.workers : 0);
     default: return std::uint64_t{o.publishers} + o.subscribers;
   }
 }

@@ -17,7 +17,8 @@ struct Slice {
 // Worker k's share of `total` items: contiguous, sizes differing by at most one.
 Slice slice(std::uint64_t total, std::uint32_t workers, std::uint32_t k);
 
-// Connections the whole run opens: locks have two owners each, plus a responder when asked.
+// Connections the whole run opens: locks have two owners each, plus a responder per worker when
+// asked.
 std::uint64_t total_connections(const Options& o);
 
 // Each loopback source address gives about 28,000 ephemeral ports, but connect() searches them for

@@ -1,0 +1,137 @@
+"""A short run of every sakura-bench scenario against Mosquitto and against Sakura, so the load
+tool never rots: a few hundred connections, about a second of load each, every figure the
+scenario promises present and consistent. The big runs live in docs/benchmarks.md, not here.
+"""
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+from conftest import BROKER_BIN, BUILD, ROOT, wait_for
+
+BENCH = BUILD / "bench" / "sakura-bench"
+
+# Rate-limited runs: at these rates neither broker has a reason to drop anything, so every
+# loss or duplicate is a fault of the broker or the tool.
+SCENARIOS = {
+    "conn": ["--connections", "300", "--workers", "2", "--hold", "0.5"],
+    "fanin": ["--publishers", "4", "--subscribers", "1", "--qos", "1", "--rate", "4000", "--duration", "1"],
+    "fanout": ["--publishers", "1", "--subscribers", "50", "--qos", "0", "--rate", "200", "--duration", "1"],
+    "p2p": ["--publishers", "20", "--subscribers", "20", "--qos", "2", "--rate", "2000", "--duration", "1",
+            "--workers", "2"],
+    "lock": ["--locks", "60", "--pair-rate", "120", "--duration", "1", "--qos", "1", "--lock-mode", "responder",
+             "--workers", "2"],
+}
+
+
+def run_bench(*args, timeout=60):
+    assert BENCH.exists(), f"sakura-bench not built at {BENCH}"
+    out = subprocess.run([str(BENCH), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         timeout=timeout)
+    lines = out.stdout.strip().splitlines()
+    assert lines, f"no output; stderr: {out.stderr}"
+    return out.returncode, json.loads(lines[-1]), out.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def accepting():
+        assert proc.poll() is None, "mosquitto exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    wait_for(accepting, what="mosquitto listening")
+    yield port, proc.pid
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["mosquitto", "sakura"])
+def target(request):
+    """(port, pid, label) of a freshly started broker."""
+    if request.param == "mosquitto":
+        port, pid = request.getfixturevalue("mosquitto")
+        return port, pid, "mosquitto"
+    if not BROKER_BIN.exists():
+        pytest.skip(f"sakura-broker not built at {BROKER_BIN}")
+    b = request.getfixturevalue("start_broker")(log__level="warn")
+    return b.port, b.proc.pid, "sakura"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_scenario_runs_and_reports(target, scenario):
+    port, pid, label = target
+    rc, r, table = run_bench(scenario, "--port", str(port), "--broker-pid", str(pid), "--label", label,
+                             *SCENARIOS[scenario])
+    assert rc == 0, table
+    assert r["scenario"] == scenario and r["label"] == label
+    assert r["failures"] == {}, r
+    assert r["connect_failed"] == 0
+    assert r["broker_cpu_s"] >= 0 and r["broker_peak_rss_kib"] > 0
+    # The readable table carries the same figures as the JSON line.
+    assert "connected" in table and str(r["connected"]) in table
+
+    if scenario == "conn":
+        assert r["connected"] == 300 and r["held"] == 300
+        assert r["connect_per_s"] > 0
+        assert 0 < r["connect_p50_ms"] <= r["connect_p99_ms"] <= r["connect_max_ms"]
+        assert "broker_kib_per_connection" in r
+    elif scenario == "lock":
+        assert r["connected"] == 60 * 3 + 2  # a responder per worker
+        assert r["pairs"] >= 100  # 120 a second for one second, split over two workers
+        assert r["unlocks"] == r["pairs"]
+        assert r["missing_unlocks"] == 0 and r["unexpected_unlocks"] == 0
+        assert 0 < r["unlock_p50_ms"] <= r["unlock_p99_ms"] <= r["unlock_max_ms"]
+    else:
+        rate = float(r["rate"])
+        assert r["sent"] >= 0.8 * rate, "publishers fell far behind a modest rate"
+        assert r["expected"] == r["sent"] * (50 if scenario == "fanout" else 1)
+        assert r["received"] == r["expected"]
+        assert r["lost"] == 0 and r["duplicates"] == 0
+        assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"] <= r["latency_p999_ms"] <= r["latency_max_ms"]
+        assert r["broker_cpu_us_per_msg"] > 0
+
+
+def test_bad_options_are_refused_with_usage():
+    out = subprocess.run([str(BENCH), "fanin", "--qos", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, timeout=10)
+    assert out.returncode == 2
+    assert "bad value '3' for --qos" in out.stderr
+    assert "usage: sakura-bench" in out.stderr
+
+
+def test_unreachable_broker_is_a_failure_not_a_hang():
+    port = free_port()  # nothing listens here
+    rc, r, _ = run_bench("conn", "--port", str(port), "--connections", "20", "--hold", "0")
+    assert rc == 1
+    assert r["connected"] == 0 and r["connect_failed"] == 20
+    assert r["failures"] == {"Connection refused": 20}
+
+
+def test_compare_runs_mosquitto_and_tolerates_a_missing_sakura(tmp_path):
+    env = dict(os.environ, SAKURA_BUILD_DIR=str(BUILD))
+    out = subprocess.run(
+        [str(ROOT / "bench" / "compare"), "fanin", "--rounds", "1", "--no-limits", "--sakura", str(tmp_path / "no-such-broker"),
+         "--", "--publishers", "2", "--rate", "1000", "--duration", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "Sakura broker not built" in out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["median"]["mosquitto"]["delivered_per_s"] > 0
+    assert summary["ratio"] == {}
