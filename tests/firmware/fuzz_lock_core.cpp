@@ -6,37 +6,11 @@
 
 #include "firmware/lock_core.hpp"
 #include "firmware/mqtt_wire.hpp"
+#include "static_platform.hpp"
 
 namespace {
 
 using namespace firmware;
-
-class NullPlatform final : public Platform {
- public:
-  Millis now = 1000;
-  Bolt bolt = Bolt::locked;
-  std::uint8_t slot[1 << 16];
-  void link_open(Link, const char*, std::uint16_t, bool) override {}
-  bool link_send(Link, const std::uint8_t*, std::size_t) override { return true; }
-  void link_close(Link) override {}
-  Millis now_ms() override { return now; }
-  std::uint32_t random32() override { return 0; }
-  void bolt_drive(Bolt b) override { bolt = b; }
-  Bolt bolt_sense() override { return bolt; }
-  bool slot_prepare(std::uint32_t size) override { return size <= sizeof slot; }
-  bool slot_write(std::uint32_t off, const std::uint8_t* d, std::size_t n) override {
-    if (off > sizeof slot || n > sizeof slot - off) return false;
-    std::memcpy(slot + off, d, n);
-    return true;
-  }
-  bool slot_read(std::uint32_t off, std::uint8_t* d, std::size_t n) override {
-    if (off > sizeof slot || n > sizeof slot - off) return false;
-    std::memcpy(d, slot + off, n);
-    return true;
-  }
-  void slot_activate(const char*) override {}
-  void note(Note, const char*) override {}
-};
 
 void publish_to(LockCore& core, const char* topic, const std::uint8_t* payload, std::size_t n) {
   static std::uint8_t buf[70000];
@@ -49,7 +23,10 @@ void publish_to(LockCore& core, const char* topic, const std::uint8_t* payload, 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  static NullPlatform p;
+  static fwtest::StaticPlatform p;  // static: the 64 KiB slot is reused, not re-zeroed per run
+  p.now = 1000;
+  p.bolt = Bolt::locked;
+  p.open[0] = p.open[1] = false;
   LockConfig cfg;
   set_field(cfg.lockno, "12345678901");
   set_field(cfg.password, "pw");

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "fake_platform.hpp"
+#include "static_platform.hpp"
 
 namespace {
 std::atomic<long> news{0};
@@ -25,37 +26,6 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 using namespace fwtest;
 
 namespace {
-
-// A platform that records nothing on the heap either, so any count is the core's.
-class QuietPlatform final : public firmware::Platform {
- public:
-  Millis now = 1000;
-  Bolt bolt = Bolt::locked;
-  bool open[2] = {};
-  std::uint8_t slot[4096] = {};
-  std::size_t sent_bytes = 0;
-  void link_open(Link l, const char*, std::uint16_t, bool) override { open[int(l)] = true; }
-  bool link_send(Link l, const std::uint8_t*, std::size_t n) override {
-    sent_bytes += n;
-    return open[int(l)];
-  }
-  void link_close(Link l) override { open[int(l)] = false; }
-  Millis now_ms() override { return now; }
-  std::uint32_t random32() override { return 7; }
-  void bolt_drive(Bolt b) override { bolt = b; }
-  Bolt bolt_sense() override { return bolt; }
-  bool slot_prepare(std::uint32_t size) override { return size <= sizeof slot; }
-  bool slot_write(std::uint32_t off, const std::uint8_t* d, std::size_t n) override {
-    for (std::size_t i = 0; i < n; ++i) slot[off + i] = d[i];
-    return true;
-  }
-  bool slot_read(std::uint32_t off, std::uint8_t* d, std::size_t n) override {
-    for (std::size_t i = 0; i < n; ++i) d[i] = slot[off + i];
-    return true;
-  }
-  void slot_activate(const char*) override {}
-  void note(Note, const char*) override {}
-};
 
 void feed(firmware::LockCore& c, Link l, const std::string& s) {
   c.on_link_bytes(l, reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
@@ -89,7 +59,7 @@ TEST_CASE("a running lock core never allocates") {
   const std::size_t resume = 1024 + 300 - (r1.size() - 1024);
   const std::string r1_rest = response(resume, resume + 1023), r2 = response(resume + 1024, 2999);
 
-  QuietPlatform p;
+  StaticPlatform p;
   firmware::LockCore core(p, cfg);
   auto run_until = [&](Millis t) {
     for (int i = 0; i < 100000 && core.next_wake() <= t; ++i) {
