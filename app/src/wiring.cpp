@@ -2,7 +2,10 @@
 
 #include "anonymous_auth.hpp"
 #include "broker/server.hpp"
+#include "lockrules/lock_rules.hpp"
 #include "wire_listeners.hpp"
+#include "wire_lockrules.hpp"
+#include "wire_storage.hpp"
 
 namespace app {
 
@@ -33,6 +36,8 @@ Application::Application(const Config& config, const Logging& logging)
     : config_(config), logging_(logging) {
   server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
   reload_certificates_ = wire_listeners(*server_, config, logging);
+  storage_ = wire_storage(*server_, config, logging);
+  lockrules_ = wire_lockrules(*server_, config, logging, *storage_);
   server_->broker().set_authenticator(
       std::make_shared<AnonymousAuthenticator>(config.boolean("auth.allow_anonymous")));
 }
@@ -40,7 +45,10 @@ Application::Application(const Config& config, const Logging& logging)
 Application::~Application() = default;
 
 void Application::start() { server_->start(); }
-void Application::stop() { server_->stop(); }
+void Application::stop() {
+  server_->stop();
+  lockrules_->close();  // store answers still arriving must not reach the stopped broker
+}
 void Application::reload_certificates() { reload_certificates_(); }
 
 std::vector<std::pair<std::string, std::uint16_t>> Application::ports() const {

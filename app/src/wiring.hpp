@@ -12,6 +12,12 @@
 namespace broker {
 class Server;
 }
+namespace lockrules {
+class LockRules;
+}
+namespace storage {
+struct Storage;
+}
 
 namespace app {
 
@@ -30,6 +36,8 @@ class Application {
   const Logging& logging_;
   std::unique_ptr<broker::Server> server_;
   std::function<void()> reload_certificates_;
+  std::shared_ptr<storage::Storage> storage_;
+  std::shared_ptr<lockrules::LockRules> lockrules_;
 };
 
 

@@ -1,0 +1,25 @@
+#pragma once
+#include <memory>
+
+#include "config.hpp"
+#include "logging.hpp"
+
+namespace broker {
+class Server;
+}
+namespace storage {
+struct Storage;
+}
+namespace lockrules {
+class LockRules;
+}
+
+namespace app {
+
+// Plugs the lock rules (lockrules/) into the broker's publish path. The broker keeps them alive;
+// the returned pointer is for close() at stop and for exporting their metrics.
+std::shared_ptr<lockrules::LockRules> wire_lockrules(broker::Server& server, const Config& config,
+                                                     const Logging& logging,
+                                                     const storage::Storage& storage);
+
+}  // namespace app
