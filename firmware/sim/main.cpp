@@ -11,6 +11,7 @@
 
 #include "options.hpp"
 #include "sim_lock.hpp"
+#include "workers.hpp"
 
 namespace asio = boost::asio;
 
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
   // Tests and operators read the lines as they happen, also through a pipe.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
+  // Before any thread or io_context exists: fork() copies only the calling thread.
+  locksim::Slice slice = locksim::fork_workers(options.count, options.locks_per_process);
+
   std::unique_ptr<asio::ssl::context> tls;
   try {
     // One context for MQTT over TLS (--tls) and for https:// firmware URLs alike.
@@ -56,10 +60,10 @@ int main(int argc, char** argv) {
 
   locksim::FleetStats stats;
   std::vector<std::unique_ptr<locksim::SimLock>> locks;
-  locks.reserve(options.count);
-  for (std::size_t i = 0; i < options.count; ++i) {
+  locks.reserve(slice.count);
+  for (std::size_t i = 0; i < slice.count; ++i) {
     auto& io = *contexts[i % contexts.size()];
-    locks.push_back(std::make_unique<locksim::SimLock>(io, tls.get(), options, i, stats));
+    locks.push_back(std::make_unique<locksim::SimLock>(io, tls.get(), options, slice.first + i, stats));
     locks.back()->start();
   }
 
@@ -69,8 +73,10 @@ int main(int argc, char** argv) {
 
   asio::signal_set signals(main_io, SIGINT, SIGTERM);
   asio::steady_timer finish(main_io);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
+  int stop_signal = 0;
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
+    stop_signal = sig;
     for (auto& l : locks) l->stop();
     // Give the DISCONNECTs a moment to leave, then let every thread run dry.
     finish.expires_after(std::chrono::milliseconds(300));
@@ -84,7 +90,7 @@ int main(int argc, char** argv) {
     stats_timer.expires_after(std::chrono::seconds(options.stats_s));
     stats_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      fmt::print("stats locks={} connected={} connects={} unlocks={} updates={}\n", options.count,
+      fmt::print("stats locks={} connected={} connects={} unlocks={} updates={}\n", slice.count,
                  stats.connected.load(), stats.connects.load(), stats.unlocks.load(),
                  stats.updates.load());
       print_stats();
@@ -96,5 +102,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 1; i < contexts.size(); ++i) threads.emplace_back([&, i] { contexts[i]->run(); });
   main_io.run();
   for (auto& t : threads) t.join();
+  if (!slice.workers.empty() && !locksim::stop_workers(slice.workers, stop_signal ? stop_signal : SIGTERM))
+    return 1;
   return 0;
 }

@@ -24,7 +24,8 @@ constexpr const char* usage = R"(sakura-lock: simulates one smart lock, or thous
   --backoff-min-ms MS, --backoff-max-ms MS   reconnect delays (default 1000, 60000)
   --ota-range BYTES         bytes per HTTP range request during OTA (default 16384)
   --ota-timeout-ms MS       idle time that counts as a dropped download (default 15000)
-  --threads N               I/O threads (default 1)
+  --threads N               I/O threads per process (default 1)
+  --locks-per-process N     above this, --count is split over forked workers (default 18000)
   --quiet                   no per-lock lines
   --stats S                 print a summary every S seconds
 
@@ -94,6 +95,8 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
       o.cafile = v;
     } else if (arg == "--threads") {
       ok = number(v, o.threads) && o.threads > 0 && o.threads <= 64;
+    } else if (arg == "--locks-per-process") {
+      ok = number(v, o.locks_per_process) && o.locks_per_process > 0;
     } else if (arg == "--bolt-ms") {
       ok = number(v, o.bolt_ms);
     } else if (arg == "--stats") {

@@ -19,6 +19,9 @@ struct Options {
   std::string cafile;         // with --tls: verify the broker against this CA
   bool insecure = false;      // with --tls: do not verify the broker at all
   std::size_t threads = 1;
+  // Each process holds at most this many locks (one socket each, two during OTA, under the
+  // 20,000-open-files limit); a larger --count is split over forked worker processes.
+  std::size_t locks_per_process = 18000;
   std::uint32_t bolt_ms = 200;  // how long the simulated bolt takes to move
   bool quiet = false;           // no per-lock lines, only summaries
   std::uint32_t stats_s = 0;    // print a summary every this many seconds (0: never)

@@ -107,3 +107,26 @@ def test_one_process_simulates_a_fleet(lock_broker, sims):
     sim.kill()
     wait_for(lambda: len({t for t, v in w.received() if v == "-2"}) == n, timeout=30,
              what="a will from every lock")
+
+
+def test_a_fleet_larger_than_one_process_is_split_over_workers(lock_broker, sims):
+    # 30 locks at 10 per process: the parent and two forked workers.
+    n, prefix = 30, "WRK"
+    for i in range(n):
+        lock_broker.add_lock(f"{prefix}{i:08d}")
+    w = Watcher(lock_broker.port, "/+/statu")
+    sim = sims(lock_broker.port, "--count", n, "--lockno-prefix", prefix, "--locks-per-process", 10)
+    sim.wait_event("connected", count=n, timeout=20)
+    assert len({lockno for lockno, _, _ in sim.events(event="connected")}) == n
+    # Killing the parent takes the workers with it: every lock's will fires.
+    sim.kill()
+    wait_for(lambda: len({t for t, v in w.received() if v == "-2"}) == n, timeout=20,
+             what="a will from every lock, workers included")
+
+
+def test_a_split_fleet_stops_cleanly_on_sigterm(lock_broker, sims):
+    for i in range(6):
+        lock_broker.add_lock(f"TRM{i:08d}")
+    sim = sims(lock_broker.port, "--count", 6, "--lockno-prefix", "TRM", "--locks-per-process", 2)
+    sim.wait_event("connected", count=6, timeout=20)
+    sim.stop()  # raises unless the parent and its workers all exit 0
