@@ -9,7 +9,9 @@ has no credential store wired in; the rest run with anonymous clients meanwhile.
 """
 import base64
 import os
+import random
 import sqlite3
+import string
 import subprocess
 import threading
 import time
@@ -19,9 +21,6 @@ import pytest
 import mqtt_raw
 from conftest import wait_for
 
-LOCK = "LR000000001"
-
-
 def key():
     return base64.b64encode(os.urandom(16)).decode()
 
@@ -30,11 +29,17 @@ def pwd():
     return base64.b64encode(os.urandom(8)).decode()
 
 
-class Store:
-    """The embedded store's SQLite file, read and seeded from outside the broker."""
+class EmbeddedStore:
+    """The embedded store's SQLite file, read and seeded from outside the broker. Seeding is done
+    while the broker is stopped (it loads the key-value data at start)."""
 
-    def __init__(self, path):
-        self.path = path
+    name = "embedded"
+
+    def __init__(self, data_dir):
+        self.path = str(data_dir / "sakura.db")
+
+    def settings(self):
+        return {}
 
     def _con(self):
         con = sqlite3.connect(self.path, timeout=10)
@@ -55,10 +60,68 @@ class Store:
                                (db, key)).fetchall()
         return dict(rows)
 
+    def exists(self, db, key):
+        with self._con() as con:
+            row = con.execute("SELECT expires_ms FROM kv_keys WHERE db = ? AND key = ?",
+                              (db, key)).fetchone()
+        return row is not None and (row[0] == 0 or row[0] > time.time() * 1000)
+
     def history(self, lockno):
         with self._con() as con:
             return con.execute("SELECT event, message FROM lockhistory WHERE lockno = ? ORDER BY id",
                                (lockno,)).fetchall()
+
+
+class ServerStore:
+    """Redis + MariaDB from scripts/services.sh, through their command-line clients."""
+
+    name = "redis+mariadb"
+
+    def __init__(self, data_dir):
+        self.redis_host, self.redis_port = os.environ["SAKURA_TEST_REDIS"].split(":")
+        self.sql = {k: os.environ[f"SAKURA_TEST_MARIADB_{k.upper()}"]
+                    for k in ("host", "port", "user", "password", "database")}
+
+    def settings(self):
+        return {"auth.backend": "redis", "redis.server": f"{self.redis_host}:{self.redis_port}",
+                "sql.backend": "mariadb", **{f"sql.{k}": v for k, v in self.sql.items()}}
+
+    def _redis(self, db, *args):
+        return subprocess.run(["redis-cli", "-h", self.redis_host, "-p", self.redis_port, "-n",
+                               str(db), *args], check=True, capture_output=True, text=True,
+                              timeout=10).stdout
+
+    def put_hash(self, db, key, fields):
+        self._redis(db, "DEL", key)
+        self._redis(db, "HSET", key, *[x for kv in fields.items() for x in kv])
+
+    def hash(self, db, key):
+        lines = self._redis(db, "HGETALL", key).splitlines()
+        return dict(zip(lines[0::2], lines[1::2]))
+
+    def exists(self, db, key):
+        return self._redis(db, "EXISTS", key).strip() == "1"
+
+    def history(self, lockno):
+        assert lockno.isalnum()
+        out = subprocess.run(
+            ["mariadb", "--no-defaults", "-h", self.sql["host"], "-P", self.sql["port"], "-u",
+             self.sql["user"], f"-p{self.sql['password']}", self.sql["database"], "-N", "-B", "-e",
+             f"SELECT event, message FROM lockhistory WHERE lockno = '{lockno}' ORDER BY id"],
+            capture_output=True, text=True, timeout=10)
+        if out.returncode != 0:  # the broker has not created the table yet
+            return []
+        return [tuple(line.split("\t")) for line in out.stdout.splitlines()]
+
+
+BACKENDS = [EmbeddedStore]
+if os.environ.get("SAKURA_TEST_REDIS") and os.environ.get("SAKURA_TEST_MARIADB_HOST"):
+    BACKENDS.append(ServerStore)
+
+
+def lockno(prefix="LR"):
+    """A lockno of 11 characters nobody else uses (the server stores outlive one test)."""
+    return prefix + "".join(random.choice(string.digits) for _ in range(11 - len(prefix)))
 
 
 class User:
@@ -73,23 +136,26 @@ ANONYMOUS = User(None, None)
 
 
 class Rig:
-    """A broker with a lock LOCK, its owners m and f, and a stranger bound to another lock."""
+    """A broker with a lock L, its owners m and f, and a stranger bound to another lock."""
 
-    def __init__(self, start_broker, tmp_path, **settings):
+    def __init__(self, start_broker, tmp_path, backend, **settings):
         data = tmp_path / "lockrules"
-        self.broker = start_broker(data_dir=data, **settings)
-        self.broker.stop()
-        self.store = Store(str(data / "sakura.db"))
-        self.lock = User("lock-" + LOCK, pwd())
+        self.L = lockno()
+        self.store = backend(data)
+        settings = {**{k.replace(".", "__"): v for k, v in self.store.settings().items()}, **settings}
+        if isinstance(self.store, EmbeddedStore):
+            # A first start creates the schema the seeding writes into.
+            start_broker(data_dir=data, **settings).stop()
+        self.lock = User("lock-" + self.L, pwd())
         self.store.put_hash(0, "mqtt_user:" + self.lock.name,
                             {"password": self.lock.password, "is_superuser": "1"})
-        self.m, self.f, self.stranger = (self.login(LOCK, "m"), self.login(LOCK, "f"),
-                                         self.login("LR000000999", "m"))
+        self.m, self.f, self.stranger = (self.login(self.L, "m"), self.login(self.L, "f"),
+                                         self.login(lockno(), "m"))
         # Operators' tools for the many-locks test: allowed everything.
-        self.bulk = [User(f"bulk-{i}", pwd()) for i in range(4)]
+        self.bulk = [User(f"bulk-{i}-{self.L}", pwd()) for i in range(4)]
         for u in self.bulk:
             self.store.put_hash(0, "mqtt_user:" + u.name, {"password": u.password, "is_superuser": "1"})
-        self.broker.start()
+        self.broker = start_broker(data_dir=data, **settings)
         self.auth = self.credentials_checked()
         if not self.auth:
             # Until auth/ is wired in, only anonymous clients get in.
@@ -125,13 +191,10 @@ class Rig:
 
     def store_has_window(self, role):
         """Whether <lockno>_<role> is in the store and not past its expiry."""
-        with self.store._con() as con:
-            row = con.execute("SELECT expires_ms FROM kv_keys WHERE db = 1 AND key = ?",
-                              (f"{LOCK}_{role}",)).fetchone()
-        return row is not None and (row[0] == 0 or row[0] > time.time() * 1000)
+        return self.store.exists(1, f"{self.L}_{role}")
 
-    def lock_listener(self, lockno=LOCK):
-        return Listener(self, lockno)
+    def lock_listener(self):
+        return Listener(self, self.L)
 
 
 class Listener:
@@ -167,19 +230,24 @@ class Listener:
         self.proc.wait()
 
 
+@pytest.fixture(params=BACKENDS, ids=lambda b: b.name)
+def backend(request):
+    return request.param
+
+
 @pytest.fixture
-def rig(start_broker, tmp_path):
-    return Rig(start_broker, tmp_path)
+def rig(start_broker, tmp_path, backend):
+    return Rig(start_broker, tmp_path, backend)
 
 
 def test_m_then_f_within_the_window_gives_exactly_one_unlock(rig):
     lock = rig.lock_listener()
     try:
-        rig.pub(rig.m, f"/{LOCK}/m", "open please")
-        rig.pub(rig.f, f"/{LOCK}/f", "")
+        rig.pub(rig.m, f"/{rig.L}/m", "open please")
+        rig.pub(rig.f, f"/{rig.L}/f", "")
         wait_for(lambda: "unlock" in lock.lines, what="unlock")
         assert lock.drained() == ["unlock"]
-        assert rig.broker.log().count(f"both owners of {LOCK} asked") == 1
+        assert rig.broker.log().count(f"both owners of {rig.L} asked") == 1
     finally:
         lock.close()
 
@@ -187,25 +255,25 @@ def test_m_then_f_within_the_window_gives_exactly_one_unlock(rig):
 def test_f_alone_gives_nothing_and_the_same_owner_twice_only_renews(rig):
     lock = rig.lock_listener()
     try:
-        rig.pub(rig.f, f"/{LOCK}/f", "")
-        rig.pub(rig.f, f"/{LOCK}/f", "")
+        rig.pub(rig.f, f"/{rig.L}/f", "")
+        rig.pub(rig.f, f"/{rig.L}/f", "")
         assert lock.drained() == []
-        rig.pub(rig.m, f"/{LOCK}/m", "")
+        rig.pub(rig.m, f"/{rig.L}/m", "")
         wait_for(lambda: "unlock" in lock.lines, what="unlock")
         assert lock.drained() == ["unlock"]
     finally:
         lock.close()
 
 
-def test_a_window_runs_out(start_broker, tmp_path):
-    rig = Rig(start_broker, tmp_path, lock__pair_window="1s")
+def test_a_window_runs_out(start_broker, tmp_path, backend):
+    rig = Rig(start_broker, tmp_path, backend, lock__pair_window="1s")
     lock = rig.lock_listener()
     try:
-        rig.pub(rig.m, f"/{LOCK}/m", "")
+        rig.pub(rig.m, f"/{rig.L}/m", "")
         wait_for(lambda: rig.store_has_window("m"), what="the window to open")
         # The store's own expiry is what closes the window; wait for it rather than for a time.
         wait_for(lambda: not rig.store_has_window("m"), timeout=10, what="the window to expire")
-        rig.pub(rig.f, f"/{LOCK}/f", "")
+        rig.pub(rig.f, f"/{rig.L}/f", "")
         assert lock.drained() == []
     finally:
         lock.close()
@@ -215,9 +283,9 @@ def test_a_client_without_the_acl_cannot_trigger_an_unlock(rig):
     rig.require_auth()
     lock = rig.lock_listener()
     try:
-        rig.pub(rig.m, f"/{LOCK}/m", "")
-        rig.pub(rig.stranger, f"/{LOCK}/f", "")  # denied by ACL: dropped, still acknowledged
-        rig.pub(rig.m, f"/{LOCK}/f", "")         # m may not act as f either
+        rig.pub(rig.m, f"/{rig.L}/m", "")
+        rig.pub(rig.stranger, f"/{rig.L}/f", "")  # denied by ACL: dropped, still acknowledged
+        rig.pub(rig.m, f"/{rig.L}/f", "")         # m may not act as f either
         assert lock.drained() == []
     finally:
         lock.close()
@@ -226,37 +294,37 @@ def test_a_client_without_the_acl_cannot_trigger_an_unlock(rig):
 def test_a_lock_will_is_an_offline_row_and_its_return_an_online_row(rig):
     def lock_client():
         c = mqtt_raw.Client(rig.broker.port)
-        c.connect(LOCK, username=rig.lock.name, password=rig.lock.password,
-                  will=(f"/{LOCK}/statu", b"-2", 1, False))
+        c.connect(rig.L, username=rig.lock.name, password=rig.lock.password,
+                  will=(f"/{rig.L}/statu", b"-2", 1, False))
         return c
 
     c = lock_client()
-    c.send(mqtt_raw.publish(f"/{LOCK}/statu", "1", qos=1))
+    c.send(mqtt_raw.publish(f"/{rig.L}/statu", "1", qos=1))
     c.expect(mqtt_raw.PUBACK)
-    wait_for(lambda: len(rig.store.history(LOCK)) == 1, what="the first history row")
+    wait_for(lambda: len(rig.store.history(rig.L)) == 1, what="the first history row")
     c.sock.close()  # no DISCONNECT: the will fires
-    wait_for(lambda: len(rig.store.history(LOCK)) == 2, what="the offline row")
-    assert rig.store.hash(1, "monitor").get(LOCK) == "-2"
+    wait_for(lambda: len(rig.store.history(rig.L)) == 2, what="the offline row")
+    assert rig.store.hash(1, "monitor").get(rig.L) == "-2"
     c = lock_client()
-    c.send(mqtt_raw.publish(f"/{LOCK}/statu", "1", qos=1))
+    c.send(mqtt_raw.publish(f"/{rig.L}/statu", "1", qos=1))
     c.expect(mqtt_raw.PUBACK)
-    c.send(mqtt_raw.publish(f"/{LOCK}/statu", "1", qos=1))  # unchanged: no row
+    c.send(mqtt_raw.publish(f"/{rig.L}/statu", "1", qos=1))  # unchanged: no row
     c.expect(mqtt_raw.PUBACK)
-    c.send(mqtt_raw.publish(f"/{LOCK}/statu", "0", qos=1))
+    c.send(mqtt_raw.publish(f"/{rig.L}/statu", "0", qos=1))
     c.expect(mqtt_raw.PUBACK)
-    wait_for(lambda: len(rig.store.history(LOCK)) == 4, what="the online and unlocked rows")
+    wait_for(lambda: len(rig.store.history(rig.L)) == 4, what="the online and unlocked rows")
     c.send(mqtt_raw.DISCONNECT)
-    assert rig.store.history(LOCK) == [("online", "设备上线"), ("offline", "设备离线"),
+    assert rig.store.history(rig.L) == [("online", "设备上线"), ("offline", "设备离线"),
                                        ("online", "设备上线"), ("unlocked", "开锁")]
-    assert rig.store.hash(1, "monitor").get(LOCK) == "0"
+    assert rig.store.hash(1, "monitor").get(rig.L) == "0"
 
 
 def test_unknown_status_payloads_change_nothing(rig):
     for payload in ["2", "open", "-1"]:
-        rig.pub(rig.lock, f"/{LOCK}/statu", payload)
-    rig.pub(rig.lock, f"/{LOCK}/statu", "1")
-    wait_for(lambda: rig.store.history(LOCK), what="the valid report's row")
-    assert rig.store.history(LOCK) == [("online", "设备上线")]
+        rig.pub(rig.lock, f"/{rig.L}/statu", payload)
+    rig.pub(rig.lock, f"/{rig.L}/statu", "1")
+    wait_for(lambda: rig.store.history(rig.L), what="the valid report's row")
+    assert rig.store.history(rig.L) == [("online", "设备上线")]
 
 
 def test_a_forged_unauth_deletes_nothing(rig):
@@ -290,7 +358,8 @@ def test_killing_the_mini_program_socket_deletes_its_credentials(rig):
 def test_a_thousand_pairs_at_once_give_one_unlock_each(rig):
     """Both owners of 1,000 locks ask at the same moment from four connections on four threads,
     so m and f of one lock race through different broker threads into the store."""
-    locks = [f"LB{i:09d}" for i in range(1000)]
+    prefix = lockno("LB")[:5]
+    locks = [f"{prefix}{i:06d}" for i in range(1000)]
     watcher = mqtt_raw.Client(rig.broker.port, timeout=30)
     watcher.connect("bulk-watcher", username=rig.lock.name, password=rig.lock.password)
     assert watcher.subscribe(1, ("/+/call", 1)) == [1]
@@ -319,17 +388,17 @@ def test_a_thousand_pairs_at_once_give_one_unlock_each(rig):
         if p.qos:
             watcher.send(mqtt_raw.ack("puback", p.publish_id))
         assert p.payload == b"unlock"
-        lockno = p.topic.split("/")[1]
-        unlocks[lockno] = unlocks.get(lockno, 0) + 1
+        no = p.topic.split("/")[1]
+        unlocks[no] = unlocks.get(no, 0) + 1
     # Anything extra would be right behind: a marker through the same path closes the count.
-    rig.pub(rig.lock, "/LB999999999/call", "marker")
+    rig.pub(rig.lock, f"/{prefix}999999/call", "marker")
     while True:
         p = watcher.expect(mqtt_raw.PUBLISH)
         if p.qos:
             watcher.send(mqtt_raw.ack("puback", p.publish_id))
         if p.payload == b"marker":
             break
-        lockno = p.topic.split("/")[1]
-        unlocks[lockno] = unlocks.get(lockno, 0) + 1
+        no = p.topic.split("/")[1]
+        unlocks[no] = unlocks.get(no, 0) + 1
     assert sorted(unlocks) == locks
     assert set(unlocks.values()) == {1}
