@@ -65,7 +65,7 @@ void SimLock::rearm() {
   }
   wake_.expires_at(epoch + std::chrono::milliseconds(wake));
   wake_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    if (ec || !core_) return;
     armed_valid_ = false;
     core_->tick();
     rearm();
