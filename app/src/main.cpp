@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   auto log = logging.get("main");
   // Signals are caught from before the port file exists: whoever reads it may signal at once.
   boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
   std::signal(SIGPIPE, SIG_IGN);
   try {
     std::filesystem::create_directories(config.str("node.data_dir"));
@@ -95,8 +95,6 @@ int main(int argc, char** argv) {
     }
     log->info("sakura-broker {} started", SAKURA_VERSION);
 
-    boost::asio::io_context signals_io;
-    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int sig) {
           if (!ec && sig == SIGHUP) {  // certificate reload; keep running

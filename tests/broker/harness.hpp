@@ -83,7 +83,13 @@ class Harness {
     recorder = std::make_shared<Recorder>();
     b->add_observer(recorder);
   }
-  ~Harness() { broker::Broker::set_current_worker(-1); }
+  // A pending read holds its connection, and the fake transport holds the pending read: break
+  // that cycle as an io_context does when it is destroyed with handlers still queued.
+  ~Harness() {
+    for (auto& io : transports) io->reader = nullptr;
+    for (auto& e : executors) e->tasks.clear();
+    broker::Broker::set_current_worker(-1);
+  }
 
   // Runs queued tasks on every worker until all are idle.
   void drain() {
@@ -116,6 +122,7 @@ class Harness {
     broker::Broker::set_current_worker(static_cast<int>(worker));
     c.conn->start();
     drain();
+    transports.push_back(c.io);
     return c;
   }
 
@@ -165,6 +172,7 @@ class Harness {
   }
 
   FakeClock clock;
+  std::vector<std::shared_ptr<FakeTransport::State>> transports;
   std::vector<std::unique_ptr<QueueExecutor>> executors;
   std::unique_ptr<broker::Broker> b;
   std::shared_ptr<Recorder> recorder;
