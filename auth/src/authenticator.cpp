@@ -1,0 +1,164 @@
+#include "auth/authenticator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "auth/credential_keeper.hpp"
+#include "auth/user_acl.hpp"
+
+namespace auth {
+
+using broker::AuthResult;
+using broker::codec::ConnectReturn;
+
+struct KvAuthenticator::Attempt {
+  broker::ClientInfo client;
+  std::string password;
+  std::function<void(AuthResult)> done;
+  std::string user_key;     // rate-limiter keys
+  std::string address_key;
+  std::string auth_key;     // store keys
+  bool superuser = false;
+  std::chrono::milliseconds ttl{0};
+};
+
+KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOptions options,
+                                 std::shared_ptr<spdlog::logger> log,
+                                 std::shared_ptr<CredentialKeeper> keeper)
+    : kv_(std::move(kv)),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      keeper_(std::move(keeper)),
+      users_(options_.per_user),
+      addresses_(options_.per_address),
+      hashes_(options_.hash_threads, options_.hash_queue) {
+  // One HMGET instead of two round trips when super_cmd reads the same hash, as it does by
+  // default; the ttl marker rides along.
+  auto& fields = options_.auth_cmd.fields;
+  if (fields.size() > 1 && fields[1] != "is_superuser") salt_index_ = 1;
+  for (std::size_t i = 1; i < fields.size(); ++i)
+    if (fields[i] == "is_superuser") super_index_ = i;
+  auto& s = options_.super_cmd;
+  if (super_index_) {
+    s.reset();  // auth_cmd already reads it, as EMQX 4 allows
+  } else if (s && s->key_pattern == options_.auth_cmd.key_pattern) {
+    super_index_ = options_.auth_cmd.fields.size();
+    options_.auth_cmd.fields.push_back(s->fields.at(0));
+    s.reset();
+  }
+  ttl_index_ = options_.auth_cmd.fields.size();
+  options_.auth_cmd.fields.push_back(ttl_field);
+}
+
+KvAuthenticator::~KvAuthenticator() = default;
+
+void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why,
+                             bool failure) {
+  ++counter;
+  if (failure) {
+    users_.failure(a.user_key);
+    addresses_.failure(a.address_key);
+  }
+  log_->info("auth refused client={} user={} addr={}: {}", a.client.client_id,
+             a.client.username.value_or("-"), a.client.address, why);
+  auto done = std::move(a.done);
+  done(AuthResult{ConnectReturn::not_authorized, false, nullptr});
+}
+
+std::shared_ptr<broker::Acl> KvAuthenticator::make_acl(const broker::ClientInfo& client,
+                                                       const storage::Fields& rows) const {
+  WhoAsks who;
+  who.username = client.username ? &*client.username : nullptr;
+  who.client_id = client.client_id;
+  who.address = peer_address(client.address);
+  return std::make_shared<UserAcl>(rows, client.username.value_or(""), client.client_id,
+                                   options_.global->for_client(who), options_.nomatch_allow);
+}
+
+void KvAuthenticator::authenticate(const broker::AuthRequest& request,
+                                   std::function<void(AuthResult)> done) {
+  ++stats_.attempts;
+  auto a = std::make_shared<Attempt>();
+  a->client = request.client;
+  a->done = std::move(done);
+  if (!a->client.username) {
+    if (!options_.allow_anonymous) return refuse(*a, stats_.anonymous_refused, "anonymous", false);
+    ++stats_.accepted;
+    // No acl_file: an open deployment, as with Mosquitto's allow_anonymous and no acl_file.
+    auto acl = options_.global->empty() ? nullptr : make_acl(a->client, {});
+    auto d = std::move(a->done);
+    return d(AuthResult{ConnectReturn::accepted, false, std::move(acl)});
+  }
+  auto address = peer_address(a->client.address);
+  a->address_key = "a:" + (address ? address->to_string() : a->client.address);
+  a->user_key = "u:" + *a->client.username;
+  if (addresses_.blocked(a->address_key) || users_.blocked(a->user_key))
+    return refuse(*a, stats_.throttled, "throttled after failed logins", false);
+  if (!request.password) return refuse(*a, stats_.bad_password, "no password", true);
+  a->password = *request.password;
+  a->auth_key = options_.auth_cmd.key(*a->client.username, a->client.client_id);
+  kv_->hmget(storage::Db::auth, a->auth_key, options_.auth_cmd.fields,
+             [self = shared_from_this(), a](auto r) { self->on_user(a, std::move(r)); });
+}
+
+void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
+                              storage::Result<std::vector<std::optional<std::string>>> r) {
+  if (!r.ok) {
+    log_->warn("auth store error: {}", r.message);
+    return refuse(*a, stats_.store_errors, "credential store unavailable", false);
+  }
+  auto& v = r.value;
+  if (v.empty() || !v[0]) return refuse(*a, stats_.unknown_user, "unknown user", true);
+  std::string hash = *v[0];
+  std::string salt = salt_index_ && *salt_index_ < v.size() && v[*salt_index_] ? *v[*salt_index_] : "";
+  if (super_index_ && *super_index_ < v.size()) a->superuser = v[*super_index_] == std::string("1");
+  if (ttl_index_ < v.size() && v[ttl_index_]) {
+    try {
+      a->ttl = std::chrono::seconds(std::stoll(*v[ttl_index_]));
+    } catch (const std::exception&) {
+      a->ttl = std::chrono::milliseconds(0);  // not a number: treat the credential as permanent
+    }
+  }
+  if (!options_.hash.slow())
+    return on_password_checked(a, verify_password(options_.hash, a->password, hash, salt));
+  bool queued = hashes_.post([self = shared_from_this(), a, hash, salt] {
+    self->on_password_checked(a, verify_password(self->options_.hash, a->password, hash, salt));
+  });
+  if (!queued) refuse(*a, stats_.overloaded, "password checks overloaded", false);
+}
+
+void KvAuthenticator::on_password_checked(std::shared_ptr<Attempt> a, bool ok) {
+  a->password.clear();
+  if (!ok) return refuse(*a, stats_.bad_password, "wrong password", true);
+  if (!options_.super_cmd) return on_superuser(a, a->superuser);
+  const auto& s = *options_.super_cmd;
+  kv_->hmget(storage::Db::auth, s.key(*a->client.username, a->client.client_id), s.fields,
+             [self = shared_from_this(), a](auto r) {
+               if (!r.ok) {
+                 self->log_->warn("auth store error: {}", r.message);
+                 return self->refuse(*a, self->stats_.store_errors, "credential store unavailable", false);
+               }
+               self->on_superuser(a, !r.value.empty() && r.value[0] == std::string("1"));
+             });
+}
+
+void KvAuthenticator::on_superuser(std::shared_ptr<Attempt> a, bool superuser) {
+  a->superuser = superuser;
+  if (superuser) return on_acl(a, storage::Result<storage::Fields>::success({}));
+  kv_->hgetall(storage::Db::auth, options_.acl_cmd.key(*a->client.username, a->client.client_id),
+               [self = shared_from_this(), a](auto r) { self->on_acl(a, std::move(r)); });
+}
+
+void KvAuthenticator::on_acl(std::shared_ptr<Attempt> a, storage::Result<storage::Fields> r) {
+  if (!r.ok) {
+    log_->warn("auth store error: {}", r.message);
+    return refuse(*a, stats_.store_errors, "credential store unavailable", false);
+  }
+  users_.success(a->user_key);
+  ++stats_.accepted;
+  if (keeper_ && a->ttl.count() > 0) keeper_->expect(*a->client.username, a->ttl);
+  auto acl = a->superuser ? nullptr : make_acl(a->client, r.value);
+  auto done = std::move(a->done);
+  done(AuthResult{ConnectReturn::accepted, a->superuser, std::move(acl)});
+}
+
+}  // namespace auth

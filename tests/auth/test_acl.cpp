@@ -1,0 +1,201 @@
+// ACL semantics of emqx_auth_redis (whitelist rows, %u/%c, literal SUBSCRIBE wildcards), global
+// rules from auth.acl_file, command templates and the users file.
+#include <doctest/doctest.h>
+
+#include "auth/acl_file.hpp"
+#include "auth/command_template.hpp"
+#include "auth/topic_acl_match.hpp"
+#include "auth/user_acl.hpp"
+#include "auth/users_file.hpp"
+
+using namespace auth;
+
+TEST_CASE("acl_match follows emqx_topic:match") {
+  CHECK(acl_match("/L1/statu", "/L1/statu"));
+  CHECK(acl_match("/L1/statu", "/L1/#"));
+  CHECK(acl_match("/L1", "/L1/#"));  // '#' also matches the parent level
+  CHECK(acl_match("/L1/a/b", "/L1/#"));
+  CHECK(acl_match("/L1/m", "/+/m"));
+  CHECK(acl_match("a", "#"));
+  CHECK_FALSE(acl_match("/L2/statu", "/L1/#"));
+  CHECK_FALSE(acl_match("/L1/m/x", "/+/m"));
+  CHECK_FALSE(acl_match("/L1/m", "/L1/m/x"));
+  CHECK_FALSE(acl_match("/L1/", "/L1"));
+  CHECK(acl_match("/L1/", "/L1/+"));
+  CHECK(acl_match("", ""));
+  // The checked name's own wildcards are characters like any other.
+  CHECK_FALSE(acl_match("#", "/L1/#"));
+  CHECK_FALSE(acl_match("/#", "/L1/#"));
+  CHECK_FALSE(acl_match("/+/call", "/L1/#"));
+  CHECK(acl_match("/L1/+", "/L1/#"));
+  CHECK(acl_match("/L1/#", "/L1/#"));
+  CHECK(acl_match("/L1/+", "/L1/+"));
+  CHECK_FALSE(acl_match("/L1/#", "/L1/+"));  // stricter than EMQX: one level cannot grant many
+  // $-topics are not matched by a leading wildcard.
+  CHECK_FALSE(acl_match("$SYS/x", "#"));
+  CHECK_FALSE(acl_match("$SYS/x", "+/x"));
+  CHECK(acl_match("$SYS/x", "$SYS/#"));
+}
+
+TEST_CASE("substitute replaces %u and %c once") {
+  CHECK(substitute("mqtt_user:%u", "bob", "c1") == "mqtt_user:bob");
+  CHECK(substitute("/%u/%c/x", "bob", "c1") == "/bob/c1/x");
+  // A username containing %c is not expanded a second time.
+  CHECK(substitute("mqtt_user:%u", "a%cb", "CID") == "mqtt_user:a%cb");
+  CHECK(substitute("100%%/%x/%", "u", "c") == "100%/%x/%");
+}
+
+TEST_CASE("command templates") {
+  using V = CommandTemplate::Verb;
+  auto t = CommandTemplate::parse("HMGET mqtt_user:%u password salt", {V::hmget});
+  REQUIRE(t);
+  CHECK(t->fields == std::vector<std::string>{"password", "salt"});
+  CHECK(t->key("user name\r\n", "c") == "mqtt_user:user name\r\n");
+  CHECK(CommandTemplate::parse("hgetall mqtt_acl:%u", {V::hgetall}));
+  std::string why;
+  CHECK_FALSE(CommandTemplate::parse("GET x", {V::hmget}, &why));
+  CHECK_FALSE(CommandTemplate::parse("HGETALL k f", {V::hgetall}, &why));
+  CHECK_FALSE(CommandTemplate::parse("HGET k", {V::hget}, &why));
+  CHECK_FALSE(CommandTemplate::parse("HMGET k", {V::hmget}, &why));
+  CHECK_FALSE(CommandTemplate::parse("HGETALL k", {V::hmget}, &why));
+  CHECK_FALSE(why.empty());
+}
+
+namespace {
+// What the old Python login wrote for an owner 'm' of lock L0000000001.
+const storage::Fields kLoginAcl{{"/L0000000001/#", "1"}, {"/L0000000001/m", "2"}, {"/unauth", "2"}};
+}  // namespace
+
+TEST_CASE("user rows are a whitelist") {
+  UserAcl acl(kLoginAcl, "key", "cid", GlobalRules{}, true);
+  CHECK(acl.whitelist());
+  CHECK(acl.allow_subscribe("/L0000000001/#"));
+  CHECK(acl.allow_subscribe("/L0000000001/statu"));
+  CHECK(acl.allow_subscribe("/L0000000001/call"));
+  CHECK(acl.allow_publish("/L0000000001/m"));
+  CHECK(acl.allow_publish("/unauth"));
+  CHECK_FALSE(acl.allow_publish("/L0000000001/f"));      // the other owner's role
+  CHECK_FALSE(acl.allow_publish("/L0000000001/statu"));  // subscribe-only row
+  CHECK_FALSE(acl.allow_subscribe("/unauth"));           // publish-only row
+  CHECK_FALSE(acl.allow_subscribe("/L0000000002/#"));    // another lock
+  CHECK_FALSE(acl.allow_subscribe("#"));
+  CHECK_FALSE(acl.allow_subscribe("/#"));
+  CHECK_FALSE(acl.allow_subscribe("/+/statu"));
+  // nomatch=allow does not open a whitelist.
+  CHECK_FALSE(acl.allow_publish("/anything"));
+}
+
+TEST_CASE("%u and %c in rows; unknown access values grant nothing but keep the whitelist") {
+  UserAcl acl({{"/u/%u/#", "3"}, {"/c/%c", "2"}, {"/bad", "7"}}, "alice", "phone", GlobalRules{}, true);
+  CHECK(acl.allow_publish("/u/alice/x"));
+  CHECK(acl.allow_subscribe("/u/alice/+"));
+  CHECK_FALSE(acl.allow_publish("/u/bob/x"));
+  CHECK(acl.allow_publish("/c/phone"));
+  CHECK_FALSE(acl.allow_publish("/bad"));
+  UserAcl only_bad({{"/bad", "x"}}, "a", "c", GlobalRules{}, true);
+  CHECK_FALSE(only_bad.allow_publish("/bad"));
+  CHECK_FALSE(only_bad.allow_publish("/other"));
+}
+
+TEST_CASE("no rows: global rules, then acl_nomatch") {
+  auto rules = GlobalRules::parse(R"(
+# comment
+deny  user:mallory        pubsub    #
+allow all                 subscribe $SYS/brokers/# /public/#
+allow clientid:dash       subscribe eq:#
+allow ipaddr:10.1.0.0/16  publish   /lan/%u/%c
+deny  anonymous           publish   #
+allow anonymous           subscribe /public/#
+)");
+  CHECK(rules.size() == 6);
+  std::string alice = "alice", mallory = "mallory";
+  auto who = [](const std::string* user, std::string_view cid, const char* addr) {
+    WhoAsks w;
+    w.username = user;
+    w.client_id = cid;
+    w.address = peer_address(addr);
+    return w;
+  };
+  auto acl_for = [&](const WhoAsks& w, bool nomatch) {
+    return UserAcl({}, w.username ? *w.username : "", w.client_id, rules.for_client(w), nomatch);
+  };
+  auto a = acl_for(who(&alice, "c1", "10.1.2.3:5000"), false);
+  CHECK_FALSE(a.whitelist());
+  CHECK(a.allow_subscribe("/public/news"));
+  CHECK(a.allow_subscribe("$SYS/brokers/x"));
+  CHECK(a.allow_publish("/lan/alice/c1"));
+  CHECK_FALSE(a.allow_publish("/lan/alice/c2"));
+  CHECK_FALSE(a.allow_publish("/other"));  // nomatch deny
+  CHECK_FALSE(a.allow_subscribe("#"));
+  auto far = acl_for(who(&alice, "c1", "10.2.2.3:5000"), true);
+  CHECK(far.allow_publish("/lan/alice/c1"));  // not by the ipaddr rule, by nomatch allow
+  auto far_deny = acl_for(who(&alice, "c1", "[::ffff:10.2.0.1]:1"), false);
+  CHECK_FALSE(far_deny.allow_publish("/lan/alice/c1"));
+  auto mapped = acl_for(who(&alice, "c1", "[::ffff:10.1.0.1]:1"), false);
+  CHECK(mapped.allow_publish("/lan/alice/c1"));  // v4-mapped v6 peers match v4 ranges
+
+  auto m = acl_for(who(&mallory, "c", "1.2.3.4:1"), true);
+  CHECK_FALSE(m.allow_subscribe("/public/news"));  // first match wins: the deny comes first
+  CHECK_FALSE(m.allow_publish("/x"));
+
+  auto dash = acl_for(who(&alice, "dash", "1.2.3.4:1"), false);
+  CHECK(dash.allow_subscribe("#"));
+  CHECK_FALSE(dash.allow_subscribe("/x/#"));  // eq: is literal
+
+  auto anon = acl_for(who(nullptr, "x", "1.2.3.4:1"), true);
+  CHECK(anon.allow_subscribe("/public/a"));
+  CHECK_FALSE(anon.allow_publish("/public/a"));
+  CHECK(anon.allow_subscribe("/elsewhere"));  // nomatch allow
+
+  // Direct evaluation agrees with the per-client copy.
+  CHECK(rules.decide(who(&alice, "c1", "10.1.9.9:1"), Access::publish, "/lan/alice/c1") == true);
+  CHECK_FALSE(rules.decide(who(&alice, "c1", "10.1.9.9:1"), Access::publish, "/none"));
+}
+
+TEST_CASE("user rows take precedence over global rules") {
+  auto rules = GlobalRules::parse("allow all pubsub #\n");
+  std::string u = "u";
+  WhoAsks w;
+  w.username = &u;
+  UserAcl acl({{"/mine", "3"}}, "u", "c", rules.for_client(w), true);
+  CHECK(acl.allow_publish("/mine"));
+  CHECK_FALSE(acl.allow_publish("/other"));
+}
+
+TEST_CASE("acl_file errors name the line") {
+  for (const char* bad : {"allow all pubsub", "permit all pubsub #", "allow everyone pubsub #",
+                          "allow all read #", "allow ipaddr:10.0.0.0/33 pubsub #",
+                          "allow ipaddr:nope pubsub #", "allow user: pubsub #", "allow all pubsub eq:"}) {
+    CAPTURE(bad);
+    try {
+      GlobalRules::parse(std::string("# first\n") + bad, "acl.conf");
+      FAIL("accepted");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("acl.conf line 2") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("peer_address") {
+  CHECK(peer_address("127.0.0.1:1883")->to_string() == "127.0.0.1");
+  CHECK(peer_address("[::1]:1883")->to_string() == "::1");
+  CHECK_FALSE(peer_address("unknown"));
+}
+
+TEST_CASE("users file") {
+  auto f = UsersFile::parse(R"(
+user L0000000001 s3cret
+acl  L0000000001 /L0000000001/statu 2
+acl  L0000000001 /L0000000001/call 1
+user admin 5f4dcc3b5aa765d61d8327deb882cf99 salt=abc superuser
+)");
+  REQUIRE(f.users.size() == 2);
+  CHECK(f.users["L0000000001"].credential == storage::Fields{{"password", "s3cret"}});
+  CHECK(f.users["L0000000001"].acl.size() == 2);
+  CHECK(f.users["admin"].credential ==
+        storage::Fields{{"password", "5f4dcc3b5aa765d61d8327deb882cf99"}, {"salt", "abc"}, {"is_superuser", "1"}});
+  CHECK_THROWS_WITH_AS(UsersFile::parse("user x"), "users_file line 1: expected 'user <name> <password> [salt=<salt>] [superuser]'", std::runtime_error);
+  CHECK_THROWS_AS(UsersFile::parse("acl x /t 4"), std::runtime_error);
+  CHECK_THROWS_AS(UsersFile::parse("acl x /t 1"), std::runtime_error);  // no user line
+  CHECK_THROWS_AS(UsersFile::parse("user x y bogus"), std::runtime_error);
+}

@@ -1,0 +1,339 @@
+// KvAuthenticator and CredentialKeeper over a real store: the embedded backend always, and Redis
+// too when SAKURA_TEST_REDIS is set. Each case writes keys the way the old Python login or an
+// operator's script did and checks the CONNECT decision and the resulting ACL.
+#include <doctest/doctest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "auth/authenticator.hpp"
+#include "auth/credential_keeper.hpp"
+#include "storage/open.hpp"
+
+using namespace auth;
+using namespace std::chrono_literals;
+using broker::codec::ConnectReturn;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> quiet() {
+  static auto log = std::make_shared<spdlog::logger>("auth-test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  return log;
+}
+
+std::string unique(const char* prefix) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  return prefix + std::to_string(rng());
+}
+
+template <class R, class Start>
+R wait(Start start, std::chrono::milliseconds timeout = 10s) {
+  auto promise = std::make_shared<std::promise<R>>();
+  auto future = promise->get_future();
+  start([promise](R r) { promise->set_value(std::move(r)); });
+  REQUIRE_MESSAGE(future.wait_for(timeout) == std::future_status::ready, "no callback in time");
+  return future.get();
+}
+
+// A store on a running io_context: embedded in a fresh directory, or Redis at `redis`.
+struct Store {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::thread thread;
+  std::filesystem::path dir;
+  std::shared_ptr<storage::KeyValue> kv;
+
+  explicit Store(const char* redis) {
+    dir = std::filesystem::temp_directory_path() / unique("sakura-auth-");
+    storage::Config c;
+    c.data_dir = dir.string();
+    if (redis) {
+      c.kv_backend = storage::KvBackend::redis;
+      c.redis.server = redis;
+      c.redis.command_timeout = 500ms;
+      c.redis.connect_timeout = 500ms;
+    }
+    thread = std::thread([this] { io.run(); });
+    auto s = storage::open(c, io, quiet());
+    REQUIRE_MESSAGE(s.ok, s.message);
+    kv = s.value.kv;
+  }
+  ~Store() {
+    // A callback finishing on the store's thread may still hold an authenticator (and through it
+    // the store) for a moment; the store must not be released from its own thread.
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (kv.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    kv.reset();
+    guard.reset();
+    io.stop();
+    thread.join();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  void put(const std::string& key, storage::Fields f, std::chrono::milliseconds ttl = 0ms) {
+    auto st = wait<storage::Status>([&](auto cb) { kv->hreplace(storage::Db::auth, key, f, ttl, cb); });
+    REQUIRE(st.ok);
+  }
+  bool exists(const std::string& key) {
+    auto r = wait<storage::Result<bool>>([&](auto cb) { kv->exists(storage::Db::auth, key, cb); });
+    REQUIRE(r.ok);
+    return r.value;
+  }
+};
+
+std::vector<const char*> backends() {
+  std::vector<const char*> out{nullptr};
+  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r) out.push_back(r);
+  return out;
+}
+
+broker::AuthResult login(KvAuthenticator& a, std::optional<std::string> user,
+                         std::optional<std::string> password, std::string client_id = "cid",
+                         std::string address = "127.0.0.1:40000") {
+  broker::AuthRequest req;
+  req.client.client_id = std::move(client_id);
+  req.client.username = std::move(user);
+  req.client.address = std::move(address);
+  req.password = std::move(password);
+  return wait<broker::AuthResult>([&](auto cb) { a.authenticate(req, cb); });
+}
+
+std::shared_ptr<KvAuthenticator> make(Store& s, AuthOptions o = {},
+                                      std::shared_ptr<CredentialKeeper> keeper = nullptr) {
+  return std::make_shared<KvAuthenticator>(s.kv, std::move(o), quiet(), std::move(keeper));
+}
+
+// Records what the keeper asks of the broker; the store it talks to is real.
+struct RecordingControl final : broker::BrokerControl {
+  std::mutex mutex;
+  std::vector<std::string> disconnected;
+  void publish(broker::MessagePtr) override {}
+  void disconnect_user(const std::string& u) override {
+    std::lock_guard lock(mutex);
+    disconnected.push_back(u);
+  }
+  void run_after(std::chrono::milliseconds, std::function<void()>) override {}
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex);
+    return disconnected;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("old Python login keys: accepted with exactly their ACL") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    auto key = unique("k");
+    s.put("mqtt_user:" + key, {{"password", "pw=="}});
+    s.put("mqtt_acl:" + key, {{"/L0000000001/#", "1"}, {"/L0000000001/m", "2"}, {"/unauth", "2"}});
+    auto a = make(s);
+    auto r = login(*a, key, "pw==");
+    REQUIRE(r.code == ConnectReturn::accepted);
+    CHECK_FALSE(r.superuser);
+    REQUIRE(r.acl);
+    CHECK(r.acl->allow_subscribe("/L0000000001/#"));
+    CHECK(r.acl->allow_publish("/L0000000001/m"));
+    CHECK_FALSE(r.acl->allow_publish("/L0000000001/f"));
+    CHECK_FALSE(r.acl->allow_subscribe("/L0000000002/#"));
+    CHECK_FALSE(r.acl->allow_subscribe("#"));
+
+    CHECK(login(*a, key, "pw=").code == ConnectReturn::not_authorized);
+    CHECK(login(*a, key, std::nullopt).code == ConnectReturn::not_authorized);
+    CHECK(login(*a, unique("nobody"), "pw==").code == ConnectReturn::not_authorized);
+    CHECK(login(*a, std::nullopt, std::nullopt).code == ConnectReturn::not_authorized);
+    CHECK(a->stats().accepted == 1);
+    CHECK(a->stats().bad_password == 2);
+    CHECK(a->stats().unknown_user == 1);
+    CHECK(a->stats().anonymous_refused == 1);
+  }
+}
+
+TEST_CASE("superuser is exactly \"1\" and skips ACL; no rows fall to acl_nomatch") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    auto root = unique("root"), fake = unique("fake"), plain = unique("plain");
+    s.put("mqtt_user:" + root, {{"password", "x"}, {"is_superuser", "1"}});
+    s.put("mqtt_user:" + fake, {{"password", "x"}, {"is_superuser", "true"}});
+    s.put("mqtt_user:" + plain, {{"password", "x"}});
+    auto deny = make(s);
+    auto r = login(*deny, root, "x");
+    CHECK(r.code == ConnectReturn::accepted);
+    CHECK(r.superuser);
+    CHECK_FALSE(r.acl);
+    r = login(*deny, fake, "x");
+    CHECK_FALSE(r.superuser);
+    REQUIRE(r.acl);
+    CHECK_FALSE(r.acl->allow_publish("/a"));
+    AuthOptions o;
+    o.nomatch_allow = true;
+    auto allow = make(s, o);
+    r = login(*allow, plain, "x");
+    REQUIRE(r.acl);
+    CHECK(r.acl->allow_publish("/a"));
+    CHECK(r.acl->allow_subscribe("#"));
+  }
+}
+
+TEST_CASE("salted and slow hashes through the store") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    for (const char* scheme : {"salt,sha256", "sha512,salt", "bcrypt", "pbkdf2"}) {
+      CAPTURE(scheme);
+      AuthOptions o;
+      o.hash = *parse_hash_spec(scheme);
+      auto user = unique("u");
+      auto stored = make_password(o.hash, "right");
+      storage::Fields f{{"password", stored.hash}};
+      if (!stored.salt.empty()) f.emplace_back("salt", stored.salt);
+      s.put("mqtt_user:" + user, f);
+      auto a = make(s, o);
+      CHECK(login(*a, user, "right").code == ConnectReturn::accepted);
+      CHECK(login(*a, user, "wrong").code == ConnectReturn::not_authorized);
+    }
+  }
+}
+
+TEST_CASE("custom templates: %c in the key and is_superuser read by auth_cmd") {
+  Store s(nullptr);
+  AuthOptions o;
+  using V = CommandTemplate::Verb;
+  o.auth_cmd = *CommandTemplate::parse("HMGET dev:%c:%u password is_superuser", {V::hmget});
+  o.acl_cmd = *CommandTemplate::parse("HGETALL devacl:%u", {V::hgetall});
+  s.put("dev:phone:bob", {{"password", "p"}, {"is_superuser", "1"}});
+  s.put("dev:tablet:bob", {{"password", "p"}});
+  s.put("devacl:bob", {{"/bob/#", "3"}});
+  auto a = make(s, o);
+  auto r = login(*a, "bob", "p", "phone");
+  CHECK(r.code == ConnectReturn::accepted);
+  CHECK(r.superuser);
+  r = login(*a, "bob", "p", "tablet");
+  CHECK(r.code == ConnectReturn::accepted);
+  CHECK_FALSE(r.superuser);
+  REQUIRE(r.acl);
+  CHECK(r.acl->allow_publish("/bob/x"));
+  CHECK(login(*a, "bob", "p", "laptop").code == ConnectReturn::not_authorized);
+}
+
+TEST_CASE("hostile usernames stay one key") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    auto a = make(s);
+    const std::string victim = unique("victim");
+    s.put("mqtt_user:" + victim, {{"password", "v"}});
+    for (std::string name : {victim + " password", "a\r\nDEL mqtt_user:" + victim + "\r\n",
+                             std::string("%u%c%%") + victim, std::string(60000, 'x'),
+                             std::string("nul\0byte", 8), std::string("*1\r\n$4\r\nPING")}) {
+      CAPTURE(name.size());
+      s.put("mqtt_user:" + name, {{"password", "own"}});
+      CHECK(login(*a, name, "own").code == ConnectReturn::accepted);
+      CHECK(login(*a, name, "v").code == ConnectReturn::not_authorized);
+    }
+    CHECK(s.exists("mqtt_user:" + victim));
+    CHECK(login(*a, victim, "v").code == ConnectReturn::accepted);
+  }
+}
+
+TEST_CASE("brute force: throttled per username and per source address") {
+  Store s(nullptr);
+  AuthOptions o;
+  o.per_user.free_failures = 3;
+  o.per_user.base = 60s;
+  o.per_address.free_failures = 5;
+  o.per_address.base = 60s;
+  auto a = make(s, o);
+  s.put("mqtt_user:lock", {{"password", "right"}});
+  s.put("mqtt_user:other", {{"password", "right"}});
+  for (int i = 0; i < 4; ++i) login(*a, "lock", "guess", "c", "10.0.0.1:1");
+  // The right password no longer helps, from any address...
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.9:1").code == ConnectReturn::not_authorized);
+  CHECK(a->stats().throttled == 1);
+  // ...while other users are unaffected until their source address is blocked too.
+  CHECK(login(*a, "other", "right", "c", "10.0.0.1:1").code == ConnectReturn::accepted);
+  login(*a, "other", "guess", "c", "10.0.0.1:1");  // fifth failure of 10.0.0.1
+  login(*a, "nobody", "guess", "c", "10.0.0.1:1");
+  CHECK(login(*a, "other", "right", "c", "10.0.0.1:2").code == ConnectReturn::not_authorized);
+  CHECK(login(*a, "other", "right", "c", "10.0.0.2:1").code == ConnectReturn::accepted);
+  CHECK(a->stats().throttled == 2);
+}
+
+TEST_CASE("store down: refused with 5, fast") {
+  // A port nothing listens on: connect fails at once, operations fail fast meanwhile.
+  Store s("127.0.0.1:1");
+  auto a = make(s);
+  auto start = std::chrono::steady_clock::now();
+  auto r = login(*a, "someone", "pw");
+  CHECK(r.code == ConnectReturn::not_authorized);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(a->stats().store_errors == 1);
+  // Store errors are not the client's fault: no throttling from them.
+  for (int i = 0; i < 10; ++i) login(*a, "someone", "pw");
+  CHECK(a->stats().throttled == 0);
+}
+
+TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconnect") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    RecordingControl control;
+    auto keeper = std::make_shared<CredentialKeeper>(s.kv, "mqtt_user:%u", "mqtt_acl:%u", 0ms, quiet());
+    keeper->start(control);
+    auto a = make(s, {}, keeper);
+    auto user = unique("u"), gone = unique("g"), session = unique("s");
+    for (auto& u : {user, gone, session}) {
+      s.put("mqtt_user:" + u, {{"password", "p"}});
+      s.put("mqtt_acl:" + u, {{"/x", "3"}});
+    }
+    s.put("mqtt_user:" + session, {{"password", "p"}, {"ttl", "3600"}}, 800ms);
+    s.put("mqtt_acl:" + session, {{"/x", "3"}}, 800ms);
+    for (auto& u : {user, gone, session}) {
+      REQUIRE(login(*a, u, "p").code == ConnectReturn::accepted);
+      broker::ClientInfo info;
+      info.username = u;
+      info.client_id = "c-" + u;
+      keeper->on_connected(info);
+    }
+    CHECK(keeper->tracked_users() == 3);
+
+    auto st = wait<storage::Status>([&](auto cb) { keeper->revoke(user, cb); });
+    CHECK(st.ok);
+    CHECK_FALSE(s.exists("mqtt_user:" + user));
+    CHECK_FALSE(s.exists("mqtt_acl:" + user));
+    CHECK(control.seen() == std::vector<std::string>{user});
+    CHECK(login(*a, user, "p").code == ConnectReturn::not_authorized);
+    {
+      broker::ClientInfo info;  // what the broker reports once it has dropped the client
+      info.username = user;
+      info.client_id = "c-" + user;
+      keeper->on_disconnected(info, broker::DisconnectReason::revoked);
+    }
+    CHECK(keeper->tracked_users() == 2);
+
+    // Deleted behind our back (an operator's DEL): the next check disconnects it. The session
+    // credential would expire in 0.8 s; the check renews it to its ttl field (1 h).
+    wait<storage::Result<long long>>([&](auto cb) { s.kv->del(storage::Db::auth, {"mqtt_user:" + gone}, cb); });
+    keeper->check_now();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (control.seen().size() < 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    CHECK(control.seen() == std::vector<std::string>{user, gone});
+    CHECK(keeper->stats().renewed == 1);
+    // Renewed: still there after the original 0.8 s expiry would have removed it.
+    std::this_thread::sleep_for(1200ms);
+    CHECK(s.exists("mqtt_user:" + session));
+    CHECK(s.exists("mqtt_acl:" + session));
+    CHECK(login(*a, session, "p").code == ConnectReturn::accepted);
+  }
+}
