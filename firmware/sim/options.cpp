@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 namespace locksim {
@@ -16,6 +18,7 @@ constexpr const char* usage = R"(sakura-lock: simulates one smart lock, or thous
   --password P              MQTT password
   --count N                 simulate N locks named PREFIX + zero-padded index, 11 characters
   --lockno-prefix PREFIX    (with --count)
+  --credentials FILE        simulate the locks listed in FILE, one "lockno password" a line
   --version V               firmware version the locks start with (default 1.0.0)
   --tls                     MQTT over TLS; verify with --cafile FILE, or skip it with --insecure
   --keepalive S             MQTT keepalive seconds (default 60)
@@ -41,12 +44,39 @@ bool number(std::string_view text, T& out) {
 }  // namespace
 
 std::string lockno_of(const Options& o, std::size_t index) {
+  if (!o.credentials.empty()) return o.credentials[index].first;
   if (!o.lockno.empty() && o.count == 1) return o.lockno;
   std::string digits = std::to_string(index);
   std::size_t width = o.lockno_prefix.size() < 11 ? 11 - o.lockno_prefix.size() : 0;
   if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
   return o.lockno_prefix + digits;
 }
+
+std::string password_of(const Options& o, std::size_t index) {
+  return o.credentials.empty() ? o.password : o.credentials[index].second;
+}
+
+namespace {
+
+// "lockno password" lines; blank lines and lines starting with '#' are skipped.
+bool read_credentials(const std::string& path, Options& o, std::string& error) {
+  std::ifstream in(path);
+  if (!in) return error = "cannot read " + path, false;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::istringstream fields(line);
+    std::string lockno, password, extra;
+    if (!(fields >> lockno) || lockno[0] == '#') continue;
+    if (!(fields >> password) || (fields >> extra) || lockno.size() > firmware::lockno_max ||
+        password.size() > firmware::password_max)
+      return error = fmt::format("{}:{}: expected \"lockno password\"", path, n), false;
+    o.credentials.emplace_back(lockno, password);
+  }
+  if (o.credentials.empty()) return error = path + " lists no locks", false;
+  return true;
+}
+
+}  // namespace
 
 bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   firmware::set_field(o.base.version, "1.0.0");
@@ -91,6 +121,9 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     } else if (arg == "--version") {
       o.version = v;
       ok = firmware::set_field(o.base.version, o.version.c_str());
+    } else if (arg == "--credentials") {
+      std::string error;
+      if (!read_credentials(std::string(v), o, error)) return fail(error);
     } else if (arg == "--cafile") {
       o.cafile = v;
     } else if (arg == "--threads") {
@@ -118,10 +151,15 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     }
     if (!ok) return fail(fmt::format("bad value for {}: {}", arg, v));
   }
-  if (o.count > 1 && o.lockno_prefix.empty())
+  if (!o.credentials.empty()) {
+    if (!o.lockno.empty() || !o.lockno_prefix.empty() || o.count != 1)
+      return fail("--credentials lists the locks: no --lockno, --lockno-prefix or --count with it");
+    o.count = o.credentials.size();
+  } else if (o.count > 1 && o.lockno_prefix.empty()) {
     return fail("--count needs --lockno-prefix");
-  if (o.count == 1 && o.lockno.empty() && o.lockno_prefix.empty())
-    return fail("give --lockno, or --count with --lockno-prefix");
+  } else if (o.count == 1 && o.lockno.empty() && o.lockno_prefix.empty()) {
+    return fail("give --lockno, --count with --lockno-prefix, or --credentials");
+  }
   if (o.base.backoff_max_ms < o.base.backoff_min_ms)
     return fail("--backoff-max-ms is below --backoff-min-ms");
   if (o.broker_host.size() > firmware::host_max) return fail("broker host name too long");

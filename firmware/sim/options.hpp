@@ -2,6 +2,8 @@
 // sakura-lock's command line.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "firmware/config.hpp"
 
@@ -14,6 +16,8 @@ struct Options {
   std::string lockno_prefix;  // or --count locks named prefix + zero-padded index (11 characters)
   std::size_t count = 1;
   std::string password;
+  // From --credentials FILE: one "lockno password" per line; the fleet is exactly these locks.
+  std::vector<std::pair<std::string, std::string>> credentials;
   std::string version = "1.0.0";
   bool tls = false;
   std::string cafile;         // with --tls: verify the broker against this CA
@@ -31,7 +35,8 @@ struct Options {
 // Parses argv; on error or --help prints to stderr/stdout and returns false with `exit_code` set.
 bool parse_options(int argc, char** argv, Options& out, int& exit_code);
 
-// The lockno of lock `index` (0-based) of the fleet.
+// The lockno and password of lock `index` (0-based) of the fleet.
 std::string lockno_of(const Options& o, std::size_t index);
+std::string password_of(const Options& o, std::size_t index);
 
 }  // namespace locksim

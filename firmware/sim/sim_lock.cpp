@@ -33,6 +33,7 @@ SimLock::SimLock(asio::io_context& io, asio::ssl::context* tls, const Options& o
       bolt_timer_(io),
       rng_(static_cast<std::uint32_t>(std::random_device{}() ^ (index * 2654435761u))) {
   firmware::set_field(config_.lockno, lockno_of(options, index).c_str());
+  firmware::set_field(config_.password, password_of(options, index).c_str());
 }
 
 void SimLock::start() {
