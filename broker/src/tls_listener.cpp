@@ -19,7 +19,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
       : server_(server),
         worker_(worker),
         transport_(std::move(transport)),
-        timer_(transport_->stream().get_executor()),
+        timer_(transport_->get_executor()),
         tls_(std::move(tls)) {}
 
   void start() {
@@ -30,8 +30,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
       self->log("timed out");
       self->transport_->close();
     });
-    transport_->stream().async_handshake(
-        boost::asio::ssl::stream_base::server,
+    transport_->async_handshake(
         [self = shared_from_this()](const boost::system::error_code& ec) { self->finish(ec); });
   }
 
@@ -45,7 +44,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
       return transport_->close();
     }
     if (tls_->options().cn_as_username) {
-      auto cn = peer_common_name(transport_->stream().native_handle());
+      auto cn = peer_common_name(transport_->native_handle());
       if (!cn) {
         log("no client certificate CN to use as username");
         return transport_->close();

@@ -4,7 +4,6 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "broker/tcp_transport.hpp"
-#include "broker/tls_transport.hpp"
 
 namespace broker {
 
@@ -12,6 +11,10 @@ namespace websocket = boost::beast::websocket;
 using boost::asio::ip::tcp;
 
 namespace {
+
+// Per-connection read buffer, allocated at the first read. (A per-thread scratch buffer as TCP
+// uses is not safe here: Beast copies into it before the completion handler is queued.)
+constexpr std::size_t stream_read_buffer = 4096;
 
 class WsErrorCategory final : public boost::system::error_category {
  public:
