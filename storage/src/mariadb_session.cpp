@@ -49,7 +49,8 @@ void MariadbSession::disconnect() {
   conn_ = nullptr;
 }
 
-void MariadbSession::fail(const std::string& context, unsigned int err, const char* message) {
+// `message` is taken by value: it usually points into conn_, which disconnect() frees.
+void MariadbSession::fail(const std::string& context, unsigned int err, std::string message) {
   if (connection_error(err)) {
     disconnect();  // the next call reconnects (after the backoff, if that fails too)
     throw SqlError(SqlError::Kind::unavailable, "mariadb: " + context + ": " + message);
@@ -121,7 +122,7 @@ MYSQL_STMT* MariadbSession::prepare(const std::string& sql) {
     unsigned int err = mysql_stmt_errno(stmt);
     std::string msg = mysql_stmt_error(stmt);
     mysql_stmt_close(stmt);
-    fail("prepare", err, msg.c_str());
+    fail("prepare", err, msg);
   }
   statements_.emplace(sql, stmt);
   return stmt;
@@ -179,7 +180,7 @@ QueryResult MariadbSession::exec(const std::string& sql, const Params& params) {
         unsigned int err = mysql_stmt_errno(stmt);
         std::string msg = mysql_stmt_error(stmt);
         mysql_stmt_free_result(stmt);
-        fail("fetch", err, msg.c_str());
+        fail("fetch", err, msg);
       }
       Row row;
       for (unsigned int c = 0; c < n; ++c) {

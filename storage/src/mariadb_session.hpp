@@ -45,7 +45,7 @@ class MariadbSession final : public SqlSession {
   void connect();
   void disconnect();
   MYSQL_STMT* prepare(const std::string& sql);
-  [[noreturn]] void fail(const std::string& context, unsigned int err, const char* message);
+  [[noreturn]] void fail(const std::string& context, unsigned int err, std::string message);
 
   SqlConfig config_;
   std::shared_ptr<MigrationGate> gate_;

@@ -16,20 +16,30 @@ SqliteSession::SqliteSession(const std::string& path, SyncPolicy sync) {
   sqlite3_extended_result_codes(db_, 1);
   // Another connection of ours (or sakura-ctl) may hold the write lock for a moment.
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  // In WAL mode NORMAL is durable against a process crash and loses at most the last commits on
-  // power loss; FULL adds an fsync per commit. That is exactly everysec versus always.
-  switch (sync) {
-    case SyncPolicy::always: exec("PRAGMA synchronous=FULL"); break;
-    case SyncPolicy::everysec: exec("PRAGMA synchronous=NORMAL"); break;
-    case SyncPolicy::none: exec("PRAGMA synchronous=OFF"); break;
+  try {
+    // The first statement is where a file that is not a database gets noticed.
+    exec("PRAGMA journal_mode=WAL");
+    // In WAL mode NORMAL is durable against a process crash and loses at most the last commits
+    // on power loss; FULL adds an fsync per commit. That is exactly everysec versus always.
+    switch (sync) {
+      case SyncPolicy::always: exec("PRAGMA synchronous=FULL"); break;
+      case SyncPolicy::everysec: exec("PRAGMA synchronous=NORMAL"); break;
+      case SyncPolicy::none: exec("PRAGMA synchronous=OFF"); break;
+    }
+  } catch (...) {
+    close();  // no destructor runs for a constructor that throws
+    throw;
   }
 }
 
-SqliteSession::~SqliteSession() {
+void SqliteSession::close() noexcept {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
   sqlite3_close(db_);
+  db_ = nullptr;
 }
+
+SqliteSession::~SqliteSession() { close(); }
 
 void SqliteSession::fail(const std::string& context, int rc) {
   auto kind = SqlError::Kind::other;

@@ -30,6 +30,7 @@ class SqliteSession final : public SqlSession {
 
  private:
   sqlite3_stmt* prepare(const std::string& sql);
+  void close() noexcept;
   [[noreturn]] void fail(const std::string& context, int rc);
 
   sqlite3* db_ = nullptr;
