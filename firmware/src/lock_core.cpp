@@ -77,9 +77,12 @@ void LockCore::on_mqtt_connected() {
   ota_.report_on_connect();
 }
 
-void LockCore::on_mqtt_message(std::string_view topic, std::string_view payload) {
+void LockCore::on_mqtt_message(std::string_view topic, std::string_view payload, bool retained) {
   if (topic == topic_call_) {
-    if (payload == "unlock") unlock();
+    // A retained "unlock" would open the door again on every reconnect, long after whoever
+    // asked has gone: only live commands count. (A retained OTA offer is fine: it reaches locks
+    // that were offline when it was made.)
+    if (payload == "unlock" && !retained) unlock();
   } else if (topic == topic_ota_) {
     ota_.offer(payload);
   }

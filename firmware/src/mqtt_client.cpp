@@ -185,7 +185,7 @@ bool MqttClient::handle_connected(const wire::Header& h, const std::uint8_t* bod
       if (p.qos == 2 && !send(wire::encode_ack(tx_, sizeof tx_, wire::pubrec, p.packet_id)))
         return false;
       std::uint32_t gen = generation_;
-      handler_.on_mqtt_message(p.topic, p.payload);
+      handler_.on_mqtt_message(p.topic, p.payload, p.retain);
       return gen == generation_;
     }
     case wire::pubrel:

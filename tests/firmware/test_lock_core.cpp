@@ -101,3 +101,22 @@ TEST_CASE("after an update the lock reports its new version and where it came fr
   REQUIRE(pubs.size() == 2);
   CHECK(pubs[1] == Pub{"/12345678901/fw", R"({"version":"1.1.0","state":"running","previous":"1.0.0"})"});
 }
+
+TEST_CASE("a retained unlock replayed on subscribe does not open the lock") {
+  Rig r;
+  r.connect();
+  broker::codec::Publish stale;
+  stale.topic = "/12345678901/call";
+  stale.payload = "unlock";
+  stale.qos = 1;
+  stale.packet_id = 3;
+  stale.retain = true;
+  r.feed(stale);
+  CHECK(r.p.drives.empty());
+  auto sent = r.sent();
+  REQUIRE_FALSE(sent.empty());  // still acknowledged
+  CHECK(std::get<broker::codec::Ack>(sent.back()).packet_id == 3);
+  stale.retain = false;
+  r.feed(stale);
+  CHECK(r.p.drives == std::vector<Bolt>{Bolt::open});
+}

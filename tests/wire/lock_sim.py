@@ -239,10 +239,10 @@ class Watcher:
         self.client.close()
 
 
-def publish(port, topic, payload, qos=1):
+def publish(port, topic, payload, qos=1, retain=False):
     c = m.Client(port)
     c.connect(f"pub-{time.monotonic_ns()}")
-    c.send(m.publish(topic, payload, qos=qos, packet_id=1))
+    c.send(m.publish(topic, payload, qos=qos, retain=retain, packet_id=1))
     if qos:
         c.expect(m.PUBACK)
     c.send(m.DISCONNECT)

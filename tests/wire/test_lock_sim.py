@@ -58,6 +58,18 @@ def test_other_payloads_on_call_do_nothing(lock_broker, sims):
     assert len(sim.events(LOCK, "unlock")) == 1
 
 
+def test_a_retained_unlock_does_not_open_the_lock_on_connect(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    publish(lock_broker.port, f"/{LOCK}/call", "unlock", retain=True)
+    sim = sims(lock_broker.port, "--bolt-ms", 10, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    # The retained message arrives right after SUBACK, before this live one on the same session.
+    publish(lock_broker.port, f"/{LOCK}/call", "unlock")
+    sim.wait_event("unlock", LOCK)
+    sim.wait_event("status", LOCK, "0")
+    assert len(sim.events(LOCK, "unlock")) == 1
+
+
 def test_unlock_from_a_real_m_f_pairing(lock_broker, sims):
     if lock_broker.kind != "sakura":
         pytest.skip("the m/f pairing rule runs in Sakura, not in Mosquitto")

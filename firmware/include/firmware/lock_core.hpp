@@ -4,7 +4,8 @@
 //
 //   /<lockno>/statu  lock -> broker   "1" locked, "0" open, on connect and on every change;
 //                                     "-2" is the Last Will (QoS 1, not retained)
-//   /<lockno>/call   broker -> lock   "unlock": open, then lock again after relock_ms
+//   /<lockno>/call   broker -> lock   "unlock": open, then lock again after relock_ms (a
+//                                     retained "unlock" is ignored: it is not a live command)
 //   /<lockno>/ota    broker -> lock   JSON offer {version, url, size, sha256}
 //   /<lockno>/fw     lock -> broker   JSON {version, state[, reason, progress, received, size]}
 #include <cstdint>
@@ -44,7 +45,7 @@ class LockCore final : MqttHandler, OtaHost {
 
  private:
   void on_mqtt_connected() override;
-  void on_mqtt_message(std::string_view topic, std::string_view payload) override;
+  void on_mqtt_message(std::string_view topic, std::string_view payload, bool retained) override;
   bool ota_report(std::string_view json, bool final) override;
   void ota_install(const char* version) override;
   void unlock();

@@ -17,7 +17,8 @@ class MqttHandler {
  public:
   // CONNACK accepted: subscribe and publish from here.
   virtual void on_mqtt_connected() = 0;
-  virtual void on_mqtt_message(std::string_view topic, std::string_view payload) = 0;
+  // `retained`: a stored message replayed because the lock subscribed, not a live one.
+  virtual void on_mqtt_message(std::string_view topic, std::string_view payload, bool retained) = 0;
 
  protected:
   ~MqttHandler() = default;
