@@ -4,6 +4,7 @@ scenario promises present and consistent. The big runs live in docs/benchmarks.m
 """
 import json
 import os
+import pwd
 import socket
 import subprocess
 
@@ -135,3 +136,48 @@ def test_compare_runs_mosquitto_and_tolerates_a_missing_sakura(tmp_path):
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["median"]["mosquitto"]["delivered_per_s"] > 0
     assert summary["ratio"] == {}
+
+
+def test_tls_transport_against_mosquitto(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=30)
+    port = free_port()
+    conf = tmp_path / "tls.conf"
+    # Run as whoever runs the test: dropping to the mosquitto user would lose access to tmp_path.
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\ncertfile {cert}\nkeyfile {key}\n"
+                    f"log_dest none\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def accepting():
+            assert proc.poll() is None, "mosquitto exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(accepting, what="mosquitto TLS listening")
+        rc, r, table = run_bench("p2p", "--port", str(port), "--transport", "tls", "--publishers", "3",
+                                 "--subscribers", "3", "--qos", "1", "--rate", "600", "--duration", "1")
+        assert rc == 0, table
+        assert r["transport"] == "tls"
+        assert r["sent"] > 0 and r["received"] == r["sent"] and r["lost"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_websocket_transport_against_sakura(start_broker):
+    if not BROKER_BIN.exists():
+        pytest.skip(f"sakura-broker not built at {BROKER_BIN}")
+    b = start_broker(listener__ws__bind="127.0.0.1:0", log__level="warn")
+    if "ws" not in b.ports:
+        pytest.skip("this sakura-broker has no WebSocket listener")
+    # 256 KiB messages span many TCP reads and, on the way back, several WebSocket frames.
+    rc, r, table = run_bench("p2p", "--port", str(b.ports["ws"]), "--transport", "ws", "--publishers", "2",
+                             "--subscribers", "2", "--qos", "1", "--payload", str(256 * 1024), "--rate", "20",
+                             "--duration", "1", "--broker-pid", str(b.proc.pid))
+    assert rc == 0, table
+    assert r["transport"] == "ws"
+    assert r["sent"] >= 16 and r["received"] == r["sent"] and r["lost"] == 0 and r["duplicates"] == 0
