@@ -2,6 +2,7 @@
 tool never rots: a few hundred connections, about a second of load each, every figure the
 scenario promises present and consistent. The big runs live in docs/benchmarks.md, not here.
 """
+import contextlib
 import json
 import os
 import pwd
@@ -42,12 +43,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def mosquitto(tmp_path):
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@contextlib.contextmanager
+def mosquitto_running(conf_path, port):
+    """A Mosquitto started from `conf_path`, listening on `port` until the block ends."""
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf_path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
     def accepting():
         assert proc.poll() is None, "mosquitto exited"
@@ -57,10 +57,21 @@ def mosquitto(tmp_path):
         except OSError:
             return False
 
-    wait_for(accepting, what="mosquitto listening")
-    yield port, proc.pid
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        wait_for(accepting, what="mosquitto listening")
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n")
+    with mosquitto_running(conf, port) as proc:
+        yield port, proc.pid
 
 
 @pytest.fixture(params=["mosquitto", "sakura"])
@@ -147,25 +158,12 @@ def test_tls_transport_against_mosquitto(tmp_path):
     # Run as whoever runs the test: dropping to the mosquitto user would lose access to tmp_path.
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\ncertfile {cert}\nkeyfile {key}\n"
                     f"log_dest none\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def accepting():
-            assert proc.poll() is None, "mosquitto exited"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_for(accepting, what="mosquitto TLS listening")
+    with mosquitto_running(conf, port):
         rc, r, table = run_bench("p2p", "--port", str(port), "--transport", "tls", "--publishers", "3",
                                  "--subscribers", "3", "--qos", "1", "--rate", "600", "--duration", "1")
-        assert rc == 0, table
-        assert r["transport"] == "tls"
-        assert r["sent"] > 0 and r["received"] == r["sent"] and r["lost"] == 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    assert rc == 0, table
+    assert r["transport"] == "tls"
+    assert r["sent"] > 0 and r["received"] == r["sent"] and r["lost"] == 0
 
 
 def test_websocket_transport_against_sakura(start_broker):
