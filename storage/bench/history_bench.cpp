@@ -30,20 +30,20 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-double per_second(long n, Clock::duration d) {
-  return n / std::chrono::duration<double>(d).count();
-}
+double per_second(long n, Clock::duration d) { return n / std::chrono::duration<double>(d).count(); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> opt = {
-      {"backend", "sqlite"}, {"events", "20000"}, {"sync", "everysec"}, {"dir", ""},
-      {"host", env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1")},
-      {"port", env_or("SAKURA_TEST_MARIADB_PORT", "3306")},
-      {"user", env_or("SAKURA_TEST_MARIADB_USER", "lockadmin")},
-      {"password", env_or("SAKURA_TEST_MARIADB_PASSWORD", "")},
-      {"database", "sakura_test_bench"}};
+  std::map<std::string, std::string> opt = {{"backend", "sqlite"},
+                                            {"events", "20000"},
+                                            {"sync", "everysec"},
+                                            {"dir", ""},
+                                            {"host", env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1")},
+                                            {"port", env_or("SAKURA_TEST_MARIADB_PORT", "3306")},
+                                            {"user", env_or("SAKURA_TEST_MARIADB_USER", "lockadmin")},
+                                            {"password", env_or("SAKURA_TEST_MARIADB_PASSWORD", "")},
+                                            {"database", "sakura_test_bench"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) {
@@ -67,10 +67,11 @@ int main(int argc, char** argv) {
   }
   const long events = std::stol(opt["events"]);
   const bool temp_dir = opt["dir"].empty();
-  cfg.data_dir = temp_dir ? (std::filesystem::temp_directory_path() /
-                             ("sakura-history-bench-" + std::to_string(::getpid())))
-                                .string()
-                          : opt["dir"];
+  cfg.data_dir =
+      temp_dir
+          ? (std::filesystem::temp_directory_path() / ("sakura-history-bench-" + std::to_string(::getpid())))
+                .string()
+          : opt["dir"];
   cfg.history_spool_limit = static_cast<std::size_t>(events) + 1;
 
   auto log = spdlog::stderr_color_mt("bench");

@@ -53,8 +53,10 @@ class EmbeddedKeyValue::State {
     }
     // Rows of keys that expired while we were down.
     Transaction tx(db_);
-    db_.exec("DELETE FROM kv_fields WHERE (db, key) IN (SELECT db, key FROM kv_keys"
-             " WHERE expires_ms != 0 AND expires_ms <= ?)", {now});
+    db_.exec(
+        "DELETE FROM kv_fields WHERE (db, key) IN (SELECT db, key FROM kv_keys"
+        " WHERE expires_ms != 0 AND expires_ms <= ?)",
+        {now});
     db_.exec("DELETE FROM kv_keys WHERE expires_ms != 0 AND expires_ms <= ?", {now});
     tx.commit();
     next_sweep_ms_ = now + kSweepEveryMs;
@@ -98,8 +100,7 @@ class EmbeddedKeyValue::State {
   }
 
   // HSET into a live hash or a new one; `replace` first drops whatever was there.
-  Status put_fields(Db db, const std::string& key, const Fields& fields, bool replace,
-                    std::int64_t expires) {
+  Status put_fields(Db db, const std::string& key, const Fields& fields, bool replace, std::int64_t expires) {
     Entry* e = find(db, key);
     if (e && !e->is_hash && !replace) return Status::failure(kWrongType);
     if (fields.empty()) {
@@ -113,9 +114,10 @@ class EmbeddedKeyValue::State {
                {num(db), key, replace || !e ? expires : e->expires_ms});
     }
     for (const auto& [f, v] : fields)
-      db_.exec("INSERT INTO kv_fields (db, key, field, value) VALUES (?, ?, ?, ?)"
-               " ON CONFLICT (db, key, field) DO UPDATE SET value = excluded.value",
-               {num(db), key, f, v});
+      db_.exec(
+          "INSERT INTO kv_fields (db, key, field, value) VALUES (?, ?, ?, ?)"
+          " ON CONFLICT (db, key, field) DO UPDATE SET value = excluded.value",
+          {num(db), key, f, v});
     tx.commit();
     if (replace || !e) {
       Entry fresh;
@@ -293,8 +295,7 @@ void EmbeddedKeyValue::exists(Db db, std::string key, Callback<bool> done) {
                    [db, key](State& s) { return Result<bool>::success(s.find(db, key) != nullptr); });
 }
 
-void EmbeddedKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl,
-                              Callback<bool> done) {
+void EmbeddedKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) {
   impl_->run<bool>(std::move(done), [db, key, ttl](State& s) {
     if (ttl.count() <= 0) {  // Redis deletes a key given a non-positive expiry
       bool had = s.find(db, key) != nullptr;

@@ -20,8 +20,7 @@ namespace storage::detail {
 class EmbeddedKeyValue final : public KeyValue {
  public:
   // Loads the persisted keys (dropping expired ones); throws SqlError if the file is unusable.
-  EmbeddedKeyValue(const std::string& sqlite_path, SyncPolicy sync,
-                   std::shared_ptr<spdlog::logger> log);
+  EmbeddedKeyValue(const std::string& sqlite_path, SyncPolicy sync, std::shared_ptr<spdlog::logger> log);
   ~EmbeddedKeyValue() override;
 
   void hmget(Db db, std::string key, std::vector<std::string> fields,

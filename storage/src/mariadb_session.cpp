@@ -38,7 +38,10 @@ unsigned int seconds_ceil(std::chrono::milliseconds d) {
 
 MariadbSession::MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate,
                                std::shared_ptr<spdlog::logger> log)
-    : config_(std::move(config)), gate_(std::move(gate)), log_(std::move(log)), backoff_(config_.reconnect_min) {}
+    : config_(std::move(config)),
+      gate_(std::move(gate)),
+      log_(std::move(log)),
+      backoff_(config_.reconnect_min) {}
 
 MariadbSession::~MariadbSession() { disconnect(); }
 
@@ -172,7 +175,8 @@ QueryResult MariadbSession::exec(const std::string& sql, const Params& params) {
       out[c].is_null = &nulls[c];
       out[c].error = &errors[c];
     }
-    if (mysql_stmt_bind_result(stmt, out.data())) fail("bind result", mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+    if (mysql_stmt_bind_result(stmt, out.data()))
+      fail("bind result", mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
     for (;;) {
       int rc = mysql_stmt_fetch(stmt);
       if (rc == MYSQL_NO_DATA) break;

@@ -28,8 +28,7 @@ struct MigrationGate {
 
 class MariadbSession final : public SqlSession {
  public:
-  MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate,
-                 std::shared_ptr<spdlog::logger> log);
+  MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate, std::shared_ptr<spdlog::logger> log);
   ~MariadbSession() override;
   MariadbSession(const MariadbSession&) = delete;
   MariadbSession& operator=(const MariadbSession&) = delete;

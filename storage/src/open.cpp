@@ -1,17 +1,16 @@
 #include "storage/open.hpp"
 
+#include <mysql.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <mutex>
 
-#include <mysql.h>
-
 #include "embedded_key_value.hpp"
 #include "mariadb_session.hpp"
 #include "redis_key_value.hpp"
-#include "sql_repository.hpp"
 #include "spooled_history_writer.hpp"
+#include "sql_repository.hpp"
 #include "sqlite_session.hpp"
 
 namespace storage {
@@ -28,8 +27,7 @@ std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync) {
 
 }  // namespace
 
-Result<Storage> open(const Config& config, boost::asio::io_context& io,
-                     std::shared_ptr<spdlog::logger> log) {
+Result<Storage> open(const Config& config, boost::asio::io_context& io, std::shared_ptr<spdlog::logger> log) {
   Storage s;
   try {
     std::error_code ec;
@@ -62,11 +60,11 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io,
       s.sql = std::make_shared<detail::SqlRepository>(std::max(1, sql.workers), [sql, gate, log] {
         return std::make_unique<detail::MariadbSession>(sql, gate, log);
       });
-      log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket, sql.port);
+      log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket,
+                sql.port);
     }
-    s.history = std::make_shared<detail::SpooledHistoryWriter>(config.data_dir, config.sync,
-                                                                std::max<std::size_t>(1, config.history_spool_limit),
-                                                                s.sql, log);
+    s.history = std::make_shared<detail::SpooledHistoryWriter>(
+        config.data_dir, config.sync, std::max<std::size_t>(1, config.history_spool_limit), s.sql, log);
   } catch (const std::exception& e) {
     return Result<Storage>::failure(e.what());
   }

@@ -12,12 +12,24 @@ namespace {
 RedisReply copy_reply(const redisReply* r) {
   RedisReply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = RedisReply::Type::string; break;
-    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::status; break;
-    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::error; break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::integer; break;
-    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::array; break;
-    default: out.type = RedisReply::Type::nil; break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::string;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::status;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::error;
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::array;
+      break;
+    default:
+      out.type = RedisReply::Type::nil;
+      break;
   }
   if (r->str) out.str.assign(r->str, r->len);
   out.integer = r->integer;
@@ -27,7 +39,9 @@ RedisReply copy_reply(const redisReply* r) {
 
 // privdata carries the command id, not a pointer: a reply for a timed-out command finds nothing.
 void* as_privdata(std::uint64_t id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
-std::uint64_t from_privdata(void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); }
+std::uint64_t from_privdata(void* p) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
+}
 
 }  // namespace
 
@@ -69,13 +83,14 @@ void RedisConnection::stop() {
 }
 
 void RedisConnection::command(std::vector<std::string> argv, Done done) {
-  boost::asio::post(strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
-    if (!self->ready_) {
-      done(Result<RedisReply>::failure("redis db " + std::to_string(self->db_) + " unavailable"));
-      return;
-    }
-    self->send(std::move(argv), std::move(done));
-  });
+  boost::asio::post(
+      strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
+        if (!self->ready_) {
+          done(Result<RedisReply>::failure("redis db " + std::to_string(self->db_) + " unavailable"));
+          return;
+        }
+        self->send(std::move(argv), std::move(done));
+      });
 }
 
 void RedisConnection::connect() {

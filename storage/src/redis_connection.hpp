@@ -6,16 +6,15 @@
 // THREADING: command() may be called from any thread; it posts to the strand. Everything else,
 // including the reply callbacks, runs on the strand.
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "redis_asio_adapter.hpp"
 #include "storage/config.hpp"

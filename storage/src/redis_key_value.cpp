@@ -80,14 +80,13 @@ RedisKeyValue::~RedisKeyValue() {
   lock_->stop();
 }
 
-void RedisKeyValue::eval(Db db, const Script& script, std::vector<std::string> keys_then_args,
-                         size_t nkeys, RedisConnection::Done done) {
+void RedisKeyValue::eval(Db db, const Script& script, std::vector<std::string> keys_then_args, size_t nkeys,
+                         RedisConnection::Done done) {
   std::vector<std::string> argv = {"EVALSHA", script.sha1, std::to_string(nkeys)};
   argv.insert(argv.end(), keys_then_args.begin(), keys_then_args.end());
-  auto* c = &conn(db);
   auto connection = db == Db::auth ? auth_ : lock_;
   std::string body = script.body;
-  c->command(argv, [connection, argv, body, done = std::move(done)](Result<RedisReply> r) mutable {
+  connection->command(argv, [connection, argv, body, done = std::move(done)](Result<RedisReply> r) mutable {
     if (r.ok && r.value.type == Type::error && r.value.str.rfind("NOSCRIPT", 0) == 0) {
       argv[0] = "EVAL";
       argv[1] = body;  // EVAL also loads the script, so the next EVALSHA finds it
@@ -104,19 +103,19 @@ void RedisKeyValue::hmget(Db db, std::string key, std::vector<std::string> field
   std::vector<std::string> argv = {"HMGET", std::move(key)};
   argv.insert(argv.end(), fields.begin(), fields.end());
   conn(db).command(std::move(argv), reply_to<V>(std::move(done), [](const RedisReply& r) {
-    V out;
-    for (const auto& e : r.elements) out.push_back(optional_string(e));
-    return Result<V>::success(std::move(out));
-  }));
+                     V out;
+                     for (const auto& e : r.elements) out.push_back(optional_string(e));
+                     return Result<V>::success(std::move(out));
+                   }));
 }
 
 void RedisKeyValue::hgetall(Db db, std::string key, Callback<Fields> done) {
   conn(db).command({"HGETALL", std::move(key)}, reply_to<Fields>(std::move(done), [](const RedisReply& r) {
-    Fields out;
-    for (size_t i = 0; i + 1 < r.elements.size(); i += 2)
-      out.emplace_back(r.elements[i].str, r.elements[i + 1].str);
-    return Result<Fields>::success(std::move(out));
-  }));
+                     Fields out;
+                     for (size_t i = 0; i + 1 < r.elements.size(); i += 2)
+                       out.emplace_back(r.elements[i].str, r.elements[i + 1].str);
+                     return Result<Fields>::success(std::move(out));
+                   }));
 }
 
 void RedisKeyValue::hset(Db db, std::string key, Fields fields, StatusCallback done) {
@@ -146,8 +145,8 @@ void RedisKeyValue::hdel(Db db, std::string key, std::vector<std::string> fields
   std::vector<std::string> argv = {"HDEL", std::move(key)};
   argv.insert(argv.end(), fields.begin(), fields.end());
   conn(db).command(std::move(argv), reply_to<long long>(std::move(done), [](const RedisReply& r) {
-    return Result<long long>::success(r.integer);
-  }));
+                     return Result<long long>::success(r.integer);
+                   }));
 }
 
 void RedisKeyValue::del(Db db, std::vector<std::string> keys, Callback<long long> done) {
@@ -158,8 +157,8 @@ void RedisKeyValue::del(Db db, std::vector<std::string> keys, Callback<long long
   std::vector<std::string> argv = {"DEL"};
   argv.insert(argv.end(), keys.begin(), keys.end());
   conn(db).command(std::move(argv), reply_to<long long>(std::move(done), [](const RedisReply& r) {
-    return Result<long long>::success(r.integer);
-  }));
+                     return Result<long long>::success(r.integer);
+                   }));
 }
 
 void RedisKeyValue::set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
@@ -175,21 +174,20 @@ void RedisKeyValue::set(Db db, std::string key, std::string value, std::chrono::
 void RedisKeyValue::get(Db db, std::string key, Callback<std::optional<std::string>> done) {
   using V = std::optional<std::string>;
   conn(db).command({"GET", std::move(key)}, reply_to<V>(std::move(done), [](const RedisReply& r) {
-    return Result<V>::success(optional_string(r));
-  }));
+                     return Result<V>::success(optional_string(r));
+                   }));
 }
 
 void RedisKeyValue::exists(Db db, std::string key, Callback<bool> done) {
   conn(db).command({"EXISTS", std::move(key)}, reply_to<bool>(std::move(done), [](const RedisReply& r) {
-    return Result<bool>::success(r.integer > 0);
-  }));
+                     return Result<bool>::success(r.integer > 0);
+                   }));
 }
 
 void RedisKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) {
   conn(db).command({"PEXPIRE", std::move(key), ms(ttl)},
-                   reply_to<bool>(std::move(done), [](const RedisReply& r) {
-                     return Result<bool>::success(r.integer == 1);
-                   }));
+                   reply_to<bool>(std::move(done),
+                                  [](const RedisReply& r) { return Result<bool>::success(r.integer == 1); }));
 }
 
 void RedisKeyValue::pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,

@@ -3,9 +3,8 @@
 // both on the broker's io_context. The multi-step operations (pair_unlock, hreplace) are Lua
 // scripts sent with EVALSHA, falling back to EVAL when the server answers NOSCRIPT (a restart
 // or SCRIPT FLUSH empties its script cache).
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
 #include "redis_connection.hpp"
 #include "storage/key_value.hpp"
@@ -14,8 +13,7 @@ namespace storage::detail {
 
 class RedisKeyValue final : public KeyValue {
  public:
-  RedisKeyValue(boost::asio::io_context& io, const RedisConfig& config,
-                std::shared_ptr<spdlog::logger> log);
+  RedisKeyValue(boost::asio::io_context& io, const RedisConfig& config, std::shared_ptr<spdlog::logger> log);
   ~RedisKeyValue() override;
 
   void hmget(Db db, std::string key, std::vector<std::string> fields,

@@ -158,7 +158,8 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
     if (!st.ok) {
       ++stat_failures;
       if (backoff == kRetryMin)
-        log->warn("history: database write failed ({}); {} events wait in the spool", st.message, pending.size());
+        log->warn("history: database write failed ({}); {} events wait in the spool", st.message,
+                  pending.size());
       waiting_retry = true;
       retry.expires_after(backoff);
       backoff = std::min(backoff * 2, kRetryMax);
@@ -246,9 +247,10 @@ SpooledHistoryWriter::~SpooledHistoryWriter() { impl_->stop(); }
 
 void SpooledHistoryWriter::append(HistoryEvent event, StatusCallback done) {
   // A raw pointer: the handler runs only on the writer's thread, which stops before Impl dies.
-  boost::asio::post(impl_->io, [impl = impl_.get(), event = std::move(event), done = std::move(done)]() mutable {
-    impl->append(std::move(event), std::move(done));
-  });
+  boost::asio::post(impl_->io,
+                    [impl = impl_.get(), event = std::move(event), done = std::move(done)]() mutable {
+                      impl->append(std::move(event), std::move(done));
+                    });
 }
 
 HistoryStats SpooledHistoryWriter::stats() const {

@@ -21,8 +21,8 @@ class SpooledHistoryWriter final : public HistoryWriter {
  public:
   // Opens the spool in `dir` (throws std::runtime_error if unusable) and starts draining what a
   // previous run left behind.
-  SpooledHistoryWriter(const std::string& dir, SyncPolicy sync, std::size_t limit,
-                       std::shared_ptr<Sql> sql, std::shared_ptr<spdlog::logger> log);
+  SpooledHistoryWriter(const std::string& dir, SyncPolicy sync, std::size_t limit, std::shared_ptr<Sql> sql,
+                       std::shared_ptr<spdlog::logger> log);
   // Stops the thread; events not yet written stay in the spool for the next start.
   ~SpooledHistoryWriter() override;
 

@@ -17,9 +17,7 @@ const std::string& text(const Row& row, size_t i) {
   return row.at(i) ? *row[i] : empty;
 }
 
-std::int64_t number(const Row& row, size_t i) {
-  return row.at(i) ? std::stoll(*row[i]) : 0;
-}
+std::int64_t number(const Row& row, size_t i) { return row.at(i) ? std::stoll(*row[i]) : 0; }
 
 int clamp_limit(int limit) { return limit < 1 ? 1 : (limit > 1000 ? 1000 : limit); }
 
@@ -100,8 +98,7 @@ void SqlRepository::bind(Binding b, Callback<BindOutcome> done) {
   run<BindOutcome>(std::move(done), [b](SqlSession& s) {
     // The unique keys (userno) and (lockno, morf) enforce the rule even against a concurrent
     // bind from another broker; the lookup afterwards only names which rule refused.
-    if (insert_unless_duplicate(s,
-                                "INSERT INTO user2lock (userno, lockno, morf, adate) VALUES (?, ?, ?, ?)",
+    if (insert_unless_duplicate(s, "INSERT INTO user2lock (userno, lockno, morf, adate) VALUES (?, ?, ?, ?)",
                                 {b.userno, b.lockno, std::string(1, b.morf), b.adate}))
       return BindOutcome::bound;
     auto r = s.exec("SELECT 1 FROM user2lock WHERE userno = ?", {b.userno});
@@ -193,8 +190,7 @@ void SqlRepository::get_device(std::string lockno, Callback<std::optional<Device
 void SqlRepository::list_devices(std::string after, int limit, Callback<std::vector<Device>> done) {
   std::int64_t n = clamp_limit(limit);
   run<std::vector<Device>>(std::move(done), [after, n](SqlSession& s) {
-    auto r = s.exec(std::string(kDeviceColumns) + " WHERE lockno > ? ORDER BY lockno LIMIT ?",
-                    {after, n});
+    auto r = s.exec(std::string(kDeviceColumns) + " WHERE lockno > ? ORDER BY lockno LIMIT ?", {after, n});
     std::vector<Device> out;
     for (const auto& row : r.rows) out.push_back(device_from(row));
     return out;
@@ -209,23 +205,19 @@ void SqlRepository::delete_device(std::string lockno, Callback<bool> done) {
 
 void SqlRepository::set_device_credential(std::string lockno, std::string hash, Callback<bool> done) {
   run<bool>(std::move(done), [lockno, hash](SqlSession& s) {
-    return s.exec("UPDATE devices SET credential_hash = ? WHERE lockno = ?", {hash, lockno})
-               .affected > 0;
+    return s.exec("UPDATE devices SET credential_hash = ? WHERE lockno = ?", {hash, lockno}).affected > 0;
   });
 }
 
-void SqlRepository::set_device_firmware(std::string lockno, std::string version,
-                                        Callback<bool> done) {
+void SqlRepository::set_device_firmware(std::string lockno, std::string version, Callback<bool> done) {
   run<bool>(std::move(done), [lockno, version](SqlSession& s) {
-    return s.exec("UPDATE devices SET firmware_version = ? WHERE lockno = ?", {version, lockno})
-               .affected > 0;
+    return s.exec("UPDATE devices SET firmware_version = ? WHERE lockno = ?", {version, lockno}).affected > 0;
   });
 }
 
 void SqlRepository::touch_device(std::string lockno, std::int64_t seen_ms, Callback<bool> done) {
   run<bool>(std::move(done), [lockno, seen_ms](SqlSession& s) {
-    return s.exec("UPDATE devices SET last_seen_ms = ? WHERE lockno = ?", {seen_ms, lockno})
-               .affected > 0;
+    return s.exec("UPDATE devices SET last_seen_ms = ? WHERE lockno = ?", {seen_ms, lockno}).affected > 0;
   });
 }
 

@@ -26,8 +26,7 @@ class SqlRepository final : public Sql {
   void get_device(std::string lockno, Callback<std::optional<Device>> done) override;
   void list_devices(std::string after_lockno, int limit, Callback<std::vector<Device>> done) override;
   void delete_device(std::string lockno, Callback<bool> done) override;
-  void set_device_credential(std::string lockno, std::string credential_hash,
-                             Callback<bool> done) override;
+  void set_device_credential(std::string lockno, std::string credential_hash, Callback<bool> done) override;
   void set_device_firmware(std::string lockno, std::string version, Callback<bool> done) override;
   void touch_device(std::string lockno, std::int64_t seen_ms, Callback<bool> done) override;
   void add_firmware(Firmware firmware, Callback<bool> done) override;

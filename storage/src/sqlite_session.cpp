@@ -22,9 +22,15 @@ SqliteSession::SqliteSession(const std::string& path, SyncPolicy sync) {
     // In WAL mode NORMAL is durable against a process crash and loses at most the last commits
     // on power loss; FULL adds an fsync per commit. That is exactly everysec versus always.
     switch (sync) {
-      case SyncPolicy::always: exec("PRAGMA synchronous=FULL"); break;
-      case SyncPolicy::everysec: exec("PRAGMA synchronous=NORMAL"); break;
-      case SyncPolicy::none: exec("PRAGMA synchronous=OFF"); break;
+      case SyncPolicy::always:
+        exec("PRAGMA synchronous=FULL");
+        break;
+      case SyncPolicy::everysec:
+        exec("PRAGMA synchronous=NORMAL");
+        break;
+      case SyncPolicy::none:
+        exec("PRAGMA synchronous=OFF");
+        break;
     }
   } catch (...) {
     close();  // no destructor runs for a constructor that throws

@@ -5,12 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
 
 #include "storage/open.hpp"
 

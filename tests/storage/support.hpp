@@ -117,7 +117,8 @@ inline std::optional<storage::SqlConfig> mariadb_from_env() {
   storage::SqlConfig s;
   s.backend = storage::SqlBackend::mariadb;
   s.host = host;
-  s.port = static_cast<std::uint16_t>(std::atoi(env("SAKURA_TEST_MARIADB_PORT") ? env("SAKURA_TEST_MARIADB_PORT") : "3306"));
+  s.port = static_cast<std::uint16_t>(
+      std::atoi(env("SAKURA_TEST_MARIADB_PORT") ? env("SAKURA_TEST_MARIADB_PORT") : "3306"));
   s.user = env("SAKURA_TEST_MARIADB_USER") ? env("SAKURA_TEST_MARIADB_USER") : "lockadmin";
   s.password = env("SAKURA_TEST_MARIADB_PASSWORD") ? env("SAKURA_TEST_MARIADB_PASSWORD") : "";
   s.database = "sakura_test_" + random_hex(10);
@@ -132,7 +133,7 @@ struct Opened {
   storage::Storage s;
 
   ~Opened() {
-    s = {};   // backends first: the Redis one needs the io thread to close
+    s = {};  // backends first: the Redis one needs the io thread to close
     io.reset();
   }
 };

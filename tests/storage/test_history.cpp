@@ -19,7 +19,8 @@ std::vector<HistoryRow> all_rows(storage::Sql& sql, const std::string& lockno) {
   std::vector<HistoryRow> out;
   std::int64_t before = 0;
   for (;;) {
-    auto r = wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lockno, before, 1000, cb); });
+    auto r =
+        wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lockno, before, 1000, cb); });
     REQUIRE_MESSAGE(r.ok, r.message);
     if (r.value.empty()) break;
     before = r.value.back().id;
@@ -77,7 +78,9 @@ TEST_CASE("history: events wait in the spool while the database is unreachable, 
     auto r = storage::open(cfg, io.io(), logger());
     REQUIRE_MESSAGE(r.ok, r.message);
     for (int i = 0; i < n; ++i) {
-      auto st = wait<Status>([&](auto cb) { r.value.history->append({"SPOOL000001", LockEvent::offline, 5000 + i, ""}, cb); });
+      auto st = wait<Status>([&](auto cb) {
+        r.value.history->append({"SPOOL000001", LockEvent::offline, 5000 + i, ""}, cb);
+      });
       REQUIRE_MESSAGE(st.ok, st.message);
     }
     CHECK(eventually([&] { return r.value.history->stats().failures > 0; }));
@@ -140,7 +143,9 @@ TEST_CASE("history: a full spool refuses and counts instead of growing") {
   REQUIRE(r.ok);
   int ok = 0, refused = 0;
   for (int i = 0; i < 15; ++i) {
-    auto st = wait<Status>([&](auto cb) { r.value.history->append({"FULL0000001", LockEvent::online, i, ""}, cb); });
+    auto st = wait<Status>([&](auto cb) {
+      r.value.history->append({"FULL0000001", LockEvent::online, i, ""}, cb);
+    });
     st.ok ? ++ok : ++refused;
   }
   CHECK(ok == 10);

@@ -48,8 +48,9 @@ TEST_CASE("kv contract: hashes") {
     REQUIRE(hset(kv, Db::auth, key, {{"password", "p1"}, {"is_superuser", "0"}}).ok);
     REQUIRE(hset(kv, Db::auth, key, {{"salt", "s"}}).ok);
 
-    auto m = wait<Result<std::vector<Opt>>>(
-        [&](auto cb) { kv.hmget(Db::auth, key, {"password", "missing", "salt"}, cb); });
+    auto m = wait<Result<std::vector<Opt>>>([&](auto cb) {
+      kv.hmget(Db::auth, key, {"password", "missing", "salt"}, cb);
+    });
     REQUIRE(m.ok);
     CHECK(m.value == std::vector<Opt>{"p1", std::nullopt, "s"});
     CHECK(hgetall(kv, Db::auth, key) ==
@@ -64,7 +65,9 @@ TEST_CASE("kv contract: hashes") {
     auto removed = wait<Result<long long>>([&](auto cb) { kv.hdel(Db::auth, key, {"salt", "nope"}, cb); });
     REQUIRE(removed.ok);
     CHECK(removed.value == 1);
-    removed = wait<Result<long long>>([&](auto cb) { kv.hdel(Db::auth, key, {"password", "is_superuser"}, cb); });
+    removed = wait<Result<long long>>([&](auto cb) {
+      kv.hdel(Db::auth, key, {"password", "is_superuser"}, cb);
+    });
     CHECK(removed.value == 2);
     CHECK_FALSE(exists(kv, Db::auth, key));  // an emptied hash no longer exists
   }
@@ -150,8 +153,15 @@ TEST_CASE("kv contract: pair_unlock opens a window, the other role consumes it")
 
 TEST_CASE("kv contract: hostile keys and values round-trip unchanged") {
   const std::vector<std::string> hostile = {
-      "with space",  "crlf\r\nSET x y\r\n", "quote'\"`",     std::string("nul\0byte", 8),
-      "\xff\xfe\x80 not utf-8", "'; DROP TABLE kv_keys; --", "%u %c #+/", "锁 🔒", "",
+      "with space",
+      "crlf\r\nSET x y\r\n",
+      "quote'\"`",
+      std::string("nul\0byte", 8),
+      "\xff\xfe\x80 not utf-8",
+      "'; DROP TABLE kv_keys; --",
+      "%u %c #+/",
+      "锁 🔒",
+      "",
   };
   for (auto& b : kv_backends()) {
     CAPTURE(b->name);

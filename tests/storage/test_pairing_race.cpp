@@ -26,13 +26,15 @@ void race(const std::vector<storage::KeyValue*>& clients, int locks) {
       while (!go) std::this_thread::yield();
       storage::KeyValue& kv = *clients[side % clients.size()];
       for (int i = 0; i < locks; ++i) {
-        kv.pair_unlock(prefix + std::to_string(i), side ? 'f' : 'm', 35s,
-                       [&, i](Result<PairOutcome> r) {
-                         if (!r.ok) ++tallies[i].failed;
-                         else if (r.value == PairOutcome::paired) ++tallies[i].paired;
-                         else ++tallies[i].waiting;
-                         --outstanding;
-                       });
+        kv.pair_unlock(prefix + std::to_string(i), side ? 'f' : 'm', 35s, [&, i](Result<PairOutcome> r) {
+          if (!r.ok)
+            ++tallies[i].failed;
+          else if (r.value == PairOutcome::paired)
+            ++tallies[i].paired;
+          else
+            ++tallies[i].waiting;
+          --outstanding;
+        });
       }
     });
   }

@@ -3,8 +3,8 @@
 #include "support.hpp"
 
 using namespace storage_test;
-using storage::BindOutcome;
 using storage::Binding;
+using storage::BindOutcome;
 using storage::Device;
 using storage::Firmware;
 using storage::HistoryEvent;
@@ -49,7 +49,8 @@ TEST_CASE("sql contract: user2lock allows one row per user and one m and one f p
     CHECK(bind(sql, {"user-b", lock, 'm', "2026-11-25"}) == BindOutcome::role_taken);
     CHECK(bind(sql, {"user-a", random_hex(11), 'f', "2026-11-25"}) == BindOutcome::user_already_bound);
     CHECK(bind(sql, {"user-b", lock, 'f', "2026-11-26"}) == BindOutcome::bound);
-    CHECK(bind(sql, {"User-A", random_hex(11), 'm', "2026-11-26"}) == BindOutcome::bound);  // OpenIDs are case-sensitive
+    CHECK(bind(sql, {"User-A", random_hex(11), 'm', "2026-11-26"}) ==
+          BindOutcome::bound);  // OpenIDs are case-sensitive
 
     auto a = value_of<std::optional<Binding>>([&](auto cb) { sql.find_binding_by_user("user-a", cb); });
     REQUIRE(a);
@@ -114,7 +115,8 @@ TEST_CASE("sql contract: devices and firmware") {
     CHECK_FALSE(value_of<bool>([&](auto cb) { sql.add_device(d, cb); }));
     CHECK(value_of<bool>([&](auto cb) { sql.add_device({"L0000000002", "h2", "1.0.0", 0, 0}, cb); }));
     CHECK(value_of<bool>([&](auto cb) { sql.set_device_firmware("L0000000001", "1.2.0", cb); }));
-    CHECK(value_of<bool>([&](auto cb) { sql.set_device_firmware("L0000000001", "1.2.0", cb); }));  // same value still matches
+    CHECK(value_of<bool>(
+        [&](auto cb) { sql.set_device_firmware("L0000000001", "1.2.0", cb); }));  // same value still matches
     CHECK(value_of<bool>([&](auto cb) { sql.touch_device("L0000000001", 1700000000123, cb); }));
     CHECK(value_of<bool>([&](auto cb) { sql.set_device_credential("L0000000001", "sha256:def", cb); }));
     CHECK_FALSE(value_of<bool>([&](auto cb) { sql.touch_device("L-missing", 1, cb); }));
@@ -153,8 +155,7 @@ TEST_CASE("sql contract: devices and firmware") {
 
 TEST_CASE("sql contract: hostile text round-trips; invalid UTF-8 is refused or kept, never altered") {
   std::vector<std::string> texts = {
-      "with space", "crlf\r\nline", "quote'\"`\\", "'; DROP TABLE user2lock; --", "%_ LIKE *",
-      "锁 🔒 emoji",
+      "with space", "crlf\r\nline", "quote'\"`\\", "'; DROP TABLE user2lock; --", "%_ LIKE *", "锁 🔒 emoji",
   };
   std::string long_text;  // 300 bytes in 100 characters: longer than the 256-byte fetch buffer
   for (int i = 0; i < 100; ++i) long_text += "锁";

@@ -8,8 +8,8 @@
 
 namespace storage {
 
-enum class KvBackend { embedded, redis };   // auth.backend
-enum class SqlBackend { sqlite, mariadb };  // sql.backend
+enum class KvBackend { embedded, redis };          // auth.backend
+enum class SqlBackend { sqlite, mariadb };         // sql.backend
 enum class SyncPolicy { always, everysec, none };  // persistence.sync
 
 struct RedisConfig {
@@ -20,7 +20,7 @@ struct RedisConfig {
   // Sakura's own tunables (not config keys yet).
   std::chrono::milliseconds command_timeout{2000};
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds reconnect_min{100};   // first backoff step, doubled up to max
+  std::chrono::milliseconds reconnect_min{100};  // first backoff step, doubled up to max
   std::chrono::milliseconds reconnect_max{5000};
 };
 
@@ -31,19 +31,19 @@ struct SqlConfig {
   std::string user = "lockadmin";           // sql.user
   std::string password;                     // sql.password
   std::string database = "lockdata";        // sql.database
-  std::string socket;  // a unix socket path used instead of host:port when set
-  int workers = 2;     // MariaDB connections, one per worker thread
+  std::string socket;                       // a unix socket path used instead of host:port when set
+  int workers = 2;                          // MariaDB connections, one per worker thread
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds reconnect_min{200};
   std::chrono::milliseconds reconnect_max{10000};
 };
 
 struct Config {
-  std::string data_dir = "./data";       // node.data_dir; the embedded file is data_dir/sakura.db
+  std::string data_dir = "./data";             // node.data_dir; the embedded file is data_dir/sakura.db
   KvBackend kv_backend = KvBackend::embedded;  // auth.backend
   RedisConfig redis;
   SqlConfig sql;
-  SyncPolicy sync = SyncPolicy::everysec;  // persistence.sync (SQLite and the history spool)
+  SyncPolicy sync = SyncPolicy::everysec;    // persistence.sync (SQLite and the history spool)
   std::size_t history_spool_limit = 200000;  // events waiting on disk before append refuses
 };
 

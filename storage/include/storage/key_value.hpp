@@ -47,8 +47,7 @@ class KeyValue {
   virtual void hreplace(Db db, std::string key, Fields fields, std::chrono::milliseconds ttl,
                         StatusCallback done) = 0;
   // HDEL: answers how many fields were removed.
-  virtual void hdel(Db db, std::string key, std::vector<std::string> fields,
-                    Callback<long long> done) = 0;
+  virtual void hdel(Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) = 0;
   // DEL of many keys: answers how many existed.
   virtual void del(Db db, std::vector<std::string> keys, Callback<long long> done) = 0;
   // SET key value [PX ttl]; ttl 0 = no expiry.
@@ -58,8 +57,7 @@ class KeyValue {
   virtual void get(Db db, std::string key, Callback<std::optional<std::string>> done) = 0;
   virtual void exists(Db db, std::string key, Callback<bool> done) = 0;
   // PEXPIRE: answers false when the key does not exist.
-  virtual void expire(Db db, std::string key, std::chrono::milliseconds ttl,
-                      Callback<bool> done) = 0;
+  virtual void expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) = 0;
 
   // The unlock pairing, atomic across threads, connections and (with Redis) broker processes:
   // if the OTHER role's key "<lockno>_<other>" exists, delete it and answer paired; otherwise

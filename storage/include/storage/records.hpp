@@ -10,8 +10,8 @@ namespace storage {
 struct Binding {
   std::string userno;  // WeChat OpenID
   std::string lockno;
-  char morf = 'm';     // 'm' or 'f'
-  std::string adate;   // bind date as the caller formats it (the old system: "YYYY-MM-DD")
+  char morf = 'm';    // 'm' or 'f'
+  std::string adate;  // bind date as the caller formats it (the old system: "YYYY-MM-DD")
 };
 
 enum class BindOutcome {
@@ -47,17 +47,17 @@ struct HistoryRow {
 
 struct Device {
   std::string lockno;
-  std::string credential_hash;   // never the plain password
-  std::string firmware_version;  // empty until the lock reports one
-  std::int64_t last_seen_ms = 0; // 0 = never seen
-  std::int64_t created_ms = 0;   // filled by the store on add
+  std::string credential_hash;    // never the plain password
+  std::string firmware_version;   // empty until the lock reports one
+  std::int64_t last_seen_ms = 0;  // 0 = never seen
+  std::int64_t created_ms = 0;    // filled by the store on add
 };
 
 struct Firmware {
   std::string version;
   std::int64_t size = 0;
-  std::string sha256;  // lowercase hex
-  std::string file;    // path relative to node.data_dir
+  std::string sha256;           // lowercase hex
+  std::string file;             // path relative to node.data_dir
   std::int64_t created_ms = 0;  // filled by the store on add
 };
 
