@@ -11,7 +11,9 @@ namespace storage_test {
 
 class PrivateServer {
  public:
-  PrivateServer(std::string kind, std::string dir) : kind_(std::move(kind)), dir_(std::move(dir)) {}
+  // `password` (Redis only) starts it with requirepass.
+  PrivateServer(std::string kind, std::string dir, std::string password = "")
+      : kind_(std::move(kind)), dir_(std::move(dir)), password_(std::move(password)) {}
   ~PrivateServer() { stop(); }
 
   // Starts it (on the previous port after a stop); answers false if the binary is missing.
@@ -29,7 +31,8 @@ class PrivateServer {
 
  private:
   std::string run(const std::string& args) {
-    std::string cmd = std::string(SAKURA_STORAGE_TEST_DIR) + "/private_server.sh " + kind_ + " " + args;
+    std::string cmd = (password_.empty() ? "" : "SAKURA_PRIVATE_REDIS_PASSWORD='" + password_ + "' ") +
+                      std::string(SAKURA_STORAGE_TEST_DIR) + "/private_server.sh " + kind_ + " " + args;
     std::string out;
     if (FILE* f = popen(cmd.c_str(), "r")) {
       char buf[256];
@@ -41,6 +44,7 @@ class PrivateServer {
 
   std::string kind_;
   std::string dir_;
+  std::string password_;  // test-chosen, no shell metacharacters
   int port_ = 0;
 };
 

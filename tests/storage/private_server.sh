@@ -3,6 +3,7 @@
 # disturbing the shared ones from scripts/services.sh. Prints the port on start.
 #   private_server.sh redis|mariadb start DIR [PORT]   (PORT reuses the address on a restart)
 #   private_server.sh redis|mariadb stop DIR            (SIGKILL: a crash, not a shutdown)
+# SAKURA_PRIVATE_REDIS_PASSWORD, when set, starts Redis with requirepass.
 set -euo pipefail
 kind=${1:?redis|mariadb}; cmd=${2:?start|stop}; dir=${3:?directory}; port=${4:-}
 
@@ -19,9 +20,16 @@ mkdir -p "$dir"
 case "$kind:$cmd" in
 redis:start)
   port=${port:-$(free_port)}
+  pass=${SAKURA_PRIVATE_REDIS_PASSWORD:-}
+  auth=()
+  [[ -n "$pass" ]] && auth=(--requirepass "$pass")
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
-    --logfile "$dir/redis.log" --save '' --appendonly no >&2
-  wait_for 20 redis-cli -p "$port" ping
+    --logfile "$dir/redis.log" --save '' --appendonly no "${auth[@]}" >&2
+  if [[ -n "$pass" ]]; then
+    REDISCLI_AUTH=$pass wait_for 20 redis-cli -p "$port" ping
+  else
+    wait_for 20 redis-cli -p "$port" ping
+  fi
   echo "$port"
   ;;
 mariadb:start)

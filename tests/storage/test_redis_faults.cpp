@@ -1,6 +1,8 @@
 // Redis killed and restarted under the key-value store: operations fail fast while it is down
 // (auth must fail closed, not hang), recover by themselves, and the pairing script still works
 // after the restart emptied Redis' script cache (EVALSHA -> NOSCRIPT -> EVAL).
+#include <spdlog/sinks/ringbuffer_sink.h>
+
 #include <csignal>
 
 #include "private_server.hpp"
@@ -94,4 +96,54 @@ TEST_CASE("redis faults: a server that stops answering times out instead of hang
   MESSAGE("stopped redis: " << r.message);
   ::kill(pid, SIGCONT);
   CHECK(eventually([&] { return kv_works(kv); }, 10s));
+}
+
+TEST_CASE("redis: AUTH with the right password works; a wrong one fails closed and is never logged") {
+  if (!have_binary("redis-server")) {
+    MESSAGE("redis-server not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  const std::string password = "s3cret-" + random_hex(8);
+  PrivateServer redis("redis", dir.str() + "/redis", password);
+  REQUIRE(redis.start());
+
+  // Capture everything storage logs, to check that no password ever reaches a log line.
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto log = std::make_shared<spdlog::logger>("auth-test", sink);
+  log->set_level(spdlog::level::trace);
+
+  storage::Config cfg;
+  cfg.kv_backend = storage::KvBackend::redis;
+  cfg.redis.server = "127.0.0.1:" + std::to_string(redis.port());
+  cfg.redis.reconnect_min = 50ms;
+  cfg.redis.reconnect_max = 100ms;
+  for (const bool right : {false, true}) {
+    CAPTURE(right);
+    cfg.redis.password = right ? password : "wrong-" + random_hex(8);
+    IoThread io;
+    auto opened = storage::open(cfg, io.io(), log);
+    REQUIRE(opened.ok);
+    storage::KeyValue& kv = *opened.value.kv;
+    if (right) {
+      CHECK(eventually([&] { return kv_works(kv); }));
+    } else {
+      // Give it several connect attempts; every call must fail, none may hang.
+      auto deadline = std::chrono::steady_clock::now() + 500ms;
+      int calls = 0, succeeded = 0;
+      for (; std::chrono::steady_clock::now() < deadline; ++calls) succeeded += kv_works(kv);
+      CHECK(calls > 10);
+      CHECK(succeeded == 0);
+    }
+    const std::string secret = cfg.redis.password;
+    opened.value = {};
+    bool refusal_logged = false;
+    for (const auto& line : sink->last_formatted()) {
+      CHECK_MESSAGE(line.find(secret) == std::string::npos, "password in log: " << line);
+      refusal_logged |= line.find("AUTH refused") != std::string::npos;
+    }
+    CHECK(refusal_logged == !right);
+    sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+    log->sinks() = {sink};
+  }
 }

@@ -4,7 +4,8 @@
 //
 // THREADING: every method may be called from any thread and returns at once; the callback runs
 // exactly once on one of the backend's worker threads. Callers that need their own thread post
-// back. Strings are binary-safe; text columns are utf8mb4 on MariaDB.
+// back. MariaDB runs calls on several connections, so two calls issued without waiting for the
+// first callback may complete in either order; chain them when order matters. Strings are binary-safe; text columns are utf8mb4 on MariaDB.
 #include <cstdint>
 #include <functional>
 #include <optional>
