@@ -5,7 +5,9 @@
 // THREADING: every method may be called from any thread and returns at once; the callback runs
 // exactly once on one of the backend's worker threads. Callers that need their own thread post
 // back. MariaDB runs calls on several connections, so two calls issued without waiting for the
-// first callback may complete in either order; chain them when order matters. Strings are binary-safe; text columns are utf8mb4 on MariaDB.
+// first callback may complete in either order; chain them when order matters.
+// Strings are passed as bytes; MariaDB text columns are utf8mb4 and refuse invalid UTF-8 with an
+// error (never silently altered), SQLite keeps any bytes.
 #include <cstdint>
 #include <functional>
 #include <optional>
