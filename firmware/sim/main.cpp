@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "control.hpp"
 #include "options.hpp"
 #include "sim_lock.hpp"
 #include "workers.hpp"
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
     locks.push_back(std::make_unique<locksim::SimLock>(io, tls.get(), options, slice.first + i, stats));
     locks.back()->start();
   }
+
+  // Only the first process reads stdin: forked workers share it and would steal each other's lines.
+  if (options.control && slice.first == 0) locksim::start_control(locks);
 
   asio::io_context& main_io = *contexts[0];
   auto guards = std::vector<asio::executor_work_guard<asio::io_context::executor_type>>();

@@ -30,6 +30,10 @@ constexpr const char* usage = R"(sakura-lock: simulates one smart lock, or thous
   --threads N               I/O threads per process (default 1)
   --locks-per-process N     above this, --count is split over forked workers (default 18000)
   --quiet                   no per-lock lines
+  --control                 read commands from stdin, one a line (locks of the first process only):
+                              drop L      the network cuts lock L's MQTT link (its will fires)
+                              off L, on L power lock L off (links die) and on again (a fresh boot)
+                              key L open, key L lock   the bolt moved by hand
   --stats S                 print a summary every S seconds
 
 Output: one line per thing a lock does: "<seconds> <lockno> <event> [detail]".
@@ -95,6 +99,7 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     if (arg == "--tls") { o.tls = true; continue; }
     if (arg == "--insecure") { o.insecure = true; continue; }
     if (arg == "--quiet") { o.quiet = true; continue; }
+    if (arg == "--control") { o.control = true; continue; }
     if (i + 1 >= argc) return fail(fmt::format("unknown option or missing value: {}", arg));
     std::string_view v = argv[++i];
     bool ok = true;

@@ -28,6 +28,7 @@ struct Options {
   std::size_t locks_per_process = 18000;
   std::uint32_t bolt_ms = 200;  // how long the simulated bolt takes to move
   bool quiet = false;           // no per-lock lines, only summaries
+  bool control = false;         // read commands for the locks from stdin (control.hpp)
   std::uint32_t stats_s = 0;    // print a summary every this many seconds (0: never)
   firmware::LockConfig base;    // timers and sizes every simulated lock shares
 };

@@ -100,6 +100,13 @@ void SimLink::close() {
   });
 }
 
+void SimLink::abort(const std::string& why) {
+  if (why.empty()) owner_ = nullptr;
+  error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  fail(why);
+}
+
 void SimLink::fail(const std::string& why) {
   LinkOwner* owner = owner_;
   owner_ = nullptr;

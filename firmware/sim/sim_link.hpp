@@ -38,6 +38,9 @@ class SimLink : public std::enable_shared_from_this<SimLink> {
   bool send(const std::uint8_t* data, std::size_t size);
   // Sends what is queued, then closes; gives up on a peer that does not read within a second.
   void close();
+  // Resets the connection at once (RST, nothing flushed). With a non-empty `why` the owner hears
+  // of it as a link failure; with an empty one the owner is detached first and hears nothing.
+  void abort(const std::string& why);
 
  private:
   template <typename F>

@@ -34,6 +34,7 @@ SimLock::SimLock(asio::io_context& io, asio::ssl::context* tls, const Options& o
       rng_(static_cast<std::uint32_t>(std::random_device{}() ^ (index * 2654435761u))) {
   firmware::set_field(config_.lockno, lockno_of(options, index).c_str());
   firmware::set_field(config_.password, password_of(options, index).c_str());
+  lockno_ = config_.lockno;
 }
 
 void SimLock::start() {
@@ -45,6 +46,44 @@ void SimLock::stop() {
     if (core_) core_->stop();
     wake_.cancel();
     bolt_timer_.cancel();
+  });
+}
+
+void SimLock::drop() {
+  asio::post(io_, [this] {
+    if (auto& l = links_[static_cast<int>(Link::mqtt)]) l->abort("dropped by command");
+  });
+}
+
+void SimLock::power(bool on) {
+  asio::post(io_, [this, on] {
+    if (on) {
+      if (!core_) boot();
+      return;
+    }
+    if (!core_) return;
+    for (auto& l : links_)
+      if (l) l->abort(""), l.reset();  // owner detached first inside abort: the core is gone
+    wake_.cancel();
+    bolt_timer_.cancel();
+    armed_valid_ = false;
+    if (connected_) {
+      connected_ = false;
+      --stats_.connected;
+    }
+    core_.reset();
+    if (bolt_ == Bolt::moving) bolt_ = bolt_target_;
+    if (!options_.quiet) fmt::print("{:.3f} {} power-off\n", now_ms() / 1000.0, config_.lockno);
+  });
+}
+
+void SimLock::turn_key(bool open) {
+  asio::post(io_, [this, open] {
+    bolt_timer_.cancel();
+    bolt_ = bolt_target_ = open ? Bolt::open : Bolt::locked;
+    if (!core_) return;
+    core_->on_bolt_changed();
+    rearm();
   });
 }
 

@@ -35,6 +35,11 @@ class SimLock final : public firmware::Platform, public LinkOwner {
   // Both post to the lock's io_context, so any thread may call them.
   void start();
   void stop();  // a clean MQTT DISCONNECT: no will
+  // What happens to a lock in the field, for tests (posted like start and stop):
+  void drop();             // the network cuts the MQTT link (no DISCONNECT: the will fires)
+  void power(bool on);     // off: links die, nothing runs; on: a fresh boot
+  void turn_key(bool open);  // the bolt moved by hand
+  const std::string& lockno() const { return lockno_; }
 
   // firmware::Platform
   void link_open(firmware::Link link, const char* host, std::uint16_t port, bool tls) override;
@@ -65,6 +70,7 @@ class SimLock final : public firmware::Platform, public LinkOwner {
   const Options& options_;
   FleetStats& stats_;
   firmware::LockConfig config_;
+  std::string lockno_;
   std::optional<firmware::LockCore> core_;
   std::shared_ptr<SimLink> links_[2];
   boost::asio::steady_timer wake_;

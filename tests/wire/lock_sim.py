@@ -140,11 +140,12 @@ class LockSim:
 
     def __init__(self, broker_port, *args, lockno=None, password=PASSWORD):
         cmd = [str(LOCK_BIN), "--broker", f"127.0.0.1:{broker_port}", "--password", password,
-               "--backoff-min-ms", "200", "--backoff-max-ms", "2000"]
+               "--backoff-min-ms", "200", "--backoff-max-ms", "2000", "--control"]
         if lockno:
             cmd += ["--lockno", lockno]
         cmd += [str(a) for a in args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
         self.lines = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -155,6 +156,11 @@ class LockSim:
             with self._cond:
                 self.lines.append(line.rstrip("\n"))
                 self._cond.notify_all()
+
+    def command(self, line):
+        """A --control command: "drop L", "off L", "on L", "key L open", "key L lock"."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
 
     def events(self, lockno=None, event=None):
         """[(lockno, event, detail)] so far, optionally filtered."""

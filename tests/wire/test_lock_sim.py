@@ -170,3 +170,33 @@ def test_bad_command_lines_are_refused_with_a_message(tmp_path):
         r = subprocess.run([str(LOCK_BIN), *args], capture_output=True, text=True, timeout=10)
         assert r.returncode == 2, args
         assert "sakura-lock:" in r.stderr, args
+
+
+def test_field_events_on_one_lock_of_a_fleet(lock_broker, sims):
+    """--control: a network cut, a power cycle and a key, each on one lock while others run."""
+    locks = [f"CTL0000000{i}" for i in range(3)]
+    for l in locks:
+        lock_broker.add_lock(l)
+    sim = sims(lock_broker.port, "--count", 3, "--lockno-prefix", "CTL", "--bolt-ms", 10)
+    for l in locks:
+        sim.wait_event("status", l, "1")
+    w = Watcher(lock_broker.port, "/+/statu")
+
+    sim.command(f"drop {locks[0]}")
+    w.wait_for(f"/{locks[0]}/statu", "-2")
+    w.wait_for(f"/{locks[0]}/statu", "1")  # back by itself after a backoff
+
+    sim.command(f"off {locks[1]}")
+    w.wait_for(f"/{locks[1]}/statu", "-2")
+    sim.wait_event("power-off", locks[1])
+    sim.command(f"on {locks[1]}")
+    w.wait_for(f"/{locks[1]}/statu", "1")
+    assert len(sim.events(locks[1], "connected")) == 2
+
+    sim.command(f"key {locks[2]} open")
+    w.wait_for(f"/{locks[2]}/statu", "0")
+    sim.command(f"key {locks[2]} lock")
+    w.wait_for(f"/{locks[2]}/statu", "1")
+    # Nothing happened to the others on the way.
+    assert [v for t, v in w.received() if t == f"/{locks[2]}/statu"] == ["0", "1"]
+    assert [v for t, v in w.received() if t == f"/{locks[1]}/statu"] == ["-2", "1"]
