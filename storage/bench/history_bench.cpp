@@ -2,6 +2,9 @@
 // HistoryWriter the broker uses (spool append, fsync policy, batched drain to the database).
 //   sakura-history-bench [--backend sqlite|mariadb] [--events N] [--sync always|everysec|none]
 //                        [--dir DIR] [--host H --port P --user U --password W --database D]
+//                        [--kv embedded|redis [--redis HOST:PORT]]
+// With --kv it also measures the key-value calls on the login and unlock paths: credential
+// lookups (HMGET) and unlock pairings, all issued at once and timed until the last answer.
 // MariaDB settings default to the SAKURA_TEST_MARIADB_* variables that scripts/services.sh sets.
 // Prints one line: backend, sync, events, spool acceptance rate, end-to-end write rate.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -32,6 +35,39 @@ std::string env_or(const char* name, const std::string& fallback) {
 
 double per_second(long n, Clock::duration d) { return n / std::chrono::duration<double>(d).count(); }
 
+// Issues n calls through `call(i, done)` at once and answers the rate of completed ones.
+template <class Call>
+double timed(long n, Call call) {
+  std::atomic<long> left{n};
+  std::promise<void> finished;
+  auto start = Clock::now();
+  for (long i = 0; i < n; ++i)
+    call(i, [&] {
+      if (--left == 0) finished.set_value();
+    });
+  finished.get_future().wait();
+  return per_second(n, Clock::now() - start);
+}
+
+void bench_kv(storage::KeyValue& kv, long n, const std::string& name) {
+  using namespace std::chrono_literals;
+  std::promise<storage::Status> ready;
+  kv.hset(storage::Db::auth, "mqtt_user:bench", {{"password", "p"}, {"is_superuser", "0"}},
+          [&](storage::Status st) { ready.set_value(st); });
+  if (!ready.get_future().get().ok) {
+    std::fprintf(stderr, "kv %s: not reachable\n", name.c_str());
+    return;
+  }
+  double lookups = timed(n, [&](long, auto done) {
+    kv.hmget(storage::Db::auth, "mqtt_user:bench", {"password", "salt", "is_superuser"},
+             [done](auto) { done(); });
+  });
+  double pairs = timed(n, [&](long i, auto done) {
+    kv.pair_unlock("BENCH" + std::to_string(i / 2), i % 2 ? 'f' : 'm', 35s, [done](auto) { done(); });
+  });
+  std::printf("kv=%s calls=%ld hmget=%.0f/s pair_unlock=%.0f/s\n", name.c_str(), n, lookups, pairs);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,7 +79,9 @@ int main(int argc, char** argv) {
                                             {"port", env_or("SAKURA_TEST_MARIADB_PORT", "3306")},
                                             {"user", env_or("SAKURA_TEST_MARIADB_USER", "lockadmin")},
                                             {"password", env_or("SAKURA_TEST_MARIADB_PASSWORD", "")},
-                                            {"database", "sakura_test_bench"}};
+                                            {"database", "sakura_test_bench"},
+                                            {"kv", ""},
+                                            {"redis", env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379")}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) {
@@ -73,6 +111,11 @@ int main(int argc, char** argv) {
                 .string()
           : opt["dir"];
   cfg.history_spool_limit = static_cast<std::size_t>(events) + 1;
+
+  if (!opt["kv"].empty()) {
+    cfg.kv_backend = opt["kv"] == "redis" ? storage::KvBackend::redis : storage::KvBackend::embedded;
+    cfg.redis.server = opt["redis"];
+  }
 
   auto log = spdlog::stderr_color_mt("bench");
   log->set_level(spdlog::level::warn);
@@ -109,6 +152,17 @@ int main(int argc, char** argv) {
         status = 1;
       }
       auto stats = history.stats();
+      if (!opt["kv"].empty()) {
+        // The Redis connection comes up in the background: wait for it with a deadline.
+        auto deadline = Clock::now() + std::chrono::seconds(10);
+        for (;;) {
+          std::promise<bool> up;
+          opened.value.kv->exists(storage::Db::auth, "x", [&](auto r) { up.set_value(r.ok); });
+          if (up.get_future().get() || Clock::now() > deadline) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        bench_kv(*opened.value.kv, events, opt["kv"]);
+      }
       std::printf("backend=%s sync=%s events=%ld spool_accept=%.0f/s end_to_end=%.0f/s written=%llu\n",
                   opt["backend"].c_str(), opt["sync"].c_str(), events, per_second(events, spooled),
                   per_second(events, total), static_cast<unsigned long long>(stats.written));
