@@ -152,3 +152,39 @@ TEST_CASE("history: a full spool refuses and counts instead of growing") {
   CHECK(refused == 5);
   CHECK(r.value.history->stats().rejected == 5);
 }
+
+TEST_CASE("history: the spool record format is pinned byte for byte") {
+  // The spool outlives a Sakura version: a newer broker must read what an older one left.
+  TempDir dir;
+  IoThread io;
+  {
+    storage::Config cfg = unreachable_mariadb();
+    cfg.data_dir = dir.str();
+    auto r = storage::open(cfg, io.io(), logger());
+    REQUIRE(r.ok);
+    auto st = wait<Status>([&](auto cb) {
+      r.value.history->append({"L0000000001", LockEvent::locked, 1700000000123, ""}, cb);
+    });
+    REQUIRE(st.ok);
+  }
+  std::ifstream in(dir.str() + "/history.spool", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const unsigned char expected[] = {
+      0x1c, 0x00, 0x00, 0x00,                          // payload length 28, u32 LE
+      0xf2, 0x37, 0x11, 0x89,                          // crc32 of the payload, u32 LE
+      0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // seq 1, u64 LE
+      0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00,  // ts_ms 1700000000123, i64 LE
+      0x02,                                            // event: 0 online 1 offline 2 locked 3 unlocked
+      'L', '0', '0', '0', '0', '0', '0', '0', '0', '0', '1',  // lockno, the rest of the payload
+  };
+  CHECK(bytes == std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+
+  std::ifstream state(dir.str() + "/history.spool.state");
+  std::string key, value;
+  state >> key >> value;
+  CHECK(key == "node");
+  CHECK(value.size() == 16);
+  state >> key >> value;
+  CHECK(key == "committed");
+  CHECK(value == "0");
+}
