@@ -1,8 +1,8 @@
 #include "wiring.hpp"
 
-#include "anonymous_auth.hpp"
 #include "broker/server.hpp"
 #include "lockrules/lock_rules.hpp"
+#include "wire_auth.hpp"
 #include "wire_listeners.hpp"
 #include "wire_lockrules.hpp"
 #include "wire_storage.hpp"
@@ -37,9 +37,8 @@ Application::Application(const Config& config, const Logging& logging)
   server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
   reload_certificates_ = wire_listeners(*server_, config, logging);
   storage_ = wire_storage(*server_, config, logging);
+  auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_);
-  server_->broker().set_authenticator(
-      std::make_shared<AnonymousAuthenticator>(config.boolean("auth.allow_anonymous")));
 }
 
 Application::~Application() = default;

@@ -1,0 +1,102 @@
+#include "wire_auth.hpp"
+
+#include <future>
+
+#include "auth/authenticator.hpp"
+#include "auth/credential_keeper.hpp"
+#include "auth/users_file.hpp"
+#include "broker/server.hpp"
+#include "storage/open.hpp"
+
+namespace app {
+
+namespace {
+
+using Verb = auth::CommandTemplate::Verb;
+
+auth::CommandTemplate command(const Config& c, const std::string& key, std::vector<Verb> verbs) {
+  std::string why;
+  auto t = auth::CommandTemplate::parse(c.str(key), std::move(verbs), &why);
+  if (!t) throw ConfigError(key + ": " + why);
+  return *t;
+}
+
+auth::RateLimiter::Options limits(const Config& c, const std::string& failures_key) {
+  auth::RateLimiter::Options o;
+  o.free_failures = static_cast<unsigned>(c.integer(failures_key));
+  o.base = c.duration("auth.lockout_base");
+  o.max = c.duration("auth.lockout_max");
+  return o;
+}
+
+auth::AuthOptions options(const Config& c) {
+  auth::AuthOptions o;
+  std::string why;
+  auto hash = auth::parse_hash_spec(c.str("auth.password_hash"), &why);
+  if (!hash) throw ConfigError("auth.password_hash: " + why);
+  o.hash = *hash;
+  o.auth_cmd = command(c, "auth.auth_cmd", {Verb::hmget, Verb::hget});
+  o.super_cmd.reset();
+  if (c.has("auth.super_cmd")) o.super_cmd = command(c, "auth.super_cmd", {Verb::hget, Verb::hmget});
+  o.acl_cmd = command(c, "auth.acl_cmd", {Verb::hgetall});
+  o.allow_anonymous = c.boolean("auth.allow_anonymous");
+  o.nomatch_allow = c.str("auth.acl_nomatch") == "allow";
+  if (c.has("auth.acl_file")) {
+    try {
+      o.global = std::make_shared<auth::GlobalRules>(auth::GlobalRules::load(c.str("auth.acl_file")));
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("auth.acl_file: ") + e.what());
+    }
+  }
+  o.per_user = limits(c, "auth.max_failures_per_user");
+  o.per_address = limits(c, "auth.max_failures_per_address");
+  o.hash_threads = static_cast<unsigned>(c.integer("auth.hash_threads"));
+  return o;
+}
+
+}  // namespace
+
+AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging& logging,
+                     const storage::Storage& storage) {
+  auto kv = storage.kv;
+  auto log = logging.get("auth");
+  auto o = options(config);
+  AuthWiring w;
+  w.keeper = std::make_shared<auth::CredentialKeeper>(kv, o.auth_cmd.key_pattern,
+                                                      o.acl_cmd.key_pattern,
+                                                      config.duration("auth.credential_check"), log);
+  if (config.has("auth.users_file")) {
+    auth::UsersFile users;
+    try {
+      users = auth::UsersFile::load(config.str("auth.users_file"));
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("auth.users_file: ") + e.what());
+    }
+    // The embedded store answers from its own thread, so waiting here is safe and means the
+    // broker never accepts a CONNECT before the file's users exist. Redis answers only once the
+    // broker's threads run: there the load completes in the background and is logged.
+    auto loaded = std::make_shared<std::promise<storage::Status>>();
+    auto ready = loaded->get_future();
+    std::size_t count = users.users.size();
+    users.apply(*kv, o.auth_cmd.key_pattern, o.acl_cmd.key_pattern,
+                [loaded, log, count](storage::Status s) {
+                  if (s.ok) log->info("auth.users_file: {} users loaded", count);
+                  else log->error("auth.users_file: loading failed: {}", s.message);
+                  loaded->set_value(s);
+                });
+    if (config.str("auth.backend") == "embedded") {
+      auto s = ready.get();
+      if (!s.ok) throw ConfigError("auth.users_file: " + s.message);
+    }
+  }
+  log->info("auth: backend={} password_hash={} anonymous={} acl_nomatch={} global rules={}",
+            config.str("auth.backend"), auth::to_string(o.hash), o.allow_anonymous ? "allow" : "deny",
+            o.nomatch_allow ? "allow" : "deny", o.global->size());
+  w.authenticator = std::make_shared<auth::KvAuthenticator>(std::move(kv), std::move(o), log, w.keeper);
+  server.broker().set_authenticator(w.authenticator);
+  server.broker().add_observer(w.keeper);
+  w.keeper->start(server.broker());
+  return w;
+}
+
+}  // namespace app

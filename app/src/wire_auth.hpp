@@ -1,0 +1,33 @@
+#pragma once
+#include <memory>
+
+#include "config.hpp"
+#include "logging.hpp"
+
+namespace auth {
+class KvAuthenticator;
+class CredentialKeeper;
+}  // namespace auth
+namespace broker {
+class Server;
+}
+namespace storage {
+struct Storage;
+}
+
+namespace app {
+
+// What other modules use of auth/: the keeper's revoke() for /unauth, HTTP unbind and admin
+// routes; the authenticator's stats for /metrics.
+struct AuthWiring {
+  std::shared_ptr<auth::KvAuthenticator> authenticator;
+  std::shared_ptr<auth::CredentialKeeper> keeper;
+};
+
+// Builds the authenticator over the shared key-value store from the auth.* settings (a bad value throws ConfigError
+// naming its key), loads auth.users_file into the store, installs the authenticator and the
+// keeper (as an Observer) on the broker, and starts the keeper's periodic check.
+AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging& logging,
+                     const storage::Storage& storage);
+
+}  // namespace app
