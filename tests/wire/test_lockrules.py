@@ -402,3 +402,19 @@ def test_a_thousand_pairs_at_once_give_one_unlock_each(rig):
         unlocks[no] = unlocks.get(no, 0) + 1
     assert sorted(unlocks) == locks
     assert set(unlocks.values()) == {1}
+
+
+def test_a_mini_program_that_goes_silent_loses_its_credentials_within_the_keepalive_bound(rig):
+    """No FIN, no DISCONNECT: the socket stays open and says nothing, as when the phone drops off
+    the network. The broker gives up after 1.5 x keepalive and publishes the will."""
+    rig.require_auth()
+    u = rig.m
+    c = mqtt_raw.Client(rig.broker.port)
+    c.connect("silent-mini-program", username=u.name, password=u.password, keepalive=1,
+              will=("/unauth", u.name.encode(), 1, False))
+    started = time.monotonic()
+    wait_for(lambda: not rig.store.hash(0, "mqtt_user:" + u.name), timeout=10,
+             what="the credentials to be deleted")
+    # 1.5 s keepalive bound, plus the broker's once-a-second sweep and the store round trip.
+    assert time.monotonic() - started < 1.5 + 1.0 + 1.0
+    c.close()
