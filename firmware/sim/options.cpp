@@ -22,6 +22,7 @@ constexpr const char* usage = R"(sakura-lock: simulates one smart lock, or thous
   --version V               firmware version the locks start with (default 1.0.0)
   --tls                     MQTT over TLS; verify with --cafile FILE, or skip it with --insecure
   --keepalive S             MQTT keepalive seconds (default 60)
+  --mqtt-version 3.1|3.1.1  protocol the locks speak (default 3.1.1; 3.1 as older locks do)
   --relock-ms MS            an unlocked lock locks again after this (default 5000)
   --bolt-ms MS              time the bolt takes to move (default 200)
   --backoff-min-ms MS, --backoff-max-ms MS   reconnect delays (default 1000, 60000)
@@ -139,6 +140,9 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
       ok = number(v, o.bolt_ms);
     } else if (arg == "--stats") {
       ok = number(v, o.stats_s);
+    } else if (arg == "--mqtt-version") {
+      ok = v == "3.1" || v == "3.1.1";
+      o.base.protocol_level = v == "3.1" ? 3 : 4;
     } else if (arg == "--keepalive") {
       ok = number(v, o.base.keepalive_s);
     } else if (arg == "--relock-ms") {

@@ -84,6 +84,7 @@ void MqttClient::on_link_up() {
   f.will_qos = 1;
   f.will_retain = false;
   f.keepalive_s = config_.keepalive_s;
+  f.protocol_level = config_.protocol_level;
   rx_len_ = 0;
   skip_ = 0;
   ping_outstanding_ = false;

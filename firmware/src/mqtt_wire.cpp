@@ -85,7 +85,8 @@ std::size_t encode_connect(std::uint8_t* out, std::size_t capacity, const Connec
   bool will = !f.will_topic.empty();
   for (auto s : {f.client_id, f.username, f.password, f.will_topic, f.will_payload})
     if (s.size() > max_field) return 0;
-  std::size_t body = 2 + 4 + 1 + 1 + 2 + 2 + f.client_id.size();
+  std::string_view name = f.protocol_level == 3 ? "MQIsdp" : "MQTT";
+  std::size_t body = 2 + name.size() + 1 + 1 + 2 + 2 + f.client_id.size();
   if (will) body += 2 + f.will_topic.size() + 2 + f.will_payload.size();
   if (!f.username.empty()) body += 2 + f.username.size();
   if (!f.password.empty()) body += 2 + f.password.size();
@@ -100,8 +101,8 @@ std::size_t encode_connect(std::uint8_t* out, std::size_t capacity, const Connec
 
   Out o(out, capacity);
   o.header(connect << 4, body);
-  o.str("MQTT");
-  o.u8(4);
+  o.str(name);
+  o.u8(f.protocol_level == 3 ? 3 : 4);
   o.u8(flags);
   o.u16(f.keepalive_s);
   o.str(f.client_id);

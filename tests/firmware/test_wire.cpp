@@ -53,6 +53,21 @@ TEST_CASE("CONNECT carries credentials, keepalive and the QoS 1 non-retained wil
   CHECK(wire::encode_connect(buf, n - 1, f) == 0);  // one byte short: refused, not truncated
 }
 
+TEST_CASE("CONNECT can speak MQTT 3.1, as older locks do") {
+  std::uint8_t buf[128];
+  wire::ConnectFields f;
+  f.client_id = "12345678901";
+  f.protocol_level = 3;
+  auto n = wire::encode_connect(buf, sizeof buf, f);
+  REQUIRE(n > 0);
+  CHECK(std::string(reinterpret_cast<const char*>(buf) + 4, 6) == "MQIsdp");
+  auto r = codec::decode(std::string_view(reinterpret_cast<const char*>(buf), n), codec::protocol_v31);
+  REQUIRE(r.ok());
+  auto c = std::get<codec::Connect>(r.packet);
+  CHECK(c.protocol_level == 3);
+  CHECK(c.client_id == "12345678901");
+}
+
 TEST_CASE("PUBLISH, SUBSCRIBE, acks and pings decode as Sakura reads them") {
   std::uint8_t buf[300];
   auto n = wire::encode_publish(buf, sizeof buf, "/l/statu", "1", 1, 42);

@@ -19,6 +19,17 @@ def test_lock_connects_and_reports_locked_and_its_version(lock_broker, sims):
     assert sim.events(LOCK, "status") == [(LOCK, "status", "1")]
 
 
+def test_a_lock_speaking_mqtt_3_1_works_the_same(lock_broker, sims):
+    lock_broker.add_lock(LOCK)
+    sim = sims(lock_broker.port, "--mqtt-version", "3.1", "--bolt-ms", 10, lockno=LOCK)
+    sim.wait_event("status", LOCK, "1")
+    w = Watcher(lock_broker.port, f"/{LOCK}/statu")
+    publish(lock_broker.port, f"/{LOCK}/call", "unlock")
+    w.wait_for(f"/{LOCK}/statu", "0")
+    sim.kill()
+    w.wait_for(f"/{LOCK}/statu", "-2")
+
+
 def test_a_killed_lock_is_announced_offline_by_its_will(lock_broker, sims):
     lock_broker.add_lock(LOCK)
     sim = sims(lock_broker.port, lockno=LOCK)

@@ -38,6 +38,7 @@ struct LockConfig {
   // from; empty otherwise.
   char previous_version[version_max + 1] = {};
 
+  std::uint8_t protocol_level = 4;  // 4: MQTT 3.1.1; 3: MQTT 3.1, as the older locks in the field
   std::uint16_t keepalive_s = 60;
   Millis relock_ms = 5000;            // an unlocked bolt locks again after this
   Millis connect_timeout_ms = 10000;  // TCP (and TLS) connect plus CONNACK

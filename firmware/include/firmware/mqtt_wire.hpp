@@ -34,6 +34,7 @@ struct ConnectFields {
   std::uint8_t will_qos = 0;
   bool will_retain = false;
   std::uint16_t keepalive_s = 0;
+  std::uint8_t protocol_level = 4;  // 4: MQTT 3.1.1 ("MQTT"); 3: MQTT 3.1 ("MQIsdp"), as older locks
 };
 
 // Each encoder returns the packet's length, or 0 when it does not fit in `capacity`.
