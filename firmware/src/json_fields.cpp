@@ -131,6 +131,8 @@ bool json_uint_field(std::string_view json, std::string_view key, std::uint64_t&
   if (!find_member(sc, key)) return false;
   std::size_t start = sc.i;
   while (sc.i < json.size() && json[sc.i] >= '0' && json[sc.i] <= '9') ++sc.i;
+  // 4096.5 or 4e3 is a number, but not the whole number of bytes an image has.
+  if (sc.i < json.size() && (json[sc.i] == '.' || json[sc.i] == 'e' || json[sc.i] == 'E')) return false;
   return parse_uint(std::string_view(json.data() + start, sc.i - start), out);
 }
 

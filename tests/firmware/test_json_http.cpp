@@ -24,6 +24,8 @@ TEST_CASE("JSON fields are read from a flat object, skipping members of any shap
   CHECK_FALSE(json_string_field(json, "missing", buf, sizeof buf));
   CHECK_FALSE(json_string_field(json, "version", buf, 5));  // "1.2.3" needs 6 with the NUL
   CHECK_FALSE(json_uint_field(R"({"size": -1})", "size", n));
+  CHECK_FALSE(json_uint_field(R"({"size": 4096.5})", "size", n));
+  CHECK_FALSE(json_uint_field(R"({"size": 4e3})", "size", n));
   CHECK_FALSE(json_uint_field(R"({"size": 99999999999999999999})", "size", n));
   CHECK_FALSE(json_string_field(R"({"v":"\u0041"})", "v", buf, sizeof buf));
 }
