@@ -55,13 +55,16 @@ void Broker::open_session(const std::string& client_id, bool clean, SessionReady
   std::shared_ptr<Session> fresh;
   {
     std::lock_guard lock(sessions_mutex_);
-    auto& slot = sessions_[client_id];
-    if (slot && !clean && !slot->clean) {
-      old = slot;
+    auto it = sessions_.find(client_id);
+    if (it != sessions_.end() && !clean && !it->second->clean) {
+      old = it->second;
     } else {
-      if (slot) old = slot;  // replaced: a clean session starts from nothing
+      if (it != sessions_.end()) {  // replaced: a clean session starts from nothing
+        old = it->second;
+        sessions_.erase(it);
+      }
       fresh = std::make_shared<Session>(client_id, clean, here);
-      slot = fresh;
+      sessions_.emplace(fresh->client_id, fresh);
     }
   }
   if (fresh) {

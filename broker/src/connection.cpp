@@ -28,6 +28,14 @@ struct Connection::OutItem {
   }
 };
 
+// Writes in progress: `queue` waits for the transport, `writing` is with it and stays alive until
+// the write completes.
+struct Connection::Writes {
+  std::vector<OutItem> queue;
+  std::vector<OutItem> writing;
+  std::size_t bytes = 0;
+};
+
 namespace {
 
 bool publishes_will(DisconnectReason r) {
@@ -50,7 +58,7 @@ std::string generated_client_id() {
 
 Connection::Connection(Broker& broker, unsigned worker, std::unique_ptr<Transport> transport)
     : broker_(broker), transport_(std::move(transport)), worker_(worker) {
-  created_ = last_activity_ = broker_.clock().now();
+  last_activity_ = broker_.clock().now();
   info_.listener = transport_->kind();
 }
 
@@ -79,15 +87,21 @@ void Connection::read() {
 
 void Connection::on_bytes(std::string_view data) {
   Stats::add(broker_.stats().bytes_received, data.size());
-  if (partial_.empty()) {
+  if (!partial_) {
     auto used = consume(data);
-    if (state_ != State::closed && used < data.size()) partial_.assign(data.substr(used));
+    if (state_ != State::closed && used < data.size())
+      partial_ = std::make_unique<std::string>(data.substr(used));
     return;
   }
-  partial_.append(data);
-  auto used = consume(partial_);
-  partial_.erase(0, used);
-  if (partial_.empty()) std::string().swap(partial_);  // an idle connection holds no buffer
+  partial_->append(data);
+  consume_partial();
+}
+
+void Connection::consume_partial() {
+  auto used = consume(*partial_);
+  if (!partial_) return;  // closed meanwhile
+  partial_->erase(0, used);
+  if (partial_->empty()) partial_.reset();  // an idle connection holds no buffer
 }
 
 std::size_t Connection::consume(std::string_view data) {
@@ -179,7 +193,7 @@ void Connection::on_connect(codec::Connect&& c) {
   });
 }
 
-void Connection::on_auth(AuthResult result, std::uint64_t attempt) {
+void Connection::on_auth(AuthResult result, std::uint32_t attempt) {
   if (attempt != auth_attempt_ || state_ != State::authenticating) return;  // timed out or closed
   if (result.code != ConnectReturn::accepted)
     return refuse(result.code, "authentication failed");
@@ -207,11 +221,7 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
                      keepalive_, clean_session_, present);
   for (auto& o : broker_.observers()) o->on_connected(info_);
   paused_ = false;
-  if (!partial_.empty() && state_ == State::connected) {
-    auto used = consume(partial_);
-    partial_.erase(0, used);
-    if (partial_.empty()) std::string().swap(partial_);
-  }
+  if (partial_ && state_ == State::connected) consume_partial();
   read();
 }
 
@@ -224,7 +234,7 @@ void Connection::refuse(ConnectReturn code, const char* why) {
   send_packet(codec::Connack{false, code});
   state_ = State::closing;
   last_activity_ = broker_.clock().now();
-  if (queue_.empty() && writing_.empty()) close(DisconnectReason::connect_refused, why);
+  if (!writes_) close(DisconnectReason::connect_refused, why);
 }
 
 void Connection::on_publish(codec::Publish&& p) {
@@ -308,8 +318,8 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
                        to_string(reason), detail.empty() ? "" : ": ", detail);
   }
   will_.reset();
-  queue_.clear();
-  std::string().swap(partial_);
+  if (writes_) writes_->queue.clear();  // `writing` stays until the transport lets go of it
+  partial_.reset();
   transport_->close();
 }
 
@@ -317,10 +327,11 @@ void Connection::check_timers(Clock::time_point now) {
   auto limit = broker_.options().connect_timeout;
   switch (state_) {
     case State::awaiting_connect:
-      if (now - created_ > limit) close(DisconnectReason::connect_timeout, "no CONNECT");
+      if (now - last_activity_ > limit) close(DisconnectReason::connect_timeout, "no CONNECT");
       break;
     case State::authenticating:
-      if (now - created_ > limit) refuse(ConnectReturn::not_authorized, "authentication timed out");
+      if (now - last_activity_ > limit)
+        refuse(ConnectReturn::not_authorized, "authentication timed out");
       break;
     case State::connected:
       // MQTT 3.1.1 section 3.1.2.10: one and a half times the keepalive without a packet.
@@ -362,22 +373,24 @@ void Connection::send_packet(const codec::Packet& p) {
 
 void Connection::enqueue(OutItem&& item) {
   if (state_ == State::closed) return;
-  queued_bytes_ += item.size();
-  if (queued_bytes_ > broker_.options().max_write_queue_bytes) {
+  if (!writes_) writes_ = std::make_unique<Writes>();
+  writes_->bytes += item.size();
+  if (writes_->bytes > broker_.options().max_write_queue_bytes) {
     close(DisconnectReason::slow_consumer,
-          fmt::format("{} bytes waiting to be written", queued_bytes_));
+          fmt::format("{} bytes waiting to be written", writes_->bytes));
     return;
   }
-  queue_.push_back(std::move(item));
+  writes_->queue.push_back(std::move(item));
   flush();
 }
 
 void Connection::flush() {
-  if (!writing_.empty() || queue_.empty() || state_ == State::closed) return;
-  writing_.swap(queue_);
+  if (!writes_ || !writes_->writing.empty() || writes_->queue.empty() || state_ == State::closed)
+    return;
+  writes_->writing.swap(writes_->queue);
   thread_local std::vector<boost::asio::const_buffer> buffers;
   buffers.clear();
-  for (auto& item : writing_) {
+  for (auto& item : writes_->writing) {
     buffers.emplace_back(item.bytes.data(), item.bytes.size());
     if (!item.message) continue;
     buffers.emplace_back(item.message->topic.data(), item.message->topic.size());
@@ -392,18 +405,17 @@ void Connection::flush() {
 
 void Connection::on_written(const boost::system::error_code& ec) {
   std::size_t written = 0;
-  for (auto& item : writing_) written += item.size();
-  queued_bytes_ -= written;
+  for (auto& item : writes_->writing) written += item.size();
+  writes_->bytes -= written;
   Stats::add(broker_.stats().bytes_sent, written);
-  writing_.clear();
+  writes_->writing.clear();
   if (ec) {
     close(DisconnectReason::network_error, ec.message());
+    writes_.reset();
     return;
   }
-  if (queue_.empty()) {
-    // Idle again: give the vectors' storage back so a quiet connection holds no buffers.
-    std::vector<OutItem>().swap(writing_);
-    std::vector<OutItem>().swap(queue_);
+  if (writes_->queue.empty()) {
+    writes_.reset();  // idle again: a quiet connection holds no write buffers
     if (state_ == State::closing) close(DisconnectReason::connect_refused);
     return;
   }

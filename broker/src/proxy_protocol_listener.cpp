@@ -53,7 +53,7 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
     socket_.non_blocking(true, ec);
     timer_.expires_after(options_->timeout);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
-      if (e) return;
+      if (e || !self->socket_.is_open()) return;  // done: handed over or already failed
       self->fail("timed out waiting for the first bytes or the PROXY header");
     });
     wait();

@@ -7,13 +7,10 @@
 
 namespace broker {
 
-namespace {
-constexpr std::size_t scratch_size = 64 * 1024;
-char* scratch() {
-  thread_local std::unique_ptr<char[]> buffer(new char[scratch_size]);
+char* read_scratch() {
+  thread_local std::unique_ptr<char[]> buffer(new char[read_scratch_size]);
   return buffer.get();
 }
-}  // namespace
 
 TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ignored;
@@ -26,10 +23,10 @@ void TcpTransport::async_read(ReadHandler h) {
                      [this, h = std::move(h)](const boost::system::error_code& ec) mutable {
                        if (ec) return h(ec, {});
                        boost::system::error_code rec;
-                       auto n = socket_.read_some(boost::asio::buffer(scratch(), scratch_size), rec);
+                       auto n = socket_.read_some(boost::asio::buffer(read_scratch(), read_scratch_size), rec);
                        if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
                          return async_read(std::move(h));  // spurious wake-up
-                       h(rec, std::string_view(scratch(), n));
+                       h(rec, std::string_view(read_scratch(), n));
                      });
 }
 

@@ -10,16 +10,6 @@
 
 namespace broker {
 
-namespace {
-
-constexpr std::size_t scratch_size = 64 * 1024;
-char* scratch() {
-  thread_local std::unique_ptr<char[]> buffer(new char[scratch_size]);
-  return buffer.get();
-}
-
-}  // namespace
-
 TlsTransport::TlsTransport(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx)
     : ctx_(std::move(ctx)), socket_(std::move(socket)) {
   boost::system::error_code ec;
@@ -85,9 +75,9 @@ void TlsTransport::do_handshake(std::shared_ptr<HandshakeHandler> h) {
 
 void TlsTransport::async_read(ReadHandler h) {
   auto shared = std::make_shared<ReadHandler>(std::move(h));
-  // Bytes OpenSSL has already decrypted will not make the socket readable: read them now, but
+  // Bytes OpenSSL already holds will not make the socket readable: read them now, but
   // from the event loop, never inside the caller.
-  if (SSL_pending(ssl_) > 0)
+  if (SSL_has_pending(ssl_))
     boost::asio::post(socket_.get_executor(), [this, shared] { do_read(shared); });
   else
     socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, [this, shared](const boost::system::error_code& e) {
@@ -101,9 +91,9 @@ void TlsTransport::do_read(std::shared_ptr<ReadHandler> h) {
   if (!socket_.is_open()) return (*h)(boost::asio::error::operation_aborted, {});
   ERR_clear_error();
   boost::system::error_code ec;
-  int n = SSL_read(ssl_, scratch(), static_cast<int>(scratch_size));
+  int n = SSL_read(ssl_, read_scratch(), static_cast<int>(read_scratch_size));
   auto s = step(n, ec);
-  if (s == Step::done) return (*h)({}, std::string_view(scratch(), static_cast<std::size_t>(n)));
+  if (s == Step::done) return (*h)({}, std::string_view(read_scratch(), static_cast<std::size_t>(n)));
   retry(s, [this, h] { do_read(h); }, [h](const boost::system::error_code& e) { (*h)(e, {}); }, ec);
 }
 

@@ -48,7 +48,8 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
   void start() {
     timer_.expires_after(options_->handshake_timeout);
     timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
+      // A wait that expired just as the upgrade completed still runs: the transport is gone then.
+      if (ec || !self->transport_) return;
       if (!self->done_) self->log("timed out");
       self->done_ = true;
       self->transport_->close();

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -121,7 +122,9 @@ class Broker final : public BrokerControl {
   std::vector<std::shared_ptr<Observer>> observers_;
 
   mutable std::mutex sessions_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+  // Keyed by a view of the session's own client_id (immutable, and alive as long as the entry):
+  // the id is stored once per session, not twice.
+  std::unordered_map<std::string_view, std::shared_ptr<Session>> sessions_;
   SubscriptionTree tree_;
   RetainedStore retained_;
   std::vector<std::unique_ptr<WorkerState>> worker_state_;

@@ -47,6 +47,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   enum class State : std::uint8_t { awaiting_connect, authenticating, connected, closing, closed };
 
   struct OutItem;
+  struct Writes;
   void read();
   void on_bytes(std::string_view data);
   // Consumes whole packets from `data`; returns how many bytes were used. Stops early when the
@@ -54,7 +55,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::size_t consume(std::string_view data);
   void handle(std::string_view packet);
   void on_connect(codec::Connect&& c);
-  void on_auth(AuthResult result, std::uint64_t attempt);
+  void on_auth(AuthResult result, std::uint32_t attempt);
+  void consume_partial();
   void on_session(std::shared_ptr<Session> s, bool present);
   void on_publish(codec::Publish&& p);
   void on_subscribe(codec::Subscribe&& s);
@@ -73,14 +75,13 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::shared_ptr<const Acl> acl_;
   MessagePtr will_;
   ClientInfo info_;
-  // Bytes of a packet not yet complete; empty (no heap) between packets.
-  std::string partial_;
-  std::vector<OutItem> queue_;    // waiting to be written
-  std::vector<OutItem> writing_;  // handed to the transport, kept alive until it completes
-  std::size_t queued_bytes_ = 0;
-  Clock::time_point created_;
+  // Idle connections are the common case, so what only a busy connection needs is allocated on
+  // demand and freed when idle: the tail of an incomplete packet, and the write queues.
+  std::unique_ptr<std::string> partial_;
+  std::unique_ptr<Writes> writes_;
+  // Last packet received; before CONNECT completes, when the connection (or CONNECT) arrived.
   Clock::time_point last_activity_;
-  std::uint64_t auth_attempt_ = 0;
+  std::uint32_t auth_attempt_ = 0;
   unsigned worker_;
   std::uint16_t keepalive_ = 0;
   State state_ = State::awaiting_connect;

@@ -22,7 +22,7 @@ struct ClientInfo {
   std::string client_id;
   std::optional<std::string> username;
   std::string address;   // the peer as "ip:port" (the real client behind a trusted proxy)
-  std::string listener;  // "tcp", "ws", "tls", "wss"
+  const char* listener = "";  // "tcp", "ws", "tls", "wss" (a literal: no per-client copy)
   std::uint8_t protocol_level = codec::protocol_v311;
   bool superuser = false;
 };

@@ -71,8 +71,8 @@ class Session {
   bool dead() const { return dead_; }
   void mark_dead() { dead_ = true; }
 
-  std::size_t inflight_count() const { return inflight_.size(); }
-  std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
+  std::size_t inflight_count() const { return pending_ ? pending_->inflight.size() : 0; }
+  std::size_t queued_count() const { return pending_ ? pending_->queue.size() : 0; }
   std::uint64_t dropped() const { return dropped_; }
 
  private:
@@ -89,6 +89,18 @@ class Session {
     bool retain;
   };
 
+  // Messages on their way, either direction. Allocated when the first one appears and freed when
+  // the last is done, so an idle session (the fleet's usual state) carries only a null pointer.
+  struct Pending {
+    std::vector<Outgoing> inflight;  // in send order; at most max_inflight entries
+    std::deque<Queued> queue;
+    std::size_t queued_bytes = 0;
+    std::vector<std::uint16_t> incoming_qos2;  // ids received at QoS 2, awaiting PUBREL
+    bool empty() const { return inflight.empty() && queue.empty() && incoming_qos2.empty(); }
+  };
+
+  Pending& pending();
+  void release_if_idle();
   std::uint16_t next_packet_id();
   void send_new(const MessagePtr& m, std::uint8_t qos, bool retain);
   void drain_queue(const BrokerOptions& opt);
@@ -96,16 +108,12 @@ class Session {
   void erase_inflight(std::uint16_t id);
 
   SessionSink* sink_ = nullptr;
-  bool dead_ = false;
-  std::uint16_t last_packet_id_ = 0;
+  std::unique_ptr<Pending> pending_;
   std::vector<std::pair<std::string, std::uint8_t>> subs_;
-  std::vector<Outgoing> inflight_;  // in send order; at most max_inflight entries
-  // Allocated only once something is queued: an idle session holds no queue storage.
-  std::unique_ptr<std::deque<Queued>> queue_;
-  std::size_t queued_bytes_ = 0;
   std::uint64_t dropped_ = 0;
-  std::vector<std::uint16_t> incoming_qos2_;
   Clock::time_point detached_at_{};
+  std::uint16_t last_packet_id_ = 0;
+  bool dead_ = false;
 };
 
 }  // namespace broker

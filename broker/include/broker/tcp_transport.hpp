@@ -25,4 +25,8 @@ class TcpTransport final : public Transport {
 
 std::string format_endpoint(const boost::asio::ip::tcp::endpoint& e);
 
+// The per-thread buffer TCP and TLS reads land in; valid until the next read on the thread.
+constexpr std::size_t read_scratch_size = 64 * 1024;
+char* read_scratch();
+
 }  // namespace broker
