@@ -6,13 +6,15 @@ build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libboos
        libmariadb-dev rapidjson-dev libwebsocketpp-dev libfmt-dev libspdlog-dev doctest-dev
        libsqlite3-dev zlib1g-dev)
 test=(python3 python3-pytest mosquitto mosquitto-clients libpaho-mqtt-dev redis-server mariadb-server
-      nginx curl openssl nodejs npm clang-14 libclang-rt-14-dev procps)
+      nginx curl openssl nodejs clang-14 libclang-rt-14-dev procps)
 want=("${build[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test[@]}")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node from NodeSource bundles npm and conflicts with Debian's npm package: add it only if absent.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then missing+=(npm); fi
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   sudo_cmd=()
