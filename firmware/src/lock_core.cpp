@@ -23,6 +23,7 @@ void LockCore::start() { mqtt_.start(); }
 
 void LockCore::stop() {
   mqtt_.stop();
+  ota_.abort();
   relock_at_ = 0;
 }
 

@@ -118,6 +118,12 @@ void Ota::offer(std::string_view json) {
   connect();
 }
 
+void Ota::abort() {
+  if (state_ == State::connecting || state_ == State::awaiting_head || state_ == State::receiving)
+    platform_.link_close(Link::http);
+  if (state_ != State::installing) state_ = State::idle;
+}
+
 void Ota::connect() {
   state_ = State::connecting;
   deadline_ = platform_.now_ms() + config_.ota_idle_timeout_ms;

@@ -308,3 +308,14 @@ TEST_CASE("a reconnect during a download reports how far it got") {
   REQUIRE(reports.size() == 2);
   CHECK(reports[1] == R"({"version":"1.1.0","state":"downloading","progress":50,"received":1500,"size":3000})");
 }
+
+TEST_CASE("stopping the lock abandons a download and closes its link") {
+  OtaRig r;
+  r.offer(offer_json("1.1.0", make_image(3000)));
+  r.core.on_link_up(Link::http);
+  REQUIRE(r.p.link(Link::http).open);
+  r.core.stop();
+  CHECK_FALSE(r.p.link(Link::http).open);
+  CHECK(r.core.ota().state() == OtaState::idle);
+  CHECK(r.core.next_wake() == ~Millis{0});  // nothing left to run
+}

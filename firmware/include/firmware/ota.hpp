@@ -42,6 +42,8 @@ class Ota {
   Ota(Platform& platform, const LockConfig& config, OtaHost& host);
 
   void offer(std::string_view json);
+  // Abandons a download in progress (the lock is shutting down); a later offer starts over.
+  void abort();
   void on_link_up();
   void on_link_bytes(const std::uint8_t* data, std::size_t size);
   void on_link_down();
