@@ -85,7 +85,11 @@ void RedisConnection::stop() {
 void RedisConnection::command(std::vector<std::string> argv, Done done) {
   boost::asio::post(
       strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
-        if (!self->ready_) {
+        // During the very first connect a call waits (pipelined behind AUTH and SELECT, bounded
+        // by its timeout), so work issued at start-up is not refused just for being early. Once
+        // the server has been lost, calls fail at once until it is back.
+        bool first_connect = !self->ever_ready_ && self->ac_ && !self->stopped_;
+        if (!self->ready_ && !first_connect) {
           done(Result<RedisReply>::failure("redis db " + std::to_string(self->db_) + " unavailable"));
           return;
         }
@@ -143,6 +147,7 @@ void RedisConnection::handshake() {
       }
       if (std::string(step) == "SELECT") {
         self->ready_ = true;
+        self->ever_ready_ = true;
         self->connect_timer_.cancel();
         self->backoff_ = self->config_.reconnect_min;
         self->down_logged_ = false;

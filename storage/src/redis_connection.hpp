@@ -1,7 +1,8 @@
 #pragma once
 // One pipelined hiredis connection to one Redis database, living on a strand of the broker's
 // io_context: connects (AUTH, SELECT), times commands out, reconnects with exponential backoff.
-// While it is not ready, commands fail at once: an auth check must fail closed, not queue.
+// Once lost, commands fail at once until it is back: an auth check must fail closed, not queue.
+// Only during the first connect after start do they wait (bounded by the command timeout).
 //
 // THREADING: command() may be called from any thread; it posts to the strand. Everything else,
 // including the reply callbacks, runs on the strand.
@@ -83,6 +84,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 
   redisAsyncContext* ac_ = nullptr;
   std::atomic<bool> ready_{false};
+  bool ever_ready_ = false;  // the first connect has succeeded once (see command())
   bool stopped_ = false;
   bool down_logged_ = false;
   bool retry_scheduled_ = false;

@@ -147,3 +147,30 @@ TEST_CASE("redis: AUTH with the right password works; a wrong one fails closed a
     log->sinks() = {sink};
   }
 }
+
+TEST_CASE("redis: a call issued right after open waits for the first connect instead of failing") {
+  auto server = redis_from_env();
+  if (!server) {
+    MESSAGE("SAKURA_TEST_REDIS not set: skipping");
+    return;
+  }
+  storage::Config cfg;
+  cfg.kv_backend = storage::KvBackend::redis;
+  cfg.redis = *server;
+  IoThread io;
+  auto opened = storage::open(cfg, io.io(), logger());
+  REQUIRE(opened.ok);
+  const std::string key = "early-" + random_hex(8);
+  auto st = wait<Status>([&](auto cb) { opened.value.kv->set(Db::lock, key, "v", 10s, cb); });
+  CHECK_MESSAGE(st.ok, st.message);
+
+  // With nothing listening, the first connect fails and so does the early call, within bounds.
+  cfg.redis.server = "127.0.0.1:1";
+  auto dead = storage::open(cfg, io.io(), logger());
+  REQUIRE(dead.ok);
+  auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(wait<Status>([&](auto cb) { dead.value.kv->set(Db::lock, key, "v", 0ms, cb); }).ok);
+  CHECK(std::chrono::steady_clock::now() - start < cfg.redis.command_timeout + 500ms);
+  opened.value = {};
+  dead.value = {};
+}
