@@ -62,6 +62,14 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io, std::sha
       });
       log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket,
                 sql.port);
+      // Connect and migrate now, in the background, rather than on the first caller's request;
+      // an unreachable server is only logged here (history waits in the spool meanwhile).
+      s.sql->schema_version([log](Result<int> r) {
+        if (r.ok)
+          log->info("sql: mariadb schema version {}", r.value);
+        else
+          log->warn("sql: mariadb not reachable at start: {}", r.message);
+      });
     }
     s.history = std::make_shared<detail::SpooledHistoryWriter>(
         config.data_dir, config.sync, std::max<std::size_t>(1, config.history_spool_limit), s.sql, log);
