@@ -43,6 +43,15 @@ const std::vector<KeySpec>& schema() {
 
       k("http.bind", T::bind, "0.0.0.0:5005", "HTTP API; off disables"),
       k("http.admin_token", T::string, "", "bearer token for admin routes (generated if unset)", {}, true),
+      k("http.threads", T::integer, "1", "HTTP API threads (its own, never the MQTT workers)"),
+      k("http.max_body", T::size, "64KiB", "largest JSON request body"),
+      k("http.max_firmware_size", T::size, "32MiB", "largest firmware image accepted"),
+      k("http.read_timeout", T::duration, "10s", "time allowed to send one request (header and body)"),
+      k("http.idle_timeout", T::duration, "60s", "keep-alive wait for the next request"),
+      k("http.rate_per_minute", T::integer, "30", "/login and binding requests a minute per address"),
+      k("http.rate_burst", T::integer, "10", "/login and binding requests at once per address"),
+      k("http.trusted_proxies", T::string, "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
+      k("http.public_url", T::string, "", "base URL locks download firmware from (default: the admin's Host)"),
 
       k("auth.backend", T::choice, "embedded", "where credentials live", {"embedded", "redis"}),
       k("auth.allow_anonymous", T::boolean, "false", "accept clients without a username"),
@@ -83,6 +92,9 @@ const std::vector<KeySpec>& schema() {
       k("wechat.secret", T::string, "", "mini-program secret", {}, true),
       k("wechat.code2session_url", T::string, "https://api.weixin.qq.com/sns/jscode2session",
        "WeChat auth.code2Session endpoint"),
+      k("wechat.timeout", T::duration, "5s", "deadline of one code2Session attempt"),
+      k("wechat.retries", T::integer, "2", "further code2Session attempts while WeChat is busy (-1)"),
+      k("wechat.cafile", T::string, "", "CA bundle for WeChat's certificate; empty = system store"),
 
       k("persistence.sync", T::choice, "everysec", "durability of persisted state",
        {"always", "everysec", "none"}),

@@ -1,8 +1,10 @@
 #include "wiring.hpp"
 
 #include "broker/server.hpp"
+#include "http/api.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "wire_auth.hpp"
+#include "wire_http.hpp"
 #include "wire_listeners.hpp"
 #include "wire_lockrules.hpp"
 #include "wire_storage.hpp"
@@ -39,19 +41,23 @@ Application::Application(const Config& config, const Logging& logging)
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_);
+  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper);
 }
 
 Application::~Application() = default;
 
 void Application::start() { server_->start(); }
 void Application::stop() {
+  if (http_) http_->stop();
   server_->stop();
   lockrules_->close();  // store answers still arriving must not reach the stopped broker
 }
 void Application::reload_certificates() { reload_certificates_(); }
 
 std::vector<std::pair<std::string, std::uint16_t>> Application::ports() const {
-  return server_->ports();
+  auto ports = server_->ports();
+  if (http_) ports.emplace_back("http", http_->port());
+  return ports;
 }
 
 }  // namespace app

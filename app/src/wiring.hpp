@@ -12,6 +12,9 @@
 namespace broker {
 class Server;
 }
+namespace http {
+class HttpApi;
+}
 namespace lockrules {
 class LockRules;
 }
@@ -38,6 +41,7 @@ class Application {
   std::function<void()> reload_certificates_;
   std::shared_ptr<storage::Storage> storage_;
   std::shared_ptr<lockrules::LockRules> lockrules_;
+  std::shared_ptr<http::HttpApi> http_;  // last: stopped and destroyed first
 };
 
 

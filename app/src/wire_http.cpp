@@ -1,0 +1,65 @@
+#include "wire_http.hpp"
+
+#include <sstream>
+
+#include "auth/credential_keeper.hpp"
+#include "broker/server.hpp"
+#include "http/api.hpp"
+
+namespace app {
+
+namespace {
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    auto b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+}  // namespace
+
+std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c,
+                                         const Logging& logging, const storage::Storage& storage,
+                                         std::shared_ptr<auth::CredentialKeeper> keeper) {
+  if (!c.enabled("http.bind")) return nullptr;
+  http::Options o;
+  o.bind = broker::parse_endpoint(c.str("http.bind"));
+  o.threads = static_cast<unsigned>(c.integer("http.threads"));
+  o.data_dir = c.str("node.data_dir");
+  o.admin_token = c.str("http.admin_token");
+  o.max_body = c.size("http.max_body");
+  o.max_firmware = c.size("http.max_firmware_size");
+  o.read_timeout = c.duration("http.read_timeout");
+  o.idle_timeout = c.duration("http.idle_timeout");
+  o.rate_per_minute = static_cast<int>(c.integer("http.rate_per_minute"));
+  o.rate_burst = static_cast<int>(c.integer("http.rate_burst"));
+  o.trusted_proxies = split_list(c.str("http.trusted_proxies"));
+  o.public_url = c.str("http.public_url");
+  o.wechat_url = c.str("wechat.code2session_url");
+  o.wechat_appid = c.str("wechat.appid");
+  o.wechat_secret = c.str("wechat.secret");
+  o.wechat_timeout = c.duration("wechat.timeout");
+  o.wechat_retries = static_cast<int>(c.integer("wechat.retries"));
+  o.wechat_cafile = c.str("wechat.cafile");
+  o.credential_ttl = c.duration("auth.credential_ttl");
+  o.password_hash = c.str("auth.password_hash");
+  std::shared_ptr<http::HttpApi> api;
+  try {
+    api = std::make_shared<http::HttpApi>(std::move(o), storage, server.broker(), &server.broker().stats(),
+                                          logging.get("http"));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  if (keeper)
+    api->set_revoker([keeper](const std::string& user, std::function<void(storage::Status)> done) {
+      keeper->revoke(user, std::move(done));
+    });
+  api->set_listeners([&server] { return server.ports(); });
+  server.broker().add_observer(api->observer());
+  api->start();
+  return api;
+}
+
+}  // namespace app

@@ -1,0 +1,29 @@
+#pragma once
+#include <memory>
+
+#include "config.hpp"
+#include "logging.hpp"
+
+namespace auth {
+class CredentialKeeper;
+}
+namespace broker {
+class Server;
+}
+namespace http {
+class HttpApi;
+}
+namespace storage {
+struct Storage;
+}
+
+namespace app {
+
+// Builds and starts the HTTP API from the http.* and wechat.* settings (null when http.bind is
+// off), installs its observer on the broker, and revokes through `keeper` when given. The caller
+// keeps the API alive and stops it before the broker.
+std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config,
+                                         const Logging& logging, const storage::Storage& storage,
+                                         std::shared_ptr<auth::CredentialKeeper> keeper = nullptr);
+
+}  // namespace app

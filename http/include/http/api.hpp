@@ -1,0 +1,91 @@
+#pragma once
+// The HTTP API (docs/api.md): the mini-program's login, binding and history routes, the admin
+// routes for devices, firmware and OTA, and /healthz and /metrics for operators.
+//
+// THREADING: the API runs its own io_context on `Options::threads` threads (never the broker's
+// workers); every connection lives on its own strand. Storage callbacks arrive on storage threads
+// and are posted back to the connection's strand. start()/stop() from the owning thread only.
+// observer() is called by the broker on its I/O threads and only records (non-blocking).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "storage/open.hpp"
+
+namespace broker {
+class BrokerControl;
+class Observer;
+struct Stats;
+}  // namespace broker
+
+namespace spdlog {
+class logger;
+}
+
+namespace http {
+
+struct Options {
+  boost::asio::ip::tcp::endpoint bind;
+  unsigned threads = 1;
+  std::string data_dir = "./data";
+  std::string admin_token;                 // empty: read or generate data_dir/admin_token
+  std::uint64_t max_body = 64 * 1024;      // JSON bodies
+  std::uint64_t max_firmware = 32u << 20;  // firmware images
+  std::chrono::milliseconds read_timeout{10000};  // one request's header and body
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait between requests
+  // Per source address: a burst of `rate_burst` then `rate_per_minute` requests a minute, for
+  // /login and the binding routes.
+  int rate_per_minute = 30;
+  int rate_burst = 10;
+  std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-For is believed
+  std::string public_url;                    // base URL locks download firmware from
+
+  std::string wechat_url = "https://api.weixin.qq.com/sns/jscode2session";
+  std::string wechat_appid;
+  std::string wechat_secret;
+  std::chrono::milliseconds wechat_timeout{5000};
+  int wechat_retries = 2;  // further attempts after errcode -1 (busy)
+  std::string wechat_cafile;  // empty: the system's trust store
+
+  std::chrono::milliseconds credential_ttl{24 * 3600 * 1000};
+  std::string password_hash = "plain";  // auth.password_hash, for the credentials written
+};
+
+class HttpApi {
+ public:
+  using MetricsSource = std::function<void(std::string& out)>;  // appends Prometheus text
+  // Deletes one MQTT user's credentials and disconnects it (auth/'s CredentialKeeper::revoke).
+  using Revoker = std::function<void(const std::string& username,
+                                     std::function<void(storage::Status)> done)>;
+
+  HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control,
+          const broker::Stats* stats, std::shared_ptr<spdlog::logger> log);
+  ~HttpApi();
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Records OTA progress from /<lockno>/fw, devices' last seen time and online state.
+  std::shared_ptr<broker::Observer> observer();
+  // Other modules' metrics and listeners for /metrics and /healthz; before start().
+  void add_metrics(MetricsSource source);
+  // Without one, unbinding deletes mqtt_user:/mqtt_acl: itself and disconnects the user.
+  void set_revoker(Revoker revoker);
+  void set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports);
+
+  // Binds (throws std::system_error on failure) and starts serving.
+  void start();
+  void stop();
+  std::uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace http

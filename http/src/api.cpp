@@ -1,0 +1,228 @@
+// HttpApi: builds the shared context, routes requests to the handlers and owns the server.
+#include "http/api.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+
+#include "broker/hooks.hpp"
+#include "context.hpp"
+#include "fw_observer.hpp"
+#include "secrets.hpp"
+#include "server.hpp"
+
+namespace http {
+
+using namespace detail;
+
+namespace detail {
+
+bool Context::is_online(const std::string& username) {
+  std::lock_guard lock(online_mutex);
+  return online.count(username) != 0;
+}
+
+bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply) {
+  auto auth = ex.req.find(bhttp::field::authorization);
+  std::string_view v = auth == ex.req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size());
+  constexpr std::string_view bearer = "Bearer ";
+  if (v.substr(0, bearer.size()) == bearer && auth::secure_equal(v.substr(bearer.size()), ctx.admin_token))
+    return true;
+  auto res = error_response(401, "unauthorized", "admin routes need the bearer token (http.admin_token)");
+  res.set(bhttp::field::www_authenticate, "Bearer realm=\"sakura\"");
+  reply(std::move(res));
+  return false;
+}
+
+bool check_rate(Context& ctx, const Exchange& ex, const Reply& reply) {
+  std::chrono::milliseconds retry{0};
+  if (ctx.limiter->allow(ex.source, RateLimiter::Clock::now(), &retry)) return true;
+  ctx.counters.rate_limited++;
+  auto res = error_response(429, "rate_limited", "too many requests from this address");
+  res.set(bhttp::field::retry_after, std::to_string((retry.count() + 999) / 1000));
+  reply(std::move(res));
+  return false;
+}
+
+bool valid_lockno(const std::string& s) {
+  if (s.size() != 11) return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '-' && c != '_') return false;
+  return true;
+}
+
+bool valid_version(const std::string& s) {
+  if (s.empty() || s.size() > 32 || s == "." || s == "..") return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '.' && c != '-' && c != '_') return false;
+  return true;
+}
+
+void password_fields(const ContextPtr& ctx, const std::string& password,
+                     std::function<void(storage::Fields)> done) {
+  auto make = [ctx, password, done = std::move(done)] {
+    auto stored = auth::make_password(ctx->hash, password);
+    storage::Fields f{{"password", std::move(stored.hash)}};
+    if (!stored.salt.empty()) f.emplace_back("salt", std::move(stored.salt));
+    done(std::move(f));
+  };
+  if (ctx->hash.slow()) boost::asio::post(*ctx->files, std::move(make));
+  else make();
+}
+
+Response storage_error(const std::string& what) {
+  (void)what;  // logged by the caller's request line; the client learns only that it failed
+  return error_response(503, "storage_unavailable", "the data store is unavailable, try again");
+}
+
+}  // namespace detail
+
+namespace {
+
+std::string load_admin_token(const Options& opt, spdlog::logger& log) {
+  if (!opt.admin_token.empty()) return opt.admin_token;
+  auto path = std::filesystem::path(opt.data_dir) / "admin_token";
+  if (std::ifstream in(path); in) {
+    std::string token;
+    std::getline(in, token);
+    if (!token.empty()) return token;
+  }
+  std::string token;
+  for (unsigned char b : random_bytes(24)) {
+    static const char* hex = "0123456789abcdef";
+    token += hex[b >> 4];
+    token += hex[b & 15];
+  }
+  std::filesystem::create_directories(opt.data_dir);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string());
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + path.string());
+  log.warn("http.admin_token unset: generated one into {}", path.string());
+  return token;
+}
+
+// Splits "/a/b" after `prefix`: "/devices/X" with prefix "/devices/" gives "X" (no further '/').
+bool tail_of(const std::string& path, std::string_view prefix, std::string& tail) {
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
+  tail = path.substr(prefix.size());
+  return tail.find('/') == std::string::npos;
+}
+
+void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
+  using V = bhttp::verb;
+  const auto m = ex.req.method();
+  const auto& p = ex.path;
+  auto method_not_allowed = [&] { reply(error_response(405, "method_not_allowed", "method not allowed here")); };
+  std::string tail;
+  if (p == "/login") return m == V::post ? handle_login(ctx, ex, reply) : method_not_allowed();
+  if (p == "/bind") return m == V::post ? handle_bind(ctx, ex, reply) : method_not_allowed();
+  if (p == "/unbind") return m == V::post ? handle_unbind(ctx, ex, reply) : method_not_allowed();
+  if (p == "/history") return m == V::get ? handle_history(ctx, ex, reply) : method_not_allowed();
+  if (p == "/healthz") return m == V::get ? handle_healthz(ctx, reply) : method_not_allowed();
+  if (p == "/metrics") return m == V::get ? handle_metrics(ctx, reply) : method_not_allowed();
+  if (p == "/devices") {
+    if (m == V::post) return handle_device_register(ctx, ex, reply);
+    if (m == V::get) return handle_device_list(ctx, ex, reply);
+    return method_not_allowed();
+  }
+  if (tail_of(p, "/devices/", tail)) {
+    if (!check_admin(*ctx, ex, reply)) return;
+    if (m == V::get) return handle_device_get(ctx, tail, reply);
+    if (m == V::delete_) return handle_device_delete(ctx, tail, reply);
+    return method_not_allowed();
+  }
+  if (p == "/firmware") {
+    if (m == V::post) return handle_firmware_upload(ctx, ex, reply);
+    if (m == V::get) return check_admin(*ctx, ex, reply) ? handle_firmware_list(ctx, reply) : void();
+    return method_not_allowed();
+  }
+  if (tail_of(p, "/firmware/", tail)) {
+    if (m == V::get || m == V::head) return handle_firmware_download(ctx, ex, tail, reply);
+    return method_not_allowed();
+  }
+  if (p == "/ota") return m == V::post ? handle_ota(ctx, ex, reply) : method_not_allowed();
+  reply(error_response(404, "not_found", "no such route"));
+}
+
+}  // namespace
+
+struct HttpApi::Impl {
+  ContextPtr ctx;
+  std::unique_ptr<Server> server;
+  std::shared_ptr<FwObserver> observer;
+  std::shared_ptr<std::atomic<bool>> running = std::make_shared<std::atomic<bool>>(false);
+};
+
+HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control,
+                 const broker::Stats* stats, std::shared_ptr<spdlog::logger> log)
+    : impl_(std::make_shared<Impl>()) {
+  auto ctx = std::make_shared<Context>();
+  ctx->opt = std::move(options);
+  ctx->store = std::move(storage);
+  ctx->control = &control;
+  ctx->stats = stats;
+  ctx->log = std::move(log);
+  std::string why;
+  auto hash = auth::parse_hash_spec(ctx->opt.password_hash, &why);
+  if (!hash) throw std::invalid_argument("auth.password_hash: " + why);
+  ctx->hash = *hash;
+  ctx->limiter = std::make_unique<RateLimiter>(ctx->opt.rate_per_minute, ctx->opt.rate_burst);
+  ctx->admin_token = load_admin_token(ctx->opt, *ctx->log);
+  ctx->firmware_dir = (std::filesystem::path(ctx->opt.data_dir) / "firmware").string();
+  ctx->files = std::make_unique<boost::asio::thread_pool>(1);
+  impl_->ctx = ctx;
+
+  ServerSettings s;
+  s.read_timeout = ctx->opt.read_timeout;
+  s.idle_timeout = ctx->opt.idle_timeout;
+  s.trusted_proxies = ctx->opt.trusted_proxies;
+  s.body_limit = [ctx](const Request& req) -> std::uint64_t {
+    return req.method() == bhttp::verb::post && req.target().starts_with("/firmware") ? ctx->opt.max_firmware
+                                                                                       : ctx->opt.max_body;
+  };
+  s.handler = [ctx](Exchange ex, Reply reply) { route(ctx, ex, std::move(reply)); };
+  s.on_response = [ctx](unsigned status) {
+    if (status >= 100 && status < 600) ctx->counters.responses[status / 100]++;
+  };
+  impl_->server = std::make_unique<Server>(std::move(s), ctx->log);
+  // The WeChat client shares the server's io_context: its work is asynchronous too.
+  WechatSettings w{ctx->opt.wechat_url, ctx->opt.wechat_appid, ctx->opt.wechat_secret,
+                   ctx->opt.wechat_timeout, ctx->opt.wechat_retries, ctx->opt.wechat_cafile};
+  ctx->wechat = std::make_unique<WechatClient>(impl_->server->io(), std::move(w), ctx->log);
+  impl_->observer = std::make_shared<FwObserver>(ctx);
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+std::shared_ptr<broker::Observer> HttpApi::observer() { return impl_->observer; }
+void HttpApi::add_metrics(MetricsSource source) { impl_->ctx->metrics.push_back(std::move(source)); }
+void HttpApi::set_revoker(Revoker revoker) { impl_->ctx->revoker = std::move(revoker); }
+void HttpApi::set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports) {
+  impl_->ctx->listeners = std::move(ports);
+}
+
+void HttpApi::start() {
+  auto& ctx = impl_->ctx;
+  impl_->server->start(ctx->opt.bind, ctx->opt.threads);
+  *impl_->running = true;
+  ctx->log->info("http: listening on port {}", impl_->server->port());
+}
+
+void HttpApi::stop() {
+  if (!impl_) return;
+  *impl_->running = false;
+  impl_->server->stop();
+  if (impl_->ctx->files) impl_->ctx->files->join();
+}
+
+std::uint16_t HttpApi::port() const { return impl_->server->port(); }
+
+}  // namespace http

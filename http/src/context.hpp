@@ -1,0 +1,94 @@
+#pragma once
+// What every route handler shares: settings, stores, the broker's control surface, the WeChat
+// client, rate limits, the admin token and counters. Built once by HttpApi.
+//
+// THREADING: fields are set before the server starts and read-only afterwards, except the
+// counters (atomics) and `online` (its own mutex). Handlers run on session strands and storage
+// threads alike.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "auth/password.hpp"
+#include "exchange.hpp"
+#include "http/api.hpp"
+#include "rate_limiter.hpp"
+#include "wechat_client.hpp"
+
+namespace broker {
+class BrokerControl;
+struct Stats;
+}  // namespace broker
+
+namespace http::detail {
+
+struct Counters {
+  std::atomic<std::uint64_t> responses[6] = {};  // by status class: [2] = 2xx ... [5] = 5xx
+  std::atomic<std::uint64_t> login_bound{0}, login_unknown{0}, login_failed{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> binds{0}, unbinds{0};
+  std::atomic<std::uint64_t> ota_offers{0}, fw_reports{0};
+  std::atomic<std::uint64_t> firmware_bytes_served{0};
+};
+
+struct Context {
+  Options opt;
+  storage::Storage store;
+  broker::BrokerControl* control = nullptr;
+  const broker::Stats* stats = nullptr;
+  std::shared_ptr<spdlog::logger> log;
+  std::unique_ptr<WechatClient> wechat;
+  std::unique_ptr<RateLimiter> limiter;
+  auth::HashSpec hash;  // auth.password_hash
+  std::string admin_token;
+  std::string firmware_dir;  // data_dir/firmware
+  // Blocking file work (firmware files) runs here, never on a session strand.
+  std::unique_ptr<boost::asio::thread_pool> files;
+  std::vector<HttpApi::MetricsSource> metrics;
+  HttpApi::Revoker revoker;
+  std::function<std::vector<std::pair<std::string, std::uint16_t>>()> listeners;
+  Counters counters;
+
+  // Usernames with a live MQTT connection on this node (count per username).
+  std::mutex online_mutex;
+  std::unordered_map<std::string, int> online;
+  bool is_online(const std::string& username);
+};
+
+using ContextPtr = std::shared_ptr<Context>;
+
+// Route handlers, one group per file.
+void handle_login(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_bind(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_unbind(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_history(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_device_list(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_device_get(const ContextPtr& ctx, const std::string& lockno, Reply reply);
+void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Reply reply);
+void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_firmware_list(const ContextPtr& ctx, Reply reply);
+void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version,
+                              Reply reply);
+void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply);
+void handle_healthz(const ContextPtr& ctx, Reply reply);
+void handle_metrics(const ContextPtr& ctx, Reply reply);
+
+// Shared checks. Each answers the client itself and returns false when the request stops here.
+bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply);
+bool check_rate(Context& ctx, const Exchange& ex, const Reply& reply);
+bool valid_lockno(const std::string& s);
+bool valid_version(const std::string& s);
+// The mqtt_user fields for a new password (hash and salt as auth/ expects). Slow schemes
+// (bcrypt, pbkdf2) are hashed on the file pool; `done` may run on any thread.
+void password_fields(const ContextPtr& ctx, const std::string& password,
+                     std::function<void(storage::Fields)> done);
+Response storage_error(const std::string& what);
+
+}  // namespace http::detail

@@ -1,0 +1,70 @@
+#include "json.hpp"
+
+#include <chrono>
+#include <ctime>
+
+namespace http::detail {
+
+bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& reply) {
+  auto ct = ex.req.find(bhttp::field::content_type);
+  if (ct != ex.req.end() && ct->value().find("json") == boost::string_view::npos &&
+      ct->value().find("text/plain") == boost::string_view::npos) {
+    reply(error_response(415, "unsupported_media_type", "the body must be JSON"));
+    return false;
+  }
+  const auto& body = ex.req.body();
+  if (doc.Parse(body.data(), body.size()).HasParseError()) {
+    reply(error_response(400, "malformed_json", "the body is not valid JSON"));
+    return false;
+  }
+  if (!doc.IsObject()) {
+    reply(error_response(400, "malformed_json", "the body must be a JSON object"));
+    return false;
+  }
+  return true;
+}
+
+bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max_len,
+                  std::string& out, const Reply& reply) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd()) {
+    reply(error_response(400, "missing_field", std::string("missing field: ") + name));
+    return false;
+  }
+  if (!it->value.IsString()) {
+    reply(error_response(400, "invalid_field", std::string(name) + " must be a string"));
+    return false;
+  }
+  auto len = it->value.GetStringLength();
+  if (len == 0 || len > max_len) {
+    reply(error_response(400, "invalid_field",
+                         std::string(name) + " must have 1 to " + std::to_string(max_len) + " bytes"));
+    return false;
+  }
+  out.assign(it->value.GetString(), len);
+  return true;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+std::string strftime_local(std::time_t t, const char* format) {
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  auto n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
+}
+}  // namespace
+
+std::string format_time(std::int64_t ms) {
+  return strftime_local(static_cast<std::time_t>(ms / 1000), "%Y-%m-%d %H:%M:%S");
+}
+
+std::string today() { return strftime_local(std::time(nullptr), "%Y-%m-%d"); }
+
+}  // namespace http::detail

@@ -1,0 +1,256 @@
+#include "server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <spdlog/spdlog.h>
+
+namespace http::detail {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+constexpr std::size_t header_limit = 16 * 1024;
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+}  // namespace
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<ServerState> state, tcp::socket socket)
+      : state_(std::move(state)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    peer_ = ec ? std::string("?") : ep.address().to_string();
+  }
+
+  void start() { read_header(true); }
+
+  void close() {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ec;
+      self->timer_.cancel();
+      self->socket_.close(ec);
+    });
+  }
+
+ private:
+  void arm(std::chrono::milliseconds d) {
+    timed_out_ = false;
+    timer_.expires_after(d);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      self->timed_out_ = true;
+      boost::system::error_code ignored;
+      self->socket_.cancel(ignored);
+    });
+  }
+
+  void read_header(bool first) {
+    parser_.emplace();
+    parser_->header_limit(header_limit);
+    // Beast checks Content-Length against the limit while parsing the header; the real limit,
+    // which depends on the route, is applied once the header is in (on_header).
+    parser_->body_limit((std::numeric_limits<std::uint64_t>::max)());
+    arm(first ? state_->settings.read_timeout : state_->settings.idle_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
+                             [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(boost::system::error_code ec) {
+    started_ = std::chrono::steady_clock::now();
+    if (ec) {
+      timer_.cancel();
+      bool partial = parser_->got_some();
+      if (!partial) return shutdown();  // idle keep-alive connection ended or timed out
+      if (timed_out_) return fail(408, "timeout", "request header not received in time");
+      if (ec == bhttp::error::header_limit) return fail(431, "header_too_large", "request header too large");
+      return fail(400, "bad_request", "malformed HTTP request");
+    }
+    const auto& req = parser_->get();
+    method_ = std::string(req.method_string());
+    target_ = std::string(req.target());
+    std::uint64_t limit = state_->settings.body_limit(req);
+    if (auto len = parser_->content_length(); len && *len > limit)
+      return fail(413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
+    parser_->body_limit(limit);
+    // The header's time counts against the same budget as the body: a slow request is slow.
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->on_body(ec);
+                      });
+  }
+
+  void on_body(boost::system::error_code ec) {
+    timer_.cancel();
+    if (ec) {
+      if (timed_out_) return fail(408, "timeout", "request body not received in time");
+      if (ec == bhttp::error::body_limit) return fail(413, "body_too_large", "request body too large");
+      if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)
+        return shutdown();
+      return fail(400, "bad_request", "malformed HTTP request body");
+    }
+    Exchange ex;
+    ex.req = parser_->release();
+    ex.source = source_address(ex.req);
+    auto target = std::string(ex.req.target());
+    auto q = target.find('?');
+    ex.path = target.substr(0, q);
+    if (q != std::string::npos) ex.query = target.substr(q + 1);
+    keep_alive_ = ex.req.keep_alive();
+    source_ = ex.source;
+    auto state = state_;
+    Reply reply = [self = shared_from_this()](Response res) {
+      if (self->state_->stopped) return;
+      auto ex = self->socket_.get_executor();
+      net::post(ex, [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    };
+    try {
+      state->settings.handler(std::move(ex), std::move(reply));
+    } catch (const std::exception& e) {
+      state_->log->error("handler threw: {}", e.what());
+      write(error_response(500, "internal", "internal error"));
+    }
+  }
+
+  std::string source_address(const Request& req) const {
+    const auto& proxies = state_->settings.trusted_proxies;
+    if (std::find(proxies.begin(), proxies.end(), peer_) == proxies.end()) return peer_;
+    auto xff = req.find("X-Forwarded-For");
+    if (xff == req.end()) return peer_;
+    // The trusted proxy appends the address it saw: the last entry is the one to believe.
+    auto v = std::string_view(xff->value().data(), xff->value().size());
+    auto comma = v.rfind(',');
+    auto last = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
+    return last.empty() ? peer_ : last;
+  }
+
+  void fail(unsigned status, std::string_view code, std::string message) {
+    keep_alive_ = false;
+    if (method_.empty()) method_ = "-";
+    if (target_.empty()) target_ = "-";
+    if (source_.empty()) source_ = peer_;
+    write(error_response(status, code, message));
+  }
+
+  void write(Response res) {
+    res_ = std::move(res);
+    res_.keep_alive(keep_alive_);
+    unsigned status = res_.result_int();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                    started_)
+                  .count();
+    state_->log->info("{} {} {} {} {}B {:.1f}ms", source_.empty() ? peer_ : source_, method_,
+                      target_path(), status, res_.body().size(), us / 1000.0);
+    if (state_->settings.on_response) state_->settings.on_response(status);
+    arm(state_->settings.read_timeout);
+    bhttp::async_write(socket_, res_,
+                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->timer_.cancel();
+                         if (ec || !self->keep_alive_) return self->shutdown();
+                         self->method_.clear();
+                         self->target_.clear();
+                         self->read_header(false);
+                       });
+  }
+
+  // The path only: query strings may carry codes or tokens that do not belong in logs.
+  std::string target_path() const {
+    auto q = target_.find('?');
+    return q == std::string::npos ? target_ : target_.substr(0, q) + "?...";
+  }
+
+  void shutdown() {
+    boost::system::error_code ec;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
+  }
+
+  std::shared_ptr<ServerState> state_;
+  tcp::socket socket_;
+  net::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Response res_;
+  std::string peer_, source_, method_, target_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool timed_out_ = false;
+  bool keep_alive_ = true;
+};
+
+Server::Server(ServerSettings settings, std::shared_ptr<spdlog::logger> log)
+    : state_(std::make_shared<ServerState>()), acceptor_(state_->io) {
+  state_->settings = std::move(settings);
+  state_->log = std::move(log);
+}
+
+Server::~Server() { stop(); }
+
+void Server::start(const tcp::endpoint& bind, unsigned threads) {
+  acceptor_.open(bind.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(bind);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  guard_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
+      state_->io.get_executor());
+  accept();
+  for (unsigned i = 0; i < std::max(1u, threads); ++i)
+    threads_.emplace_back([state = state_] { state->io.run(); });
+}
+
+void Server::accept() {
+  acceptor_.async_accept(net::make_strand(state_->io),
+                         [this](boost::system::error_code ec, tcp::socket socket) {
+                           if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+                           if (!ec) {
+                             auto session = std::make_shared<Session>(state_, std::move(socket));
+                             {
+                               std::lock_guard lock(state_->sessions_mutex);
+                               for (auto it = state_->sessions.begin(); it != state_->sessions.end();)
+                                 it = it->expired() ? state_->sessions.erase(it) : std::next(it);
+                               state_->sessions.insert(session);
+                             }
+                             session->start();
+                           } else {
+                             state_->log->warn("accept: {}", ec.message());
+                           }
+                           accept();
+                         });
+}
+
+void Server::stop() {
+  if (threads_.empty()) return;
+  state_->stopped = true;
+  net::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  {
+    std::lock_guard lock(state_->sessions_mutex);
+    for (auto& w : state_->sessions)
+      if (auto s = w.lock()) s->close();
+    state_->sessions.clear();
+  }
+  guard_.reset();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace http::detail

@@ -1,0 +1,74 @@
+#pragma once
+// The HTTP/1.1 server: an acceptor and keep-alive sessions on a private io_context. Each session
+// reads one request (header, then the body under the limit its route allows), hands it to the
+// handler, writes the answer and reads the next; one request at a time per connection.
+//
+// Timeouts are own timers that cancel the socket instead of Beast's stream expiry, so a slow or
+// oversized request still gets a JSON 408/413 before the connection closes.
+//
+// THREADING: sessions run on strands of the server's io_context; Reply may be called from any
+// thread and posts back. The server state is shared with sessions so late storage callbacks
+// after stop() find it alive and drop their answers instead of touching a dead io_context.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "exchange.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace http::detail {
+
+class Session;
+
+struct ServerSettings {
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::vector<std::string> trusted_proxies;
+  // The body limit for a request whose header has been read.
+  std::function<std::uint64_t(const Request&)> body_limit;
+  std::function<void(Exchange, Reply)> handler;
+  std::function<void(unsigned status)> on_response;  // counters
+};
+
+struct ServerState {
+  boost::asio::io_context io;
+  ServerSettings settings;
+  std::shared_ptr<spdlog::logger> log;
+  std::atomic<bool> stopped{false};
+  std::mutex sessions_mutex;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+};
+
+class Server {
+ public:
+  Server(ServerSettings settings, std::shared_ptr<spdlog::logger> log);
+  ~Server();
+  void start(const boost::asio::ip::tcp::endpoint& bind, unsigned threads);
+  void stop();
+  std::uint16_t port() const { return port_; }
+  boost::asio::io_context& io() { return state_->io; }
+
+ private:
+  void accept();
+
+  std::shared_ptr<ServerState> state_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+};
+
+}  // namespace http::detail
