@@ -1,5 +1,6 @@
 #include "wire_lockrules.hpp"
 
+#include "auth/credential_keeper.hpp"
 #include "broker/server.hpp"
 #include "lockrules/direct_history.hpp"
 #include "lockrules/lock_rules.hpp"
@@ -7,9 +8,28 @@
 
 namespace app {
 
-std::shared_ptr<lockrules::LockRules> wire_lockrules(broker::Server& server, const Config& config,
-                                                     const Logging& logging,
-                                                     const storage::Storage& storage) {
+namespace {
+
+// auth/'s revoke answers the delete's status only, so every success counts as a revocation.
+class KeeperRevoker final : public lockrules::Revoker {
+ public:
+  explicit KeeperRevoker(std::shared_ptr<auth::CredentialKeeper> keeper)
+      : keeper_(std::move(keeper)) {}
+  void revoke(const std::string& username, Done done) override {
+    keeper_->revoke(username, [done = std::move(done)](storage::Status s) {
+      done(s ? storage::Result<bool>::success(true) : storage::Result<bool>::failure(s.message));
+    });
+  }
+
+ private:
+  std::shared_ptr<auth::CredentialKeeper> keeper_;
+};
+
+}  // namespace
+
+std::shared_ptr<lockrules::LockRules> wire_lockrules(
+    broker::Server& server, const Config& config, const Logging& logging,
+    const storage::Storage& storage, std::shared_ptr<auth::CredentialKeeper> keeper) {
   lockrules::Options options;
   options.pair_window = config.duration("lock.pair_window");
   lockrules::Deps deps;
@@ -18,6 +38,7 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(broker::Server& server, con
   deps.history = storage.history ? storage.history
                                  : std::make_shared<lockrules::DirectHistoryWriter>(storage.sql);
   deps.control = &server.broker();
+  if (keeper) deps.revoker = std::make_shared<KeeperRevoker>(std::move(keeper));
   deps.log = logging.get("lockrules");
   auto rules = std::make_shared<lockrules::LockRules>(options, std::move(deps));
   server.broker().add_observer(rules);

@@ -4,6 +4,9 @@
 #include "config.hpp"
 #include "logging.hpp"
 
+namespace auth {
+class CredentialKeeper;
+}
 namespace broker {
 class Server;
 }
@@ -17,9 +20,11 @@ class LockRules;
 namespace app {
 
 // Plugs the lock rules (lockrules/) into the broker's publish path. The broker keeps them alive;
-// the returned pointer is for close() at stop and for exporting their metrics.
-std::shared_ptr<lockrules::LockRules> wire_lockrules(broker::Server& server, const Config& config,
-                                                     const Logging& logging,
-                                                     const storage::Storage& storage);
+// the returned pointer is for close() at stop and for exporting their metrics. With `keeper`,
+// /unauth revokes through auth/ (its configured key patterns and renewal bookkeeping); without,
+// it deletes mqtt_user:<u> and mqtt_acl:<u> itself.
+std::shared_ptr<lockrules::LockRules> wire_lockrules(
+    broker::Server& server, const Config& config, const Logging& logging,
+    const storage::Storage& storage, std::shared_ptr<auth::CredentialKeeper> keeper = nullptr);
 
 }  // namespace app

@@ -40,7 +40,7 @@ Application::Application(const Config& config, const Logging& logging)
   reload_certificates_ = wire_listeners(*server_, config, logging);
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
-  lockrules_ = wire_lockrules(*server_, config, logging, *storage_);
+  lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper);
 }
 
