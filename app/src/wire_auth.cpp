@@ -4,6 +4,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/credential_keeper.hpp"
+#include "auth/store_lock.hpp"
 #include "auth/users_file.hpp"
 #include "broker/server.hpp"
 #include "storage/open.hpp"
@@ -60,6 +61,14 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
                      const storage::Storage& storage) {
   auto kv = storage.kv;
   auto log = logging.get("auth");
+  if (config.str("auth.backend") == "embedded") {
+    auth::StoreLock lock(config.str("node.data_dir"));
+    if (lock.ok())
+      lock.keep_until_exit();  // tells sakura-ctl that this process owns the embedded store
+    else
+      log->warn("{} is held by another process (sakura-ctl or a second broker on this data dir): "
+                "its changes to the embedded store will not be seen here", lock.path());
+  }
   auto o = options(config);
   AuthWiring w;
   w.keeper = std::make_shared<auth::CredentialKeeper>(kv, o.auth_cmd.key_pattern,

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 
+import mqtt_raw
 from conftest import wait_for
 
 
@@ -106,3 +107,14 @@ def mosquitto_sub(port, user, password, topic, client_id, count=1, extra=()):
 def wait_subscribed(broker, client_id, filter_):
     wait_for(lambda: f"subscribed client={client_id} filter={filter_} " in broker.log(),
              what=f"{client_id} subscribed to {filter_}")
+
+
+def code_of(broker, user, password, client_id="c"):
+    """The CONNACK return code for one login attempt, or None if the broker just closed."""
+    c = mqtt_raw.Client(broker.port)
+    try:
+        c.send(mqtt_raw.connect(client_id, username=user, password=password))
+        p = c.recv_packet(timeout=15)
+        return None if p is None else p.body[1]
+    finally:
+        c.close()

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import mqtt_raw
-from auth_support import Redis, login_acl, new_key, new_lockno
+from auth_support import Redis, code_of, login_acl, new_key, new_lockno
 from conftest import BROKER_BIN, wait_for
 
 
@@ -29,16 +29,6 @@ def start(start_broker, redis, **settings):
 def put(redis, user, **fields):
     redis.cli("DEL", f"mqtt_user:{user}")
     redis.cli("HSET", f"mqtt_user:{user}", *[x for kv in fields.items() for x in kv])
-
-
-def code_of(broker, user, password, client_id="c"):
-    c = mqtt_raw.Client(broker.port)
-    try:
-        c.send(mqtt_raw.connect(client_id, username=user, password=password))
-        p = c.recv_packet(timeout=15)
-        return None if p is None else p.body[1]
-    finally:
-        c.close()
 
 
 PW, SALT = "p@ss w0rd", "s4lt"

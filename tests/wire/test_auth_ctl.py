@@ -1,0 +1,97 @@
+"""sakura-ctl user / device commands against the broker's stores: the embedded file while the
+broker is stopped (and a refusal while it runs), and Redis while the broker runs."""
+import crypt
+import hashlib
+import subprocess
+
+import pytest
+
+import mqtt_raw
+from auth_support import Redis, code_of, new_lockno
+from conftest import BUILD, wait_for
+
+CTL = BUILD / "app" / "ctl" / "sakura-ctl"
+
+
+def ctl(*args, settings=None, check=True):
+    cmd = [str(CTL)]
+    for k, v in (settings or {}).items():
+        cmd += ["--set", f"{k}={v}"]
+    r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def password_of(output):
+    return next(l.split(": ", 1)[1] for l in output.splitlines() if l.startswith("password: "))
+
+
+@pytest.fixture
+def redis(tmp_path):
+    r = Redis(tmp_path).start()
+    yield r
+    r.stop()
+
+
+def test_embedded_offline_then_broker(start_broker, tmp_path):
+    data = tmp_path / "data"
+    s = {"node.data_dir": str(data), "auth.backend": "embedded"}
+    lock = new_lockno()
+    pwd = password_of(ctl("device", "add", lock, settings=s).stdout)
+    ctl("user", "add", "alice", "--password", "alice-pw", settings=s)
+    ctl("user", "acl", "alice", "/a/#", "3", settings=s)
+    shown = ctl("user", "show", "alice", settings=s).stdout
+    assert "alice-pw" not in shown and "password: (set)" in shown and "acl /a/# 3" in shown
+    assert ctl("user", "show", "nobody", settings=s, check=False).returncode == 1
+
+    b = start_broker(data_dir=data, auth__backend="embedded", auth__allow_anonymous="false")
+    c = mqtt_raw.Client(b.port)
+    c.connect(lock, username=lock, password=pwd)
+    assert c.subscribe(1, (f"/{lock}/call", 1), (f"/{lock}/ota", 1), (f"/{lock}/statu", 1), ("#", 1)) == [
+        1, 1, 0x80, 0x80]
+    c.close()
+    assert code_of(b, lock, pwd + "x", "x") == 5
+    assert code_of(b, "alice", "alice-pw", "alice") == 0
+
+    # While the broker owns the embedded store, sakura-ctl refuses rather than write behind it.
+    r = ctl("user", "add", "bob", settings=s, check=False)
+    assert r.returncode == 1 and "owns the embedded store" in r.stderr, r.stderr
+    b.stop()
+    ctl("user", "del", "alice", settings=s)
+    b.start()
+    assert code_of(b, "alice", "alice-pw", "alice2") == 5
+    assert code_of(b, lock, pwd, "lock-again") == 0
+
+
+def test_redis_while_running(start_broker, redis):
+    s = {"auth.backend": "redis", "redis.server": redis.address, "auth.password_hash": "bcrypt"}
+    b = start_broker(auth__backend="redis", redis__server=redis.address, auth__password_hash="bcrypt",
+                     auth__allow_anonymous="false", auth__credential_check="300ms")
+    lock = new_lockno()
+    pwd = password_of(ctl("device", "add", lock, settings=s).stdout)
+    stored = redis.cli("HGET", f"mqtt_user:{lock}", "password")
+    assert crypt.crypt(pwd, stored) == stored  # Python's crypt agrees with what sakura-ctl wrote
+    assert redis.cli("HGET", f"mqtt_acl:{lock}", f"/{lock}/statu") == "2"
+    assert redis.cli("PTTL", f"mqtt_user:{lock}") == "-1"
+    c = mqtt_raw.Client(b.port)
+    c.connect(lock, username=lock, password=pwd)
+    ctl("user", "del", lock, settings=s)
+    assert c.closed(timeout=5)  # gone within a credential check
+    assert code_of(b, lock, pwd, "again") == 5
+
+
+def test_salted_hash_and_session_ttl(redis):
+    s = {"auth.backend": "redis", "redis.server": redis.address, "auth.password_hash": "salt,sha256"}
+    ctl("user", "add", "sess", "--password", "pw", "--ttl", "10m", settings=s)
+    salt = redis.cli("HGET", "mqtt_user:sess", "salt")
+    assert redis.cli("HGET", "mqtt_user:sess", "password") == hashlib.sha256((salt + "pw").encode()).hexdigest()
+    assert redis.cli("HGET", "mqtt_user:sess", "ttl") == "600"
+    assert 590000 < int(redis.cli("PTTL", "mqtt_user:sess")) <= 600000
+
+
+def test_usage_errors():
+    assert ctl("device", "add", "short", check=False).returncode == 2
+    assert ctl("device", "add", "has/slash11", check=False).returncode == 2
+    assert ctl("user", "acl", "a", "/t", "9", check=False).returncode == 2
+    assert ctl("nope", check=False).returncode == 2
