@@ -55,9 +55,9 @@ def test_v2_local_and_no_header_keep_the_socket_address(proxied):
     assert connack(local)
     direct = mqtt_raw.Client(proxied.port)
     direct.connect("direct")
-    log = proxied.log()
-    assert re.search(r"connected client=health-check .*addr=127\.0\.0\.1:\d+ via=tcp", log)
-    assert re.search(r"connected client=direct .*addr=127\.0\.0\.1:\d+ via=tcp", log)
+    for cid in ("health-check", "direct"):
+        wait_for(lambda: re.search(rf"connected client={cid} .*addr=127\.0\.0\.1:\d+ via=tcp", proxied.log()),
+                 what=f"{cid} with the socket address")
 
 
 def test_spoofed_header_from_untrusted_peer_is_refused(start_broker):

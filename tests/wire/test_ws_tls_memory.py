@@ -2,6 +2,7 @@
 over 1,000 connections (after 100 to warm allocators and per-thread buffers). Prints the figures
 (pytest -s) and fails on gross regressions; the bounds are loose on purpose, the numbers are in
 docs/deployment.md."""
+import resource
 import socket
 import ssl
 
@@ -14,6 +15,18 @@ from ws_raw import WsClient
 
 COUNT = 1000
 BOUND_KIB = {"tcp": 2, "ws": 12, "tls": 24, "wss": 96}  # wss: asio::ssl::stream under Beast
+
+
+@pytest.fixture(autouse=True)
+def enough_descriptors():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = COUNT + 200
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            pytest.skip(f"needs {need} open files, the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def rss_kib(pid):
