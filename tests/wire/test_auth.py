@@ -235,3 +235,34 @@ def test_hostile_usernames(start_broker, backend):
     c.send(mqtt_raw.packet(0x10, body))
     assert c.closed(timeout=5)
     assert b.alive()
+
+
+def test_global_rules(start_broker, backend, tmp_path):
+    """auth.acl_file decides for anonymous clients and users without rows, before acl_nomatch."""
+    rules = tmp_path / "acl.conf"
+    rules.write_text("# global rules\n"
+                     "allow anonymous   subscribe /public/#\n"
+                     "deny  all         publish   /public/#\n"
+                     "allow user:ops    pubsub    /ops/%u/# /ops/%c\n"
+                     "allow all         subscribe eq:/lobby/+\n")
+    backend.put_user("ops", {"password": "ops-pw"})  # no rows: global rules apply
+    backend.put_user("rowed", {"password": "r"}, {"/mine": "3"})  # rows: whitelist only
+    b = start(start_broker, backend, auth__allow_anonymous="true", auth__acl_file=str(rules))
+    anon = raw(b, None, None, "anon")
+    assert anon.subscribe(1, ("/public/#", 1), ("/ops/ops/#", 1), ("/lobby/+", 1), ("/lobby/x", 1)) == [
+        GRANTED_QOS1, DENIED, GRANTED_QOS1, DENIED]
+    ops = raw(b, "ops", "ops-pw", "console")
+    assert ops.subscribe(2, ("/ops/ops/#", 1), ("/ops/console", 1), ("/ops/other/#", 1), ("/public/#", 1)) == [
+        GRANTED_QOS1, GRANTED_QOS1, DENIED, DENIED]
+    rowed = raw(b, "rowed", "r", "rowed")
+    assert rowed.subscribe(3, ("/mine", 1), ("/lobby/+", 1)) == [GRANTED_QOS1, DENIED]
+    # A publish denied by a rule is not routed: the subscribers' next message is the allowed one.
+    pub = raw(b, "ops", "ops-pw", "ops-pub")
+    pub.send(mqtt_raw.publish("/public/news", "forged", qos=1, packet_id=9))
+    pub.expect(mqtt_raw.PUBACK)
+    pub.send(mqtt_raw.publish("/ops/ops/y", "seen", qos=1, packet_id=11))
+    pub.expect(mqtt_raw.PUBACK)
+    p = next_publish(ops)
+    assert (p.topic, p.payload) == ("/ops/ops/y", b"seen")
+    anon.send(mqtt_raw.PINGREQ)
+    assert anon.expect(mqtt_raw.PINGRESP)  # nothing was delivered to it before the ping answer
