@@ -265,3 +265,47 @@ def test_devices_list_get_and_delete(api):
     assert curl(api.url(f"/devices/{a}"), admin=True).status == 404
     assert curl(api.url(f"/devices/{a}"), "DELETE", admin=True).status == 404
     assert api.login(openid).json() == {"exists": 0}, "deleting a lock unbinds its owners"
+
+
+def test_code2session_over_https_verifies_the_certificate_and_host_name(start_broker, tmp_path):
+    import ssl
+
+    from tls_pki import Pki
+    from wechat_stub import WechatStub
+    pki = Pki(tmp_path / "pki")
+    crt, key = pki.issue("wechat", "localhost")
+    foreign_crt, foreign_key = pki.issue("foreign", "localhost", ca=(pki.other_ca_crt, pki.other_ca_key))
+
+    def stub_with(cert, key, host="127.0.0.1"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        return WechatStub(tls=ctx, host=host).start()
+
+    def login_through(stub, **settings):
+        b = start_broker(http__bind="127.0.0.1:0", wechat__code2session_url=stub.url,
+                         wechat__appid=stub.appid, wechat__secret=stub.secret, **settings)
+        r = curl(f"http://127.0.0.1:{b.ports['http']}/login", "POST", {"code": "tls-user.1"})
+        b.stop()
+        return r
+
+    good = stub_with(crt, key)
+    try:
+        r = login_through(good, wechat__cafile=str(pki.ca_crt))
+        assert r.status == 200 and r.json() == {"exists": 0}, r
+        r = login_through(good)  # the system store does not know the test CA
+        assert (r.status, r.json()["error"]) == (502, "wechat_unavailable")
+    finally:
+        good.stop()
+    foreign = stub_with(foreign_crt, foreign_key)
+    try:
+        r = login_through(foreign, wechat__cafile=str(pki.ca_crt))
+        assert r.status == 502, "a certificate from another CA is refused"
+    finally:
+        foreign.stop()
+    # Issued for 127.0.0.1 and localhost, served on 127.0.0.2: the name check refuses it.
+    wrong_name = stub_with(crt, key, host="127.0.0.2")
+    try:
+        r = login_through(wrong_name, wechat__cafile=str(pki.ca_crt))
+        assert r.status == 502, "a certificate for another host is refused"
+    finally:
+        wrong_name.stop()

@@ -20,8 +20,10 @@ import urllib.parse
 
 
 class WechatStub:
-    def __init__(self, port=0, appid="wx-test-appid", secret="wx-test-secret"):
-        self.appid, self.secret = appid, secret
+    def __init__(self, port=0, appid="wx-test-appid", secret="wx-test-secret", tls=None,
+                 host="127.0.0.1"):
+        """tls: an ssl.SSLContext to serve HTTPS with (as WeChat does)."""
+        self.appid, self.secret, self.tls, self.host = appid, secret, tls, host
         self.used = set()
         self.attempts = {}
         self.calls = 0
@@ -44,14 +46,17 @@ class WechatStub:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/sns/jscode2session"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}/sns/jscode2session"
 
     def start(self):
         self.thread.start()
