@@ -1,4 +1,4 @@
-// sakura-ctl user add|del|acl|show: mqtt_user / mqtt_acl hashes as emqx_auth_redis reads them.
+// sakura-ctl user add|del|acl|show|list: mqtt_user / mqtt_acl hashes as emqx_auth_redis reads them.
 #include <algorithm>
 #include <iostream>
 
@@ -92,13 +92,14 @@ int show(Context& ctx, Args args) {
 }  // namespace
 
 int run_user(Context& ctx, const Args& args) {
-  if (args.empty()) throw UsageError("usage: sakura-ctl user add|del|acl|show ...");
+  if (args.empty()) throw UsageError("usage: sakura-ctl user add|del|acl|show|list ...");
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "add") return add(ctx, rest);
   if (args[0] == "del") return del(ctx, rest);
   if (args[0] == "acl") return acl(ctx, rest);
   if (args[0] == "show") return show(ctx, rest);
-  throw UsageError("unknown user command '" + args[0] + "' (add, del, acl, show)");
+  if (args[0] == "list" && rest.empty()) return list_users(ctx.config());
+  throw UsageError("unknown user command '" + args[0] + "' (add, del, acl, show, list)");
 }
 
 }  // namespace ctl

@@ -73,6 +73,8 @@ using Args = std::vector<std::string>;
 // Command groups. Each returns the exit status and prints its own results.
 int run_user(Context& ctx, const Args& args);
 int run_device(Context& ctx, const Args& args);
+// `user list` (user_list.cpp): reads the backends directly, see there.
+int list_users(const app::Config& c);
 
 // Helpers shared by the groups.
 std::string user_key(const app::Config& c, const std::string& name);

@@ -18,7 +18,7 @@ struct Group {
 // One line per command group; each group is a cmd_<group>.cpp of its own.
 const Group kGroups[] = {
     {"user", "user add <name> [--password P] [--superuser] [--ttl D] | del <name> | "
-             "acl <name> <filter> <1|2|3|del> | show <name>", ctl::run_user},
+             "acl <name> <filter> <1|2|3|del> | show <name> | list", ctl::run_user},
     {"device", "device add <lockno> [--password P]", ctl::run_device},
 };
 

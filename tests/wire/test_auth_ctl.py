@@ -44,6 +44,7 @@ def test_embedded_offline_then_broker(start_broker, tmp_path):
     shown = ctl("user", "show", "alice", settings=s).stdout
     assert "alice-pw" not in shown and "password: (set)" in shown and "acl /a/# 3" in shown
     assert ctl("user", "show", "nobody", settings=s, check=False).returncode == 1
+    assert ctl("user", "list", settings=s).stdout.split() == sorted([lock, "alice"])
 
     b = start_broker(data_dir=data, auth__backend="embedded", auth__allow_anonymous="false")
     c = mqtt_raw.Client(b.port)
@@ -57,6 +58,7 @@ def test_embedded_offline_then_broker(start_broker, tmp_path):
     # While the broker owns the embedded store, sakura-ctl refuses rather than write behind it.
     r = ctl("user", "add", "bob", settings=s, check=False)
     assert r.returncode == 1 and "owns the embedded store" in r.stderr, r.stderr
+    assert ctl("user", "list", settings=s).stdout.split() == sorted([lock, "alice"])  # reading is fine
     b.stop()
     ctl("user", "del", "alice", settings=s)
     b.start()
@@ -74,6 +76,9 @@ def test_redis_while_running(start_broker, redis):
     assert crypt.crypt(pwd, stored) == stored  # Python's crypt agrees with what sakura-ctl wrote
     assert redis.cli("HGET", f"mqtt_acl:{lock}", f"/{lock}/statu") == "2"
     assert redis.cli("PTTL", f"mqtt_user:{lock}") == "-1"
+    ctl("user", "add", "we*ird [name]", "--password", "x", settings=s)
+    redis.cli("SET", "mqtt_user_not_a_user", "1")
+    assert ctl("user", "list", settings=s).stdout.splitlines() == sorted([lock, "we*ird [name]"])
     c = mqtt_raw.Client(b.port)
     c.connect(lock, username=lock, password=pwd)
     ctl("user", "del", lock, settings=s)
