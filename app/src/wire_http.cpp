@@ -22,7 +22,8 @@ std::vector<std::string> split_list(const std::string& text) {
 
 std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c,
                                          const Logging& logging, const storage::Storage& storage,
-                                         std::shared_ptr<auth::CredentialKeeper> keeper) {
+                                         std::shared_ptr<auth::CredentialKeeper> keeper,
+                                         std::vector<std::function<void(std::string&)>> metrics) {
   if (!c.enabled("http.bind")) return nullptr;
   http::Options o;
   o.bind = broker::parse_endpoint(c.str("http.bind"));
@@ -58,6 +59,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
     });
   api->set_listeners([&server] { return server.ports(); });
   server.broker().add_observer(api->observer());
+  for (auto& m : metrics) api->add_metrics(std::move(m));
   api->start();
   return api;
 }

@@ -1,5 +1,8 @@
 #pragma once
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "logging.hpp"
@@ -20,10 +23,12 @@ struct Storage;
 namespace app {
 
 // Builds and starts the HTTP API from the http.* and wechat.* settings (null when http.bind is
-// off), installs its observer on the broker, and revokes through `keeper` when given. The caller
-// keeps the API alive and stops it before the broker.
+// off), installs its observer on the broker, and revokes through `keeper` when given. `metrics`
+// are other modules' /metrics sources (each appends Prometheus text), installed before it starts.
+// The caller keeps the API alive and stops it before the broker.
 std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config,
                                          const Logging& logging, const storage::Storage& storage,
-                                         std::shared_ptr<auth::CredentialKeeper> keeper = nullptr);
+                                         std::shared_ptr<auth::CredentialKeeper> keeper = nullptr,
+                                         std::vector<std::function<void(std::string&)>> metrics = {});
 
 }  // namespace app

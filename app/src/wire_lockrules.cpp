@@ -2,7 +2,6 @@
 
 #include "auth/credential_keeper.hpp"
 #include "broker/server.hpp"
-#include "lockrules/direct_history.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "storage/open.hpp"
 
@@ -34,9 +33,7 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(
   options.pair_window = config.duration("lock.pair_window");
   lockrules::Deps deps;
   deps.kv = storage.kv;
-  // Until storage's spool-backed writer exists, history goes to the database directly.
-  deps.history = storage.history ? storage.history
-                                 : std::make_shared<lockrules::DirectHistoryWriter>(storage.sql);
+  deps.history = storage.history;
   deps.control = &server.broker();
   if (keeper) deps.revoker = std::make_shared<KeeperRevoker>(std::move(keeper));
   deps.log = logging.get("lockrules");

@@ -41,7 +41,8 @@ Application::Application(const Config& config, const Logging& logging)
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
-  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper);
+  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
+                    {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); }});
 }
 
 Application::~Application() = default;

@@ -23,4 +23,13 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
   fn("pending", "lock rule inputs queued or running", pending.load(std::memory_order_relaxed), true);
 }
 
+void Metrics::append_prometheus(std::string& out) const {
+  each([&out](const char* name, const char* help, std::int64_t value, bool gauge) {
+    std::string full = std::string("sakura_lockrules_") + name + (gauge ? "" : "_total");
+    out += "# HELP " + full + " " + help + "\n";
+    out += "# TYPE " + full + (gauge ? " gauge\n" : " counter\n");
+    out += full + " " + std::to_string(value) + "\n";
+  });
+}
+
 }  // namespace lockrules

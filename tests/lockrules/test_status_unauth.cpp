@@ -183,3 +183,15 @@ TEST_CASE("metrics list every counter once for exporters") {
   CHECK(names.size() == 15);
   CHECK(opened == 1);
 }
+
+TEST_CASE("metrics in the Prometheus text format") {
+  Rig rig;
+  rig.publish("/LK000000001/m", "");
+  rig.publish("/LK000000001/f", "");
+  std::string out;
+  rig.metrics().append_prometheus(out);
+  CHECK(out.find("# TYPE sakura_lockrules_unlocks_total counter\nsakura_lockrules_unlocks_total 1\n") !=
+        std::string::npos);
+  CHECK(out.find("# TYPE sakura_lockrules_pending gauge\nsakura_lockrules_pending 0\n") !=
+        std::string::npos);
+}

@@ -15,6 +15,7 @@ import string
 import subprocess
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -418,3 +419,19 @@ def test_a_mini_program_that_goes_silent_loses_its_credentials_within_the_keepal
     # 1.5 s keepalive bound, plus the broker's once-a-second sweep and the store round trip.
     assert time.monotonic() - started < 1.5 + 1.0 + 1.0
     c.close()
+
+
+def test_what_the_rules_did_shows_in_metrics(start_broker, tmp_path, backend):
+    rig = Rig(start_broker, tmp_path, backend, http__bind="127.0.0.1:0")
+    lock = rig.lock_listener()
+    try:
+        rig.pub(rig.m, f"/{rig.L}/m", "")
+        rig.pub(rig.f, f"/{rig.L}/f", "")
+        wait_for(lambda: "unlock" in lock.lines, what="unlock")
+    finally:
+        lock.close()
+    url = f"http://127.0.0.1:{rig.broker.ports['http']}/metrics"
+    body = urllib.request.urlopen(url, timeout=10).read().decode()
+    assert "sakura_lockrules_unlocks_total 1\n" in body
+    assert "sakura_lockrules_windows_opened_total 1\n" in body
+    assert "# TYPE sakura_lockrules_pending gauge" in body

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace lockrules {
 
@@ -36,6 +37,9 @@ struct Metrics {
   // Calls fn(name, help, value, is_gauge) for every field, in a fixed order, for exporters.
   void each(const std::function<void(const char* name, const char* help, std::int64_t value,
                                      bool gauge)>& fn) const;
+  // Appends every field in the Prometheus text format, as sakura_lockrules_<name>_total
+  // (counters) and sakura_lockrules_<name> (gauges), for /metrics.
+  void append_prometheus(std::string& out) const;
 };
 
 }  // namespace lockrules
