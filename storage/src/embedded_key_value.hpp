@@ -39,7 +39,7 @@ class EmbeddedKeyValue final : public KeyValue {
   void pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,
                    Callback<PairOutcome> done) override;
 
-  class State;  // the worker-owned data (embedded_kv_state.hpp)
+  class State;  // the worker-owned maps and SQLite connection, defined in the .cpp
 
  private:
   struct Impl;
