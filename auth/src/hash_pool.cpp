@@ -2,22 +2,23 @@
 
 namespace auth {
 
-HashPool::HashPool(unsigned threads, std::size_t max_queued) : max_queued_(max_queued) {
-  for (unsigned i = 0; i < (threads ? threads : 1); ++i) threads_.emplace_back([this] { run(); });
+HashPool::HashPool(unsigned threads, std::size_t max_queued) : state_(std::make_shared<State>()) {
+  state_->max_queued = max_queued;
+  for (unsigned i = 0; i < (threads ? threads : 1); ++i)
+    threads_.emplace_back([state = state_] { run(state); });
 }
 
 HashPool::~HashPool() {
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    dropped.swap(queue_);
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    dropped.swap(state_->queue);
   }
-  wake_.notify_all();
+  state_->wake.notify_all();
   for (auto& t : threads_) {
-    // The last owner may be released by a task on one of our own threads: never join oneself.
     if (t.get_id() == std::this_thread::get_id())
-      t.detach();
+      t.detach();  // we are inside this thread's task: it ends when the task returns
     else
       t.join();
   }
@@ -27,23 +28,23 @@ HashPool::~HashPool() {
 
 bool HashPool::post(std::function<void()> task) {
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(task));
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopping || state_->queue.size() >= state_->max_queued) return false;
+    state_->queue.push_back(std::move(task));
   }
-  wake_.notify_one();
+  state_->wake.notify_one();
   return true;
 }
 
-void HashPool::run() {
+void HashPool::run(const std::shared_ptr<State>& state) {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      std::unique_lock lock(state->mutex);
+      state->wake.wait(lock, [&] { return state->stopping || !state->queue.empty(); });
+      if (state->stopping) return;
+      task = std::move(state->queue.front());
+      state->queue.pop_front();
     }
     task();
   }

@@ -49,3 +49,45 @@ TEST_CASE("memory stays bounded under a flood of keys") {
   CHECK(r.size() <= 100);
   CHECK(r.size() > 50);
 }
+
+// The hash pool shares this file: both are small bounded-resource guards against login floods.
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "auth/hash_pool.hpp"
+
+TEST_CASE("hash pool refuses past its queue bound and runs what it accepted") {
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::atomic<int> ran{0};
+  {
+    HashPool pool(1, 2);
+    std::promise<void> started;
+    CHECK(pool.post([&] {
+      started.set_value();
+      gate.wait();
+      ++ran;
+    }));
+    started.get_future().wait();  // the thread is busy; the queue is empty
+    CHECK(pool.post([&] { ++ran; }));
+    CHECK(pool.post([&] { ++ran; }));
+    CHECK_FALSE(pool.post([&] { ++ran; }));  // full
+    release.set_value();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (ran < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    CHECK(ran == 3);
+  }
+}
+
+TEST_CASE("a pool released by its own task does not join itself") {
+  auto pool = std::make_shared<HashPool>(1, 4);
+  std::promise<void> done;
+  auto finished = done.get_future();
+  auto* raw = pool.get();
+  raw->post([p = std::move(pool), &done]() mutable {
+    p.reset();  // the last owner goes away on the pool's own thread
+    done.set_value();
+  });
+  CHECK(finished.wait_for(5s) == std::future_status::ready);
+}

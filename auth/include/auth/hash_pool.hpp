@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -26,13 +27,18 @@ class HashPool {
   bool post(std::function<void()> task);
 
  private:
-  void run();
+  // Shared with the threads, so a thread that outlives the pool (the pool's last owner was
+  // released by one of its own tasks, and a thread cannot join itself) still finds it.
+  struct State {
+    std::size_t max_queued;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::function<void()>> queue;
+    bool stopping = false;
+  };
+  static void run(const std::shared_ptr<State>& state);
 
-  std::size_t max_queued_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
+  std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;
 };
 
