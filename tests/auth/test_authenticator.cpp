@@ -296,8 +296,7 @@ TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconn
       s.put("mqtt_user:" + u, {{"password", "p"}});
       s.put("mqtt_acl:" + u, {{"/x", "3"}});
     }
-    s.put("mqtt_user:" + session, {{"password", "p"}, {"ttl", "3600"}}, 800ms);
-    s.put("mqtt_acl:" + session, {{"/x", "3"}}, 800ms);
+    s.put("mqtt_user:" + session, {{"password", "p"}, {"ttl", "3600"}});
     for (auto& u : {user, gone, session}) {
       REQUIRE(login(*a, u, "p").code == ConnectReturn::accepted);
       broker::ClientInfo info;
@@ -324,6 +323,10 @@ TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconn
     // Deleted behind our back (an operator's DEL): the next check disconnects it. The session
     // credential would expire in 0.8 s; the check renews it to its ttl field (1 h).
     wait<storage::Result<long long>>([&](auto cb) { s.kv->del(storage::Db::auth, {"mqtt_user:" + gone}, cb); });
+    // The session credential is about to expire (set just before the check, so slow steps
+    // earlier in the test cannot let it expire first).
+    for (auto key : {"mqtt_user:" + session, "mqtt_acl:" + session})
+      REQUIRE(wait<storage::Result<bool>>([&](auto cb) { s.kv->expire(storage::Db::auth, key, 800ms, cb); }).value);
     keeper->check_now();
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (control.seen().size() < 2 && std::chrono::steady_clock::now() < deadline)
