@@ -31,6 +31,8 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(
     const storage::Storage& storage, std::shared_ptr<auth::CredentialKeeper> keeper) {
   lockrules::Options options;
   options.pair_window = config.duration("lock.pair_window");
+  // A zero expiry means "no expiry" to the store: a window would then never close.
+  if (options.pair_window.count() <= 0) throw ConfigError("lock.pair_window: must be more than 0");
   lockrules::Deps deps;
   deps.kv = storage.kv;
   deps.history = storage.history;

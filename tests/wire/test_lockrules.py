@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 import mqtt_raw
-from conftest import wait_for
+from conftest import BROKER_BIN, wait_for
 
 def key():
     return base64.b64encode(os.urandom(16)).decode()
@@ -435,3 +435,12 @@ def test_what_the_rules_did_shows_in_metrics(start_broker, tmp_path, backend):
     assert "sakura_lockrules_unlocks_total 1\n" in body
     assert "sakura_lockrules_windows_opened_total 1\n" in body
     assert "# TYPE sakura_lockrules_pending gauge" in body
+
+
+def test_a_zero_pair_window_stops_the_start_naming_the_key(tmp_path):
+    r = subprocess.run([str(BROKER_BIN), "--set", "lock.pair_window=0s", "--set",
+                        f"node.data_dir={tmp_path}", "--set", "listener.tcp.bind=127.0.0.1:0",
+                        "--set", "listener.ws.bind=off", "--set", "http.bind=off"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0
+    assert "lock.pair_window" in r.stdout + r.stderr
