@@ -1,5 +1,7 @@
 #include "broker/tls_transport.hpp"
 
+#include <cerrno>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -67,6 +69,7 @@ void TlsTransport::async_handshake(HandshakeHandler h) {
 void TlsTransport::do_handshake(std::shared_ptr<HandshakeHandler> h) {
   if (!socket_.is_open()) return (*h)(boost::asio::error::operation_aborted);
   ERR_clear_error();
+  errno = 0;  // SSL_ERROR_SYSCALL is told apart from EOF by errno
   boost::system::error_code ec;
   auto s = step(SSL_do_handshake(ssl_), ec);
   if (s == Step::done) return (*h)({});
@@ -90,6 +93,7 @@ void TlsTransport::do_read(std::shared_ptr<ReadHandler> h) {
   // After close() the descriptor number may already belong to another socket: no SSL call.
   if (!socket_.is_open()) return (*h)(boost::asio::error::operation_aborted, {});
   ERR_clear_error();
+  errno = 0;  // SSL_ERROR_SYSCALL is told apart from EOF by errno
   boost::system::error_code ec;
   int n = SSL_read(ssl_, read_scratch(), static_cast<int>(read_scratch_size));
   auto s = step(n, ec);
@@ -109,6 +113,7 @@ void TlsTransport::do_write(std::shared_ptr<WriteHandler> h) {
   if (!socket_.is_open()) return (*h)(boost::asio::error::operation_aborted);
   while (out_done_ < out_.size()) {
     ERR_clear_error();
+    errno = 0;
     boost::system::error_code ec;
     int n = SSL_write(ssl_, out_.data() + out_done_, static_cast<int>(out_.size() - out_done_));
     auto s = step(n, ec);
