@@ -39,6 +39,28 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() { read_header(true); }
 
+  // The answer to one request: the first call wins, later ones are dropped, and a handler that
+  // lost every copy of its Reply without answering still gets the client a 500, not a hang.
+  struct ReplyOnce {
+    explicit ReplyOnce(std::shared_ptr<Session> s) : session(std::move(s)) {}
+    ~ReplyOnce() {
+      if (!done.exchange(true)) {
+        session->state_->log->error("a handler dropped its request without answering");
+        post(error_response(500, "internal", "internal error"));
+      }
+    }
+    void deliver(Response res) {
+      if (!done.exchange(true)) post(std::move(res));
+    }
+    void post(Response res) {
+      if (session->state_->stopped) return;
+      net::post(session->socket_.get_executor(),
+                [s = session, res = std::move(res)]() mutable { s->write(std::move(res)); });
+    }
+    std::shared_ptr<Session> session;
+    std::atomic<bool> done{false};
+  };
+
   void close() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ec;
@@ -115,16 +137,13 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = ex.req.keep_alive();
     source_ = ex.source;
     auto state = state_;
-    Reply reply = [self = shared_from_this()](Response res) {
-      if (self->state_->stopped) return;
-      auto ex = self->socket_.get_executor();
-      net::post(ex, [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
-    };
+    auto once = std::make_shared<ReplyOnce>(shared_from_this());
+    Reply reply = [once](Response res) { once->deliver(std::move(res)); };
     try {
       state->settings.handler(std::move(ex), std::move(reply));
     } catch (const std::exception& e) {
+      // The Reply it held is gone with the stack: ReplyOnce answers 500 unless it already did.
       state_->log->error("handler threw: {}", e.what());
-      write(error_response(500, "internal", "internal error"));
     }
   }
 

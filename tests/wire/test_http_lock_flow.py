@@ -3,6 +3,7 @@ simulator from firmware/ connecting with the credentials device registration han
 import hashlib
 import json
 import os
+import random
 
 import pytest
 
@@ -89,23 +90,24 @@ def test_bind_history_and_unbind_revokes_the_live_session(api):
 def test_ota_end_to_end_with_the_lock_simulator(api):
     lockno = random_lockno()
     dev = api.register(lockno)
+    v = f"1.2.{random.randint(0, 10**9)}"  # unique: the Redis + MariaDB stores outlive one test
     image = os.urandom(70_000)
     sha = hashlib.sha256(image).hexdigest()
-    r = curl(api.url("/firmware?version=1.2.0"), "POST", image,
+    r = curl(api.url(f"/firmware?version={v}"), "POST", image,
              headers={"Content-Type": "application/octet-stream"}, admin=True)
     assert r.status == 201, r
     assert r.json()["sha256"] == sha and r.json()["size"] == len(image)
-    assert curl(api.url("/firmware?version=1.2.0"), "POST", b"x", admin=True).status == 409
+    assert curl(api.url(f"/firmware?version={v}"), "POST", b"x", admin=True).status == 409
     listed = curl(api.url("/firmware"), admin=True).json()["items"]
-    assert any(f["version"] == "1.2.0" and f["sha256"] == sha for f in listed)
+    assert any(f["version"] == v and f["sha256"] == sha for f in listed)
     # Range requests as a lock resumes them.
-    part = curl(api.url("/firmware/1.2.0"), headers={"Range": "bytes=100-199"})
+    part = curl(api.url(f"/firmware/{v}"), headers={"Range": "bytes=100-199"})
     assert part.status == 206 and part.body == image[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{len(image)}"
-    tail = curl(api.url("/firmware/1.2.0"), headers={"Range": "bytes=69990-"})
+    tail = curl(api.url(f"/firmware/{v}"), headers={"Range": "bytes=69990-"})
     assert tail.status == 206 and tail.body == image[69990:]
-    assert curl(api.url("/firmware/1.2.0"), headers={"Range": "bytes=70000-"}).status == 416
-    whole = curl(api.url("/firmware/1.2.0"))
+    assert curl(api.url(f"/firmware/{v}"), headers={"Range": "bytes=70000-"}).status == 416
+    whole = curl(api.url(f"/firmware/{v}"))
     assert whole.status == 200 and hashlib.sha256(whole.body).hexdigest() == sha
     assert curl(api.url("/firmware/9.9.9")).status == 404
 
@@ -114,17 +116,17 @@ def test_ota_end_to_end_with_the_lock_simulator(api):
         lock.wait_event("status", lockno, "1")
         wait_for(lambda: curl(api.url(f"/devices/{lockno}"), admin=True).json()["firmware"] == "1.0.0",
                  what="running version recorded")
-        r = curl(api.url("/ota"), "POST", {"version": "1.2.0", "locknos": [lockno]}, admin=True)
+        r = curl(api.url("/ota"), "POST", {"version": v, "locknos": [lockno]}, admin=True)
         assert r.status == 200 and r.json()["offered"] == 1, r
         offer = r.json()["offer"]
-        assert offer["url"].endswith("/firmware/1.2.0") and offer["sha256"] == sha
-        lock.wait_event("booted", lockno, "1.2.0", timeout=30)
+        assert offer["url"].endswith(f"/firmware/{v}") and offer["sha256"] == sha
+        lock.wait_event("booted", lockno, v, timeout=30)
 
         def recorded():
             d = curl(api.url(f"/devices/{lockno}"), admin=True).json()
-            return d["firmware"] == "1.2.0" and d["ota"] and d["ota"]["state"] == "running" and d
+            return d["firmware"] == v and d["ota"] and d["ota"]["state"] == "running" and d
         d = wait_for(recorded, timeout=15, what="new version recorded")
-        assert d["ota"]["version"] == "1.2.0" and d["ota"].get("previous") == "1.0.0"
+        assert d["ota"]["version"] == v and d["ota"].get("previous") == "1.0.0"
         metrics = curl(api.url("/metrics")).body.decode()
         assert "sakura_ota_offers_total 1" in metrics
     finally:
