@@ -112,6 +112,7 @@ def start_api(start_broker, backend, **settings):
     stub = WechatStub().start()
     merged = {
         "http.bind": "127.0.0.1:0",
+        "listener.ws.bind": "127.0.0.1:0",
         "http.admin_token": ADMIN,
         "auth.allow_anonymous": "false",
         "wechat.code2session_url": stub.url,

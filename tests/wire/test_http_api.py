@@ -1,14 +1,13 @@
 """The HTTP API against a running sakura-broker and the code2Session stub, with curl as the
 client: login, binding, history, unbinding, devices, errors and limits (docs/api.md)."""
 import base64
-import json
 import socket
 import time
 
 import pytest
 
 import mqtt_raw as m
-from conftest import wait_for
+from ws_raw import WsClient
 from http_support import ADMIN, Api, backends, curl, random_lockno, start_api  # noqa: F401
 
 
@@ -50,31 +49,42 @@ def test_bound_user_gets_credentials_with_exactly_the_lock_acl(api):
     assert body["key"] != b.json()["key"], "every login issues fresh credentials"
 
     port = api.broker.port
-    if not mqtt_auth_enforced(port):
-        pytest.skip("auth/ is not wired into the broker: credentials are not checked yet")
+    assert mqtt_auth_enforced(port), "auth/ checks credentials"
+    # Over TCP: exactly the lock's subscriptions.
     c = m.Client(port)
     c.connect("mini-" + openid, username=body["key"], password=body["pwd"])
     assert c.subscribe(1, (f"/{lockno}/#", 1)) == [1]
     assert c.subscribe(2, ("/other/#", 0), ("/unauth", 0), ("#", 0)) == [0x80, 0x80, 0x80]
-    # Publishing: its own role topic and /unauth only; /<lockno>/f is dropped.
-    c.send(m.publish(f"/{lockno}/f", b"not mine", qos=1, packet_id=3))
-    c.expect(m.PUBACK)
-    c.send(m.publish(f"/{lockno}/m", b"mine", qos=1, packet_id=4))
-    seen = []
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (f"/{lockno}/m", b"mine") not in seen:
-        p = c.recv_packet(timeout=5)
-        if p.type == m.PUBLISH:
-            seen.append((p.topic, p.payload))
-            if p.qos:
-                c.send(m.ack("puback", p.publish_id))
-    assert (f"/{lockno}/m", b"mine") in seen
-    assert all(t != f"/{lockno}/f" for t, _ in seen)
     c.close()
-    # Wrong password: refused with 5.
     c = m.Client(port)
     c.connect("mini2-" + openid, username=body["key"], password="wrong", expect_code=5)
     c.close()
+
+    # Over WebSocket, as the mini-program connects: publishing to its own role topic works,
+    # to the other owner's is dropped (still acknowledged).
+    ws = WsClient(api.broker.ports["ws"])
+    assert ws.status == 101
+    ws.send_binary(m.connect("ws-" + openid, username=body["key"], password=body["pwd"]))
+    p = ws.recv_mqtt()
+    assert p.type == m.CONNACK and p.body[1] == 0
+    ws.send_binary(m.subscribe(1, (f"/{lockno}/#", 1), ("/other/#", 0)))
+    p = ws.recv_mqtt()
+    assert p.type == m.SUBACK and list(p.body[2:]) == [1, 0x80]
+    ws.send_binary(m.publish(f"/{lockno}/f", b"not mine", qos=1, packet_id=3))
+    ws.send_binary(m.publish(f"/{lockno}/m", b"mine", qos=1, packet_id=4))
+    seen, acks = [], 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and ((f"/{lockno}/m", b"mine") not in seen or acks < 2):
+        p = ws.recv_mqtt(timeout=5)
+        if p.type == m.PUBACK:
+            acks += 1
+        elif p.type == m.PUBLISH:
+            seen.append((p.topic, p.payload))
+            if p.qos:
+                ws.send_binary(m.ack("puback", p.publish_id))
+    assert acks == 2 and (f"/{lockno}/m", b"mine") in seen
+    assert all(t != f"/{lockno}/f" for t, _ in seen)
+    ws.close()
 
 
 def test_second_owner_binds_as_f_and_codes_are_checked(api):

@@ -16,11 +16,6 @@ from lock_sim import LOCK_BIN, LockSim, Watcher
 @pytest.fixture(params=backends())
 def api(request, start_broker):
     a = start_api(start_broker, request.param)
-    c = m.Client(a.broker.port)
-    c.send(m.connect("probe", username="no-such-user", password="x"))
-    if c.expect(m.CONNACK).body[1] == 0:
-        pytest.skip("auth/ is not wired into the broker: locks cannot log in with their credentials")
-    c.close()
     if not LOCK_BIN.exists():
         pytest.skip(f"{LOCK_BIN} not built")
     yield a
