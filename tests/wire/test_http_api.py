@@ -7,6 +7,7 @@ import time
 import pytest
 
 import mqtt_raw as m
+from conftest import wait_for
 from ws_raw import WsClient
 from http_support import ADMIN, Api, backends, curl, random_lockno, start_api  # noqa: F401
 
@@ -319,3 +320,29 @@ def test_code2session_over_https_verifies_the_certificate_and_host_name(start_br
         assert r.status == 502, "a certificate for another host is refused"
     finally:
         wrong_name.stop()
+
+
+def test_credentials_expire_unless_the_client_stays_connected(start_broker):
+    a = start_api(start_broker, {}, auth__credential_ttl="2s", auth__credential_check="300ms")
+    try:
+        lockno, openid = random_lockno(), "ttl-" + random_lockno()
+        dev = a.register(lockno)
+        assert a.bind(openid, lockno, dev["bindcode_m"]).status == 200
+        kept, abandoned = a.login(openid).json(), a.login(openid).json()
+        c = m.Client(a.broker.port)
+        c.connect("kept-" + openid, username=kept["key"], password=kept["pwd"], keepalive=60)
+        t0 = time.monotonic()
+
+        def refused(creds):
+            probe = m.Client(a.broker.port)
+            probe.send(m.connect(f"probe-{time.monotonic_ns()}", username=creds["key"], password=creds["pwd"]))
+            code = probe.expect(m.CONNACK).body[1]
+            probe.close()
+            return code == 5
+        wait_for(lambda: refused(abandoned), timeout=10, what="the abandoned credential expiring")
+        assert time.monotonic() - t0 >= 1.5
+        # Issued at the same moment, the kept one lives on: renewed while its client is connected.
+        assert not refused(kept)
+        c.close()
+    finally:
+        a.stub.stop()

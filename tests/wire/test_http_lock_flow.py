@@ -1,7 +1,6 @@
 """Binding, history, unbinding and OTA through the HTTP API with a real lock: the sakura-lock
 simulator from firmware/ connecting with the credentials device registration handed out."""
 import hashlib
-import json
 import os
 import random
 
