@@ -119,7 +119,14 @@ bool tail_of(const std::string& path, std::string_view prefix, std::string& tail
 void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   using V = bhttp::verb;
   const auto m = ex.req.method();
-  const auto& p = ex.path;
+  // nginx forwards the old services' prefixes unchanged (deploy/nginx/sakura.conf: /wx/ for the
+  // mini-program, /lock/ for devices); both name the same routes.
+  std::string p = ex.path;
+  for (std::string_view prefix : {"/wx/", "/lock/"})
+    if (p.compare(0, prefix.size(), prefix) == 0) {
+      p.erase(0, prefix.size() - 1);
+      break;
+    }
   auto method_not_allowed = [&] { reply(error_response(405, "method_not_allowed", "method not allowed here")); };
   std::string tail;
   if (p == "/login") return m == V::post ? handle_login(ctx, ex, reply) : method_not_allowed();

@@ -33,6 +33,10 @@ def test_unknown_user_gets_exists_0(api):
     assert r.status == 200, r
     assert r.json() == {"exists": 0}
     assert r.headers["content-type"] == "application/json"
+    # The old services' prefixes, as nginx forwards them, reach the same routes.
+    r = curl(api.url("/wx/login"), "POST", {"code": api.code("nobody-wx")})
+    assert r.status == 200 and r.json() == {"exists": 0}, r
+    assert curl(api.url("/lock/healthz")).status == 200
 
 
 def test_bound_user_gets_credentials_with_exactly_the_lock_acl(api):
