@@ -4,6 +4,7 @@
 
 #include "auth/credential_keeper.hpp"
 #include "auth/user_acl.hpp"
+#include "log_text.hpp"
 
 namespace auth {
 
@@ -58,8 +59,8 @@ void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, co
     users_.failure(a.user_key);
     addresses_.failure(a.address_key);
   }
-  log_->info("auth refused client={} user={} addr={}: {}", a.client.client_id,
-             a.client.username.value_or("-"), a.client.address, why);
+  log_->info("auth refused client={} user={} addr={}: {}", detail::log_text(a.client.client_id),
+             a.client.username ? detail::log_text(*a.client.username) : "-", a.client.address, why);
   auto done = std::move(a.done);
   done(AuthResult{ConnectReturn::not_authorized, false, nullptr});
 }
