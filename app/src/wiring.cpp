@@ -1,5 +1,6 @@
 #include "wiring.hpp"
 
+#include "auth/metrics.hpp"
 #include "broker/server.hpp"
 #include "http/api.hpp"
 #include "lockrules/lock_rules.hpp"
@@ -42,7 +43,8 @@ Application::Application(const Config& config, const Logging& logging)
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
-                    {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); }});
+                    {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
+                     [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); }});
 }
 
 Application::~Application() = default;

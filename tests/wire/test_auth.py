@@ -266,3 +266,26 @@ def test_global_rules(start_broker, backend, tmp_path):
     assert (p.topic, p.payload) == ("/ops/ops/y", b"seen")
     anon.send(mqtt_raw.PINGREQ)
     assert anon.expect(mqtt_raw.PINGRESP)  # nothing was delivered to it before the ping answer
+
+
+def test_login_outcomes_in_metrics(start_broker, backend):
+    """Failed and throttled logins are counted on /metrics (Prometheus text)."""
+    import re
+    import urllib.request
+    user, pwd = new_key()
+    backend.put_user(user, {"password": pwd})
+    b = start(start_broker, backend, http__bind="127.0.0.1:0", auth__max_failures_per_user="1",
+              auth__lockout_base="30s")
+    raw(b, user, "guess-1", "g1", code=5).close()
+    raw(b, user, "guess-2", "g2", code=5).close()
+    raw(b, user, pwd, "blocked", code=5).close()
+    raw(b, "nobody-" + new_lockno(), "x", "g3", code=5).close()
+
+    def counts():
+        text = urllib.request.urlopen(f"http://127.0.0.1:{b.ports['http']}/metrics", timeout=10).read().decode()
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r'^sakura_auth_logins_total\{result="(\w+)"\} (\d+)$', text, re.M)}
+
+    c = counts()
+    assert c["bad_password"] == 2 and c["throttled"] == 1 and c["unknown_user"] == 1, c
+    assert c["accepted"] == 0
