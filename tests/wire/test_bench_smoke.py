@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from auth_support import Redis
 from conftest import BROKER_BIN, BUILD, ROOT, wait_for
 
 BENCH = BUILD / "bench" / "sakura-bench"
@@ -183,3 +184,26 @@ def test_websocket_transport_against_sakura(start_broker):
     assert rc == 0, table
     assert r["transport"] == "ws"
     assert r["sent"] >= 16 and r["received"] == r["sent"] and r["lost"] == 0 and r["duplicates"] == 0
+
+
+def test_lock_scenario_with_login_credentials_in_redis(start_broker, tmp_path):
+    """--auth-redis writes mqtt_user:/mqtt_acl: as the login does; Sakura's Redis auth lets every
+    lock and owner in, its rule unlocks every pair, and the tool removes its keys afterwards."""
+    if not BROKER_BIN.exists():
+        pytest.skip(f"sakura-broker not built at {BROKER_BIN}")
+    redis = Redis(tmp_path).start()
+    try:
+        b = start_broker(auth__backend="redis", redis__server=redis.address, auth__allow_anonymous="false",
+                         log__level="warn")
+        # Anonymous clients are refused, so the runs below really log in.
+        rc, r, _ = run_bench("conn", "--port", str(b.port), "--connections", "3", "--hold", "0")
+        assert rc == 1 and r["failures"] == {"CONNACK refused, code 5": 3}
+
+        rc, r, table = run_bench("lock", "--port", str(b.port), "--locks", "40", "--pair-rate", "80",
+                                 "--duration", "1", "--qos", "1", "--auth-redis", redis.address)
+        assert rc == 0, table
+        assert r["auth"] == "redis" and r["connected"] == 120 and r["failures"] == {}
+        assert r["pairs"] >= 70 and r["unlocks"] == r["pairs"] and r["missing_unlocks"] == 0
+        assert redis.cli("dbsize") == "0"
+    finally:
+        redis.stop()
