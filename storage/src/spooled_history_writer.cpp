@@ -47,7 +47,9 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start() {
-    thread = std::thread([this] { io.run(); });
+    // The thread holds the Impl: if the writer's last owner lets go from a callback on this very
+    // thread, stop() cannot join it, and the loop must still find the Impl alive as it winds down.
+    thread = std::thread([self = shared_from_this()] { self->io.run(); });
     boost::asio::post(io, [this] {
       drain();
       if (sync == SyncPolicy::everysec) tick();
@@ -56,18 +58,25 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
 
   void stop() {
     guard.reset();
-    boost::asio::post(io, [this] {
-      stopping = true;
-      retry.cancel();
-      sync_timer.cancel();
-      auto left = std::move(waiters);
-      waiters.clear();
-      for (auto& w : left) {
-        w.timer->cancel();
-        w.done(Status::failure("history writer stopped"));
-      }
-    });
+    if (thread.get_id() == std::this_thread::get_id()) {
+      shut_down();  // already on the writer's thread: it winds down once this handler returns
+      thread.detach();
+      return;
+    }
+    boost::asio::post(io, [this] { shut_down(); });
     thread.join();
+  }
+
+  void shut_down() {
+    stopping = true;
+    retry.cancel();
+    sync_timer.cancel();
+    auto left = std::move(waiters);
+    waiters.clear();
+    for (auto& w : left) {
+      w.timer->cancel();
+      w.done(Status::failure("history writer stopped"));
+    }
   }
 
   void append(HistoryEvent event, StatusCallback done) {
