@@ -16,6 +16,12 @@ BUILD = pathlib.Path(os.environ.get("SAKURA_BUILD_DIR", ROOT / "build"))
 BROKER_BIN = BUILD / "app" / "sakura-broker"
 
 
+def built_with_sanitizers():
+    """True for an ASan/UBSan build (-DSAKURA_SANITIZE=ON): memory figures mean nothing there."""
+    cache = BUILD / "CMakeCache.txt"
+    return cache.exists() and "SAKURA_SANITIZE:BOOL=ON" in cache.read_text(errors="replace")
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Polls `predicate` until it returns a truthy value; fails the test after `timeout`."""
     deadline = time.monotonic() + timeout

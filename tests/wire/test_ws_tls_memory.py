@@ -9,9 +9,13 @@ import ssl
 import pytest
 
 import mqtt_raw
+from conftest import built_with_sanitizers
 from test_tls import tls_settings
 from tls_pki import Pki
 from ws_raw import WsClient
+
+pytestmark = pytest.mark.skipif(built_with_sanitizers(),
+                                reason="ASan's shadow memory and redzones swamp the figures")
 
 COUNT = 1000
 BOUND_KIB = {"tcp": 2, "ws": 12, "tls": 24, "wss": 96}  # wss: asio::ssl::stream under Beast
