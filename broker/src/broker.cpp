@@ -201,12 +201,8 @@ void for_each_connection(Connection* head, Fn&& fn) {
 
 void Broker::sweep(unsigned worker) {
   auto now = clock_.now();
-  for (auto* c = worker_state_[worker]->connections; c;) {
-    auto* next = c->next_;
-    auto keep = c->shared_from_this();
-    c->check_timers(now);
-    c = next;
-  }
+  for_each_connection(worker_state_[worker]->connections,
+                      [now](Connection& c) { c.check_timers(now); });
 }
 
 void Broker::close_all(unsigned worker) {

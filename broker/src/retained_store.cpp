@@ -1,5 +1,7 @@
 #include "broker/retained_store.hpp"
 
+#include "broker/topic.hpp"
+
 #include <mutex>
 
 namespace broker {
@@ -10,11 +12,6 @@ struct RetainedStore::Node {
 };
 
 namespace {
-std::string_view level_at(std::string_view s, std::size_t pos, std::size_t& next) {
-  auto slash = s.find('/', pos);
-  next = slash == std::string_view::npos ? std::string_view::npos : slash + 1;
-  return slash == std::string_view::npos ? s.substr(pos) : s.substr(pos, slash - pos);
-}
 bool starts_with_dollar(std::string_view level) { return !level.empty() && level[0] == '$'; }
 }  // namespace
 
@@ -32,7 +29,7 @@ RetainedStore::Update RetainedStore::update(const MessagePtr& message) {
     std::size_t pos = 0;
     while (true) {
       std::size_t next;
-      std::string level(level_at(topic, pos, next));
+      std::string level(topic_level(topic, pos, next));
       auto it = node->children.find(level);
       if (it == node->children.end()) return Update::cleared;
       path.emplace_back(node, level);
@@ -59,7 +56,7 @@ RetainedStore::Update RetainedStore::update(const MessagePtr& message) {
   std::size_t pos = 0;
   while (true) {
     std::size_t next;
-    auto& child = node->children[std::string(level_at(topic, pos, next))];
+    auto& child = node->children[std::string(topic_level(topic, pos, next))];
     if (!child) child = std::make_unique<Node>();
     node = child.get();
     if (next == std::string_view::npos) break;
@@ -87,7 +84,7 @@ void RetainedStore::collect_all(const Node& node, bool first_level, std::vector<
 void RetainedStore::collect(const Node& node, std::string_view filter, std::size_t pos,
                             bool first_level, std::vector<MessagePtr>& out) const {
   std::size_t next;
-  auto level = level_at(filter, pos, next);
+  auto level = topic_level(filter, pos, next);
   if (level == "#") {
     // "a/#" matches "a" itself as well as everything below it.
     if (!first_level && node.message) out.push_back(node.message);

@@ -104,21 +104,19 @@ void Session::drain_queue(const BrokerOptions& opt) {
   release_if_idle();
 }
 
-void Session::erase_inflight(std::uint16_t id) {
+template <typename Pred>
+bool Session::complete_inflight(Pred matches, const BrokerOptions& opt) {
+  if (!pending_) return false;
   auto& inflight = pending_->inflight;
-  auto it = std::find_if(inflight.begin(), inflight.end(),
-                         [id](const Outgoing& o) { return o.packet_id == id; });
-  if (it != inflight.end()) inflight.erase(it);
+  auto it = std::find_if(inflight.begin(), inflight.end(), matches);
+  if (it == inflight.end()) return false;
+  inflight.erase(it);
+  drain_queue(opt);  // the freed slot takes the next queued message
+  return true;
 }
 
 void Session::on_puback(std::uint16_t id, const BrokerOptions& opt) {
-  if (!pending_) return;
-  auto& inflight = pending_->inflight;
-  auto it = std::find_if(inflight.begin(), inflight.end(),
-                         [id](const Outgoing& o) { return o.packet_id == id && o.qos == 1; });
-  if (it == inflight.end()) return;
-  erase_inflight(id);
-  drain_queue(opt);
+  complete_inflight([id](const Outgoing& o) { return o.packet_id == id && o.qos == 1; }, opt);
 }
 
 void Session::on_pubrec(std::uint16_t id) {
@@ -136,13 +134,7 @@ void Session::on_pubrec(std::uint16_t id) {
 }
 
 void Session::on_pubcomp(std::uint16_t id, const BrokerOptions& opt) {
-  if (!pending_) return;
-  auto& inflight = pending_->inflight;
-  auto it = std::find_if(inflight.begin(), inflight.end(),
-                         [id](const Outgoing& o) { return o.packet_id == id && o.released; });
-  if (it == inflight.end()) return;
-  erase_inflight(id);
-  drain_queue(opt);
+  complete_inflight([id](const Outgoing& o) { return o.packet_id == id && o.released; }, opt);
 }
 
 bool Session::begin_incoming_qos2(std::uint16_t id) {

@@ -1,5 +1,7 @@
 #include "broker/subscription_tree.hpp"
 
+#include "broker/topic.hpp"
+
 #include <algorithm>
 #include <mutex>
 
@@ -11,19 +13,6 @@ struct SubscriptionTree::Node {
   bool empty() const { return children.empty() && subscribers.empty(); }
 };
 
-namespace {
-// The level starting at `pos`, and where the next one starts (npos past the last level).
-std::string_view level_at(std::string_view s, std::size_t pos, std::size_t& next) {
-  auto slash = s.find('/', pos);
-  if (slash == std::string_view::npos) {
-    next = std::string_view::npos;
-    return s.substr(pos);
-  }
-  next = slash + 1;
-  return s.substr(pos, slash - pos);
-}
-}  // namespace
-
 SubscriptionTree::SubscriptionTree() : root_(std::make_unique<Node>()) {}
 SubscriptionTree::~SubscriptionTree() = default;
 
@@ -34,7 +23,7 @@ bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<
   std::size_t pos = 0;
   while (true) {
     std::size_t next;
-    auto level = level_at(filter, pos, next);
+    auto level = topic_level(filter, pos, next);
     auto& child = node->children[std::string(level)];
     if (!child) child = std::make_unique<Node>();
     node = child.get();
@@ -55,7 +44,7 @@ bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<
 bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t pos,
                              const Session* session, bool& removed) {
   std::size_t next;
-  auto level = level_at(filter, pos, next);
+  auto level = topic_level(filter, pos, next);
   auto it = node.children.find(std::string(level));
   if (it == node.children.end()) return false;
   Node& child = *it->second;
@@ -95,7 +84,7 @@ void SubscriptionTree::collect(const Node& node, std::string_view topic, std::si
   }
   if (pos == std::string_view::npos) return;
   std::size_t next;
-  auto level = level_at(topic, pos, next);
+  auto level = topic_level(topic, pos, next);
   auto visit = [&](const Node& child) {
     if (next == std::string_view::npos) {
       out.insert(out.end(), child.subscribers.begin(), child.subscribers.end());

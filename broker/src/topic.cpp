@@ -20,6 +20,12 @@ bool valid_topic_filter(std::string_view filter) {
   return true;
 }
 
+std::string_view topic_level(std::string_view s, std::size_t pos, std::size_t& next) {
+  auto slash = s.find('/', pos);
+  next = slash == std::string_view::npos ? std::string_view::npos : slash + 1;
+  return slash == std::string_view::npos ? s.substr(pos) : s.substr(pos, slash - pos);
+}
+
 bool topic_matches(std::string_view filter, std::string_view topic) {
   if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == '+' || filter[0] == '#'))
     return false;

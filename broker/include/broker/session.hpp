@@ -105,7 +105,9 @@ class Session {
   void send_new(const MessagePtr& m, std::uint8_t qos, bool retain);
   void drain_queue(const BrokerOptions& opt);
   void enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
-  void erase_inflight(std::uint16_t id);
+  // Removes the first in-flight message `matches` accepts and refills the window.
+  template <typename Pred>
+  bool complete_inflight(Pred matches, const BrokerOptions& opt);
 
   SessionSink* sink_ = nullptr;
   std::unique_ptr<Pending> pending_;

@@ -16,4 +16,8 @@ bool valid_topic_filter(std::string_view filter);
 // by a filter starting with a wildcard.
 bool topic_matches(std::string_view filter, std::string_view topic);
 
+// The level of `s` starting at `pos`; `next` is where the following level starts, or npos after
+// the last one. The tries walk topics and filters with it.
+std::string_view topic_level(std::string_view s, std::size_t pos, std::size_t& next);
+
 }  // namespace broker
