@@ -65,6 +65,13 @@ void Broker::open_session(const std::string& client_id, bool clean, SessionReady
       }
       fresh = std::make_shared<Session>(client_id, clean, here);
       sessions_.emplace(fresh->client_id, fresh);
+      // Appended under the lock, so a store never sees two connections' versions of one id
+      // out of order.
+      if (persistence_ && old && !old->clean) persistence_->append(persist::SessionEnded{client_id});
+      if (persistence_ && !clean) {
+        fresh->set_store(persistence_.get());
+        persistence_->append(persist::SessionCreated{client_id});
+      }
     }
   }
   if (fresh) {
@@ -104,39 +111,61 @@ void Broker::session_closed(const std::shared_ptr<Session>& s) {
 bool Broker::subscribe(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos) {
   if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client)) return false;
   tree_.subscribe(filter, s, qos);
+  if (auto* store = s->store()) store->append(persist::Subscribed{s->client_id, filter, qos});
   return true;
 }
 
 void Broker::unsubscribe(const std::shared_ptr<Session>& s, const std::string& filter) {
-  if (s->remove_subscription(filter)) tree_.unsubscribe(filter, s.get());
+  if (!s->remove_subscription(filter)) return;
+  tree_.unsubscribe(filter, s.get());
+  if (auto* store = s->store()) store->append(persist::Unsubscribed{s->client_id, filter});
 }
 
-void Broker::send_retained(const std::shared_ptr<Session>& s, const std::string& filter,
+bool Broker::send_retained(const std::shared_ptr<Session>& s, const std::string& filter,
                            std::uint8_t qos) {
   std::vector<MessagePtr> found;
   retained_.match(filter, found);
-  for (auto& m : found) deliver({s, m, std::min(m->qos, qos), true});
+  bool appended = false;
+  for (auto& m : found) {
+    auto q = std::min(m->qos, qos);
+    appended |= persist_delivery(*s, m, q, true);
+    deliver({s, m, q, true});
+  }
+  return appended;
 }
 
-void Broker::route(const MessagePtr& m) {
-  if (m->retain) retained_.update(m);
+bool Broker::route(const MessagePtr& m) {
+  bool appended = false;
+  if (m->retain) {
+    if (persistence_) {
+      // Under the retained store's lock, so the store records replacements of one topic in the
+      // order they happened.
+      retained_.update(m, [&](RetainedStore::Update u) { appended = persist_retain(m, u); });
+    } else {
+      retained_.update(m);
+    }
+  }
   if (this_worker < 0) {
     post(0, [this, m] { route_local(m); });
-    return;
+    return appended;
   }
-  route_local(m);
+  return route_local(m) || appended;
 }
 
-void Broker::route_local(const MessagePtr& m) {
+bool Broker::route_local(const MessagePtr& m) {
   auto& state = *worker_state_[static_cast<unsigned>(this_worker)];
   tree_.match(m->topic, state.matches);
-  if (state.matches.empty()) return;
+  if (state.matches.empty()) return false;
   // deliver() may run session code that routes again (never today, but keep it safe): iterate a
   // moved-out copy so the scratch vector can be reused meanwhile.
   auto matches = std::move(state.matches);
+  // Before any delivery leaves this thread: the store must hold the body and the enqueues before
+  // an owner appends the send (persistence.hpp, ORDERING).
+  bool appended = persistence_ && m->qos > 0 && persist_route(m, matches);
   for (auto& match : matches) deliver({match.session, m, std::min(m->qos, match.qos), false});
   matches.clear();
   state.matches = std::move(matches);
+  return appended;
 }
 
 void Broker::deliver(Delivery&& d) {
@@ -221,6 +250,8 @@ void Broker::expire_sessions() {
       // Only sessions this worker owns: their sink and detach time are ours to read.
       if (static_cast<int>(s->owner.load(std::memory_order_acquire)) == here && !s->sink() &&
           now - s->detached_at() > options_.session_expiry) {
+        // Under the lock, like SessionCreated: a new session of this id comes after it.
+        if (s->store()) s->store()->append(persist::SessionEnded{s->client_id});
         expired.push_back(s);
         it = sessions_.erase(it);
       } else {

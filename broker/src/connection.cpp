@@ -145,8 +145,10 @@ void Connection::handle(std::string_view bytes) {
       return session_->on_pubrec(std::get<codec::Ack>(result.packet).packet_id);
     case codec::PacketType::pubrel: {
       auto id = std::get<codec::Ack>(result.packet).packet_id;
-      session_->end_incoming_qos2(id);
-      return send_packet(codec::Ack{codec::PacketType::pubcomp, id});
+      // Durable before PUBCOMP: the client may reuse the id at once, and a restart that still
+      // remembered it would take the new message for a duplicate.
+      bool appended = session_->end_incoming_qos2(id);
+      return acknowledge(codec::Ack{codec::PacketType::pubcomp, id}, appended);
     }
     case codec::PacketType::pubcomp:
       return session_->on_pubcomp(std::get<codec::Ack>(result.packet).packet_id, broker_.options());
@@ -241,21 +243,53 @@ void Connection::on_publish(codec::Publish&& p) {
   auto id = p.packet_id;
   auto qos = p.qos;
   bool duplicate = qos == 2 && !session_->begin_incoming_qos2(id);
+  bool appended = qos == 2 && !duplicate && session_->store();
   if (!duplicate) {
     Stats::add(broker_.stats().messages_received);
     bool allowed = info_.superuser || !acl_ || acl_->allow_publish(p.topic);
     if (allowed) {
       auto m = make_message(std::move(p.topic), std::move(p.payload), qos, p.retain);
       for (auto& o : broker_.observers()) o->on_publish(info_, m);
-      broker_.route(m);
+      appended |= broker_.route(m);
     } else {
       // 3.1.1 has no negative acknowledgement: drop, and still acknowledge below.
       Stats::add(broker_.stats().publish_denied);
       broker_.log().debug("publish denied client={} topic={}", info_.client_id, p.topic);
     }
   }
-  if (qos == 1) send_packet(codec::Ack{codec::PacketType::puback, id});
-  if (qos == 2) send_packet(codec::Ack{codec::PacketType::pubrec, id});
+  if (qos == 1) acknowledge(codec::Ack{codec::PacketType::puback, id}, appended);
+  if (qos == 2) acknowledge(codec::Ack{codec::PacketType::pubrec, id}, appended);
+}
+
+void Connection::acknowledge(codec::Ack ack, bool appended) {
+  auto* store = broker_.persistence();
+  // The common case (nothing persisted, nothing held) costs no barrier and no allocation.
+  if (!store || (!appended && !held_acks_)) return send_packet(ack);
+  if (!held_acks_) held_acks_ = std::make_unique<std::deque<HeldAck>>();
+  held_acks_->push_back({ack, appended});
+  if (!appended) return;  // queued behind an earlier one that waits: acknowledgements keep order
+  store->barrier([weak = weak_from_this(), &broker = broker_, worker = worker_] {
+    broker.post(worker, [weak] {
+      if (auto self = weak.lock()) self->on_durable();
+    });
+  });
+}
+
+void Connection::on_durable() {
+  if (!held_acks_) return;  // closed meanwhile
+  // Barriers complete in call order, so this one is the oldest still waiting.
+  for (auto& h : *held_acks_) {
+    if (h.waiting) {
+      h.waiting = false;
+      break;
+    }
+  }
+  while (held_acks_ && !held_acks_->empty() && !held_acks_->front().waiting) {
+    auto ack = held_acks_->front().ack;
+    held_acks_->pop_front();
+    send_packet(ack);  // may close the connection (write cap), which drops held_acks_
+  }
+  if (held_acks_ && held_acks_->empty()) held_acks_.reset();
 }
 
 void Connection::on_subscribe(codec::Subscribe&& s) {
@@ -307,7 +341,7 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
   if (was_connected) {
     broker_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
     if (publishes_will(reason)) publish_will();
-    if (session_->sink() == this) session_->detach(broker_.clock().now());
+    if (session_->sink() == this) session_->detach(broker_.clock().now(), broker_.clock().unix_ms());
     broker_.session_closed(session_);
     broker_.log().info("disconnected client={} user={} addr={} reason={}{}{}", info_.client_id,
                        info_.username.value_or("-"), info_.address, to_string(reason),
@@ -318,6 +352,7 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
                        to_string(reason), detail.empty() ? "" : ": ", detail);
   }
   will_.reset();
+  held_acks_.reset();  // the client resends what it saw no acknowledgement for
   if (writes_) writes_->queue.clear();  // `writing` stays until the transport lets go of it
   partial_.reset();
   transport_->close();

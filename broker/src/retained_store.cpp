@@ -19,9 +19,16 @@ RetainedStore::RetainedStore() : RetainedStore(Limits{}) {}
 RetainedStore::RetainedStore(Limits limits) : limits_(limits), root_(std::make_unique<Node>()) {}
 RetainedStore::~RetainedStore() = default;
 
-RetainedStore::Update RetainedStore::update(const MessagePtr& message) {
-  const auto& topic = message->topic;
+RetainedStore::Update RetainedStore::update(const MessagePtr& message,
+                                            const std::function<void(Update)>& changed) {
   std::unique_lock lock(mutex_);
+  auto result = update_locked(message);
+  if (changed) changed(result);
+  return result;
+}
+
+RetainedStore::Update RetainedStore::update_locked(const MessagePtr& message) {
+  const auto& topic = message->topic;
   if (message->payload.empty()) {
     // Walk down remembering the path so emptied nodes can be pruned bottom-up.
     std::vector<std::pair<Node*, std::string>> path;

@@ -20,6 +20,8 @@ void Session::release_if_idle() {
 
 void Session::attach(SessionSink* sink, const BrokerOptions& opt) {
   sink_ = sink;
+  online.store(true, std::memory_order_relaxed);
+  if (store_) store_->append(persist::SessionAttached{client_id});
   if (!pending_) return;
   for (auto& o : pending_->inflight) {
     if (o.released)
@@ -30,9 +32,32 @@ void Session::attach(SessionSink* sink, const BrokerOptions& opt) {
   drain_queue(opt);
 }
 
-void Session::detach(Clock::time_point now) {
+void Session::detach(Clock::time_point now, std::int64_t unix_ms) {
   sink_ = nullptr;
+  online.store(false, std::memory_order_relaxed);
   detached_at_ = now;
+  if (store_ && !dead_) store_->append(persist::SessionDetached{client_id, unix_ms});
+}
+
+void Session::restore(const PersistedState::Session& saved,
+                      const std::function<MessagePtr(persist::MessageId)>& body,
+                      Clock::time_point detached_at) {
+  detached_at_ = detached_at;
+  subs_ = saved.subscriptions;
+  for (auto& o : saved.outgoing) {
+    auto m = body(o.id);
+    if (o.packet_id != 0) {
+      if (!m && !o.released) continue;  // a body the store lost: nothing to resend
+      pending().inflight.push_back({o.released ? nullptr : m, o.packet_id, o.qos, o.retain,
+                                    o.released, true});
+      last_packet_id_ = std::max(last_packet_id_, o.packet_id);
+    } else if (m) {
+      pending().queue.push_back({m, o.qos, o.retain});
+      pending_->queued_bytes += m->topic.size() + m->payload.size();
+    }
+  }
+  for (auto id : saved.incoming_qos2) pending().incoming_qos2.push_back(id);
+  release_if_idle();
 }
 
 std::uint16_t Session::next_packet_id() {
@@ -49,7 +74,9 @@ std::uint16_t Session::next_packet_id() {
 
 void Session::send_new(const MessagePtr& m, std::uint8_t qos, bool retain) {
   auto id = next_packet_id();
-  pending_->inflight.push_back({m, id, qos, retain, false});
+  bool in_store = persisted(m, qos);
+  pending_->inflight.push_back({m, id, qos, retain, false, in_store});
+  if (in_store) store_->append(persist::Sent{client_id, m->persist_id, id});
   sink_->send_publish(m, qos, retain, false, id);
 }
 
@@ -58,6 +85,7 @@ void Session::enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const 
   auto& p = pending();
   if (p.queue.size() >= opt.max_queued_messages || p.queued_bytes + size > opt.max_queued_bytes) {
     ++dropped_;
+    if (persisted(m, qos)) store_->append(persist::Dropped{client_id, m->persist_id});
     release_if_idle();
     return;
   }
@@ -66,7 +94,12 @@ void Session::enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const 
 }
 
 void Session::deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt) {
-  if (dead_) return;
+  if (dead_) {
+    // Enqueued in the store by a route that raced with the end of this session: take it out
+    // again in case a new session of the same id has been created there since.
+    if (persisted(m, qos)) store_->append(persist::Dropped{client_id, m->persist_id});
+    return;
+  }
   if (sink_) {
     if (qos == 0) {
       sink_->send_publish(m, 0, retain, false, 0);
@@ -110,6 +143,7 @@ bool Session::complete_inflight(Pred matches, const BrokerOptions& opt) {
   auto& inflight = pending_->inflight;
   auto it = std::find_if(inflight.begin(), inflight.end(), matches);
   if (it == inflight.end()) return false;
+  if (it->persisted) store_->append(persist::Completed{client_id, it->packet_id});
   inflight.erase(it);
   drain_queue(opt);  // the freed slot takes the next queued message
   return true;
@@ -123,6 +157,7 @@ void Session::on_pubrec(std::uint16_t id) {
   if (pending_) {
     for (auto& o : pending_->inflight) {
       if (o.packet_id == id && o.qos == 2) {
+        if (o.persisted && !o.released) store_->append(persist::Released{client_id, id});
         o.released = true;
         o.message.reset();  // the payload is delivered; only the id is left to complete
         break;
@@ -141,18 +176,25 @@ bool Session::begin_incoming_qos2(std::uint16_t id) {
   auto& ids = pending().incoming_qos2;
   if (std::find(ids.begin(), ids.end(), id) != ids.end()) return false;
   ids.push_back(id);
+  if (store_) store_->append(persist::IncomingQos2{client_id, id});
   return true;
 }
 
-void Session::end_incoming_qos2(std::uint16_t id) {
-  if (!pending_) return;
+bool Session::end_incoming_qos2(std::uint16_t id) {
+  if (!pending_) return false;
   auto& ids = pending_->incoming_qos2;
   auto it = std::find(ids.begin(), ids.end(), id);
+  bool appended = false;
   if (it != ids.end()) {
     *it = ids.back();
     ids.pop_back();
+    if (store_) {
+      store_->append(persist::IncomingQos2Done{client_id, id});
+      appended = true;
+    }
   }
   release_if_idle();
+  return appended;
 }
 
 bool Session::add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max) {

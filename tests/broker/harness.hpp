@@ -23,6 +23,11 @@ namespace test {
 struct FakeClock final : broker::Clock {
   time_point t{std::chrono::seconds(1000)};
   time_point now() const override { return t; }
+  // The wall clock moves with `t`, from a fixed date, so persisted detach times are predictable.
+  std::int64_t unix_ms() const override {
+    return 1'700'000'000'000 +
+           std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
   void advance(std::chrono::milliseconds d) { t += d; }
 };
 

@@ -6,6 +6,10 @@
 // own locks (sessions_mutex_, the tree's and the retained store's); per-session state is touched
 // only on the session's owner worker (see session.hpp), reached through run_on_owner(). Deliveries
 // to sessions owned by other workers are batched per target and posted once per handler run.
+//
+// PERSISTENCE (optional, persistence.hpp): the broker appends each change to persistent sessions
+// and retained messages as it happens, the routing thread a message's body and its enqueues before
+// any delivery leaves it, the owner worker the rest; restore() rebuilds that state at start.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -19,6 +23,8 @@
 #include "broker/executor.hpp"
 #include "broker/hooks.hpp"
 #include "broker/options.hpp"
+#include "broker/persisted_state.hpp"
+#include "broker/persistence.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
@@ -51,6 +57,14 @@ class Broker final : public BrokerControl {
   Authenticator* authenticator() const { return authenticator_.get(); }
   void add_observer(std::shared_ptr<Observer> o) { observers_.push_back(std::move(o)); }
   const std::vector<std::shared_ptr<Observer>>& observers() const { return observers_; }
+  // The store of persistent state, set before restore() and before any connection; null (the
+  // default) persists nothing.
+  void set_persistence(std::shared_ptr<Persistence> p) { persistence_ = std::move(p); }
+  Persistence* persistence() const { return persistence_.get(); }
+  // Recreates what the store held, before the listeners open: detached sessions spread over the
+  // workers with their subscriptions, messages in flight and queued, incoming QoS 2 ids, and the
+  // retained messages. New messages are numbered above the state's max_message_id.
+  void restore(const PersistedState& state);
 
   // The worker the calling thread runs, or -1 off the workers. Set by the worker's loop.
   static int current_worker();
@@ -71,11 +85,14 @@ class Broker final : public BrokerControl {
   // Subscriptions (on the session's owner worker).
   bool subscribe(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos);
   void unsubscribe(const std::shared_ptr<Session>& s, const std::string& filter);
-  // Sends the retained messages matching `filter` to `s` (after the SUBACK).
-  void send_retained(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos);
+  // Sends the retained messages matching `filter` to `s` (after the SUBACK). True when it
+  // appended to the store.
+  bool send_retained(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos);
 
   // Routes a published message to every matching session (on any worker thread). Retain handled.
-  void route(const MessagePtr& m);
+  // Returns true when it appended to the store: an acknowledgement to the publisher then waits
+  // for the store's barrier.
+  bool route(const MessagePtr& m);
 
   // Connections register with their worker so keepalive sweeps and disconnect_user find them.
   void register_connection(unsigned worker, Connection* c);
@@ -107,7 +124,13 @@ class Broker final : public BrokerControl {
     bool retain;
   };
   struct WorkerState;
-  void route_local(const MessagePtr& m);
+  bool route_local(const MessagePtr& m);
+  // Store side of routing (broker_persistence.cpp). Each returns true when it appended.
+  bool persist_retain(const MessagePtr& m, RetainedStore::Update result);
+  bool persist_route(const MessagePtr& m, std::vector<Match>& matches);
+  bool persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos, bool retain);
+  void store_body(const MessagePtr& m);
+  bool over_store_limit();
   void deliver(Delivery&& d);
   void flush_outbound(unsigned from);
   void remove_subscriptions(Session& s);
@@ -119,6 +142,9 @@ class Broker final : public BrokerControl {
   std::shared_ptr<spdlog::logger> log_;
   TimerFn timers_;
   std::shared_ptr<Authenticator> authenticator_;
+  std::shared_ptr<Persistence> persistence_;
+  std::atomic<std::uint64_t> next_message_id_{1};
+  std::atomic<std::int64_t> store_limit_warned_ms_{0};
   std::vector<std::shared_ptr<Observer>> observers_;
 
   mutable std::mutex sessions_mutex_;

@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <cstdint>
 
 namespace broker {
 
@@ -10,6 +11,13 @@ class Clock {
   using time_point = std::chrono::steady_clock::time_point;
   virtual ~Clock() = default;
   virtual time_point now() const = 0;
+  // Wall-clock milliseconds since the Unix epoch: what persisted times are written in, since a
+  // steady clock restarts with the process.
+  virtual std::int64_t unix_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 class SteadyClock final : public Clock {

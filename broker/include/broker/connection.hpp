@@ -4,6 +4,7 @@
 // that worker. Lifetime: the pending read or write (and any pending auth callback) holds a
 // shared_ptr; after close() no new operation starts and the object goes away by itself.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void on_unsubscribe(codec::Unsubscribe&& u);
   void refuse(codec::ConnectReturn code, const char* why);
   void publish_will();
+  // Sends a PUBACK/PUBREC/PUBCOMP once what its packet appended to the store is durable
+  // (`appended`), and never before an earlier acknowledgement that still waits.
+  void acknowledge(codec::Ack ack, bool appended);
+  void on_durable();
 
   void send_packet(const codec::Packet& p);
   void enqueue(OutItem&& item);
@@ -79,6 +84,13 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // demand and freed when idle: the tail of an incomplete packet, and the write queues.
   std::unique_ptr<std::string> partial_;
   std::unique_ptr<Writes> writes_;
+  // Acknowledgements waiting for the store's barrier, in packet order; allocated only while any
+  // wait. `waiting`: its own barrier has not completed yet.
+  struct HeldAck {
+    codec::Ack ack;
+    bool waiting;
+  };
+  std::unique_ptr<std::deque<HeldAck>> held_acks_;
   // Last packet received; before CONNECT completes, when the connection (or CONNECT) arrived.
   Clock::time_point last_activity_;
   std::uint32_t auth_attempt_ = 0;

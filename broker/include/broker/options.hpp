@@ -28,6 +28,9 @@ struct BrokerOptions {
   std::chrono::milliseconds session_expiry{std::chrono::hours(24 * 14)};
   std::chrono::milliseconds sys_interval{10'000};
   RetainedStore::Limits retained;
+  // Bytes of message bodies the persistence store may hold (persistence.max_bytes); past it,
+  // new messages for offline persistent sessions are dropped and counted.
+  std::uint64_t persistence_max_bytes = std::uint64_t{1} << 30;
 };
 
 }  // namespace broker

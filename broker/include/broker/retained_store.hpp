@@ -26,8 +26,9 @@ class RetainedStore {
   ~RetainedStore();
 
   enum class Update { stored, cleared, rejected_limit };
-  // An empty payload clears the topic's retained message.
-  Update update(const MessagePtr& message);
+  // An empty payload clears the topic's retained message. `changed` runs under the store's lock
+  // with the outcome, so what it records about one topic is in the order of the updates.
+  Update update(const MessagePtr& message, const std::function<void(Update)>& changed = {});
 
   void match(std::string_view filter, std::vector<MessagePtr>& out) const;
   // Every retained message (persistence snapshots).
@@ -38,6 +39,7 @@ class RetainedStore {
 
  private:
   struct Node;
+  Update update_locked(const MessagePtr& message);
   void collect(const Node& node, std::string_view filter, std::size_t pos, bool first_level,
                std::vector<MessagePtr>& out) const;
   static void collect_all(const Node& node, bool first_level, std::vector<MessagePtr>& out);

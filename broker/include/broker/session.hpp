@@ -6,9 +6,16 @@
 // worker touches anything below the "owner-only" line; everything else reaches the session with
 // Broker::run_on_owner(). `client_id` and `clean` never change; `owner` is atomic and changes
 // only on the current owner's thread (at takeover), after which that thread stops touching it.
+// `online` is written by the owner and read by the routing thread (the store limit), a hint only.
+//
+// PERSISTENCE: a persistent session given a store (set_store, before it is shared) appends what
+// happens to its QoS 1/2 deliveries there (sent, released, completed, dropped) and its incoming
+// QoS 2 ids; the broker appends the rest (creation, subscriptions, enqueues). A delivery is in the
+// store when its message has a persist_id and its QoS is 1 or 2: the broker enqueued it there.
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +23,7 @@
 
 #include "broker/clock.hpp"
 #include "broker/message.hpp"
+#include "broker/persisted_state.hpp"
 
 namespace broker {
 
@@ -39,13 +47,21 @@ class Session {
   const std::string client_id;
   const bool clean;
   std::atomic<unsigned> owner;
+  std::atomic<bool> online{false};
+
+  void set_store(Persistence* store) { store_ = store; }
+  Persistence* store() const { return store_; }
 
   // ---- owner-only ----
   SessionSink* sink() const { return sink_; }
   // Attaches a connection and sends it what it missed: in-flight messages again (DUP, or PUBREL
   // for QoS 2 already received), then the queue up to the in-flight window.
   void attach(SessionSink* sink, const BrokerOptions& opt);
-  void detach(Clock::time_point now);
+  // `unix_ms` is `now` on the wall clock, what the store keeps for expiry across a restart.
+  void detach(Clock::time_point now, std::int64_t unix_ms);
+  // Rebuilds what the store held (at start, before any worker runs); `body` finds a message.
+  void restore(const PersistedState::Session& saved,
+               const std::function<MessagePtr(persist::MessageId)>& body, Clock::time_point detached_at);
   Clock::time_point detached_at() const { return detached_at_; }
 
   // A message for this session at the delivery QoS (already downgraded to the subscription's).
@@ -59,7 +75,8 @@ class Session {
 
   // QoS 2 from the client: true the first time an id is seen (route it), false for a duplicate.
   bool begin_incoming_qos2(std::uint16_t id);
-  void end_incoming_qos2(std::uint16_t id);
+  // True when this appended a record to the store (the PUBCOMP then waits for it).
+  bool end_incoming_qos2(std::uint16_t id);
 
   // Subscriptions as the session knows them; the SubscriptionTree has the routing copy.
   // Returns false when the filter is new and the session already holds `max` of them.
@@ -82,6 +99,7 @@ class Session {
     std::uint8_t qos;
     bool retain;
     bool released;  // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+    bool persisted;  // in the store: its acknowledgements are recorded
   };
   struct Queued {
     MessagePtr message;
@@ -103,6 +121,9 @@ class Session {
   void release_if_idle();
   std::uint16_t next_packet_id();
   void send_new(const MessagePtr& m, std::uint8_t qos, bool retain);
+  bool persisted(const MessagePtr& m, std::uint8_t qos) const {
+    return store_ && qos > 0 && m->persist_id != 0;
+  }
   void drain_queue(const BrokerOptions& opt);
   void enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
   // Removes the first in-flight message `matches` accepts and refills the window.
@@ -110,6 +131,7 @@ class Session {
   bool complete_inflight(Pred matches, const BrokerOptions& opt);
 
   SessionSink* sink_ = nullptr;
+  Persistence* store_ = nullptr;
   std::unique_ptr<Pending> pending_;
   std::vector<std::pair<std::string, std::uint8_t>> subs_;
   std::uint64_t dropped_ = 0;

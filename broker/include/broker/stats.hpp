@@ -20,6 +20,8 @@ struct Stats {
   std::atomic<std::uint64_t> slow_consumers{0};
   std::atomic<std::uint64_t> keepalive_timeouts{0};
   std::atomic<std::uint64_t> wills_published{0};
+  // Messages for offline persistent sessions not kept because the store was over its bytes limit.
+  std::atomic<std::uint64_t> persistence_dropped{0};
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.fetch_add(n, std::memory_order_relaxed);

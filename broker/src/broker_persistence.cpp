@@ -1,0 +1,126 @@
+// The broker's side of persistence (persistence.hpp): what routing appends, the store limit, and
+// the restore at start. Session-level records (sends, acknowledgements) are in session.cpp.
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.hpp"
+
+namespace broker {
+
+namespace {
+// $SYS and other broker-made topics are rebuilt by the broker itself; keeping them would only
+// restore stale figures.
+bool persistable(const std::string& topic) { return topic.empty() || topic[0] != '$'; }
+}  // namespace
+
+void Broker::store_body(const MessagePtr& m) {
+  if (m->persist_id == 0) m->persist_id = next_message_id_.fetch_add(1, std::memory_order_relaxed);
+  persistence_->append(persist::MessageStored{m->persist_id, m});
+}
+
+bool Broker::persist_retain(const MessagePtr& m, RetainedStore::Update result) {
+  if (!persistable(m->topic)) return false;
+  switch (result) {
+    case RetainedStore::Update::stored:
+      store_body(m);
+      persistence_->append(persist::RetainSet{m->topic, m->persist_id});
+      return true;
+    case RetainedStore::Update::cleared:
+      persistence_->append(persist::RetainCleared{m->topic});
+      return true;
+    case RetainedStore::Update::rejected_limit: return false;
+  }
+  return false;
+}
+
+bool Broker::persist_route(const MessagePtr& m, std::vector<Match>& matches) {
+  if (!persistable(m->topic)) return false;
+  bool appended = false;
+  auto keep = matches.begin();
+  for (auto& match : matches) {
+    auto& s = *match.session;
+    auto qos = std::min(m->qos, match.qos);
+    if (qos > 0 && s.store()) {
+      // The store limit stops growth where it happens: messages piling up for sessions nobody
+      // reads. A connected session's deliveries drain at once and still go through.
+      if (!s.online.load(std::memory_order_relaxed) && over_store_limit()) continue;
+      if (!appended) {
+        // A retained body was appended when it was retained, but may since have been replaced
+        // there and dropped by the store: appending it again is harmless (same id, ignored).
+        if (m->persist_id == 0 || m->retain) store_body(m);
+        appended = true;
+      }
+      persistence_->append(persist::Enqueued{s.client_id, m->persist_id, qos, false});
+    }
+    if (&*keep != &match) *keep = std::move(match);
+    ++keep;
+  }
+  matches.erase(keep, matches.end());
+  return appended;
+}
+
+bool Broker::persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos, bool retain) {
+  // A body without an id was never stored (a $ topic), and it is too late to name it now: other
+  // workers may be reading this message.
+  if (!persistence_ || qos == 0 || !s.store() || m->persist_id == 0) return false;
+  persistence_->append(persist::MessageStored{m->persist_id, m});
+  persistence_->append(persist::Enqueued{s.client_id, m->persist_id, qos, retain});
+  return true;
+}
+
+bool Broker::over_store_limit() {
+  if (persistence_->stored_bytes() < options_.persistence_max_bytes) return false;
+  Stats::add(stats_.persistence_dropped);
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  auto last = store_limit_warned_ms_.load(std::memory_order_relaxed);
+  if ((last == 0 || now_ms - last >= 60'000) &&
+      store_limit_warned_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) {
+    log_->warn("persistence store at {} bytes, over persistence.max_bytes={}: messages for offline "
+               "persistent sessions are dropped ({} so far)",
+               persistence_->stored_bytes(), options_.persistence_max_bytes,
+               stats_.persistence_dropped.load(std::memory_order_relaxed));
+  }
+  return true;
+}
+
+void Broker::restore(const PersistedState& state) {
+  auto now = clock_.now();
+  auto wall_ms = clock_.unix_ms();
+  auto next = state.max_message_id + 1;
+  if (next_message_id_.load() < next) next_message_id_.store(next);
+  // The store's bodies take their ids with them, so a delivery restored here and acknowledged
+  // later names the same body. Nothing else runs yet, so writing persist_id races with nothing.
+  auto body = [&state](persist::MessageId id) -> MessagePtr {
+    auto it = state.messages.find(id);
+    if (it == state.messages.end() || !it->second.message) return nullptr;
+    it->second.message->persist_id = id;
+    return it->second.message;
+  };
+
+  std::size_t subscriptions = 0;
+  unsigned next_owner = 0;
+  for (auto& [client_id, saved] : state.sessions) {
+    auto s = std::make_shared<Session>(client_id, false, next_owner++ % workers_.size());
+    s->set_store(persistence_.get());
+    // A session still attached when the broker stopped (or crashed) counts as detached now, and
+    // the store is told so that a second restart does not start its expiry over.
+    auto detached_ms = saved.detached_unix_ms;
+    if (detached_ms == 0) {
+      detached_ms = wall_ms;
+      if (persistence_) persistence_->append(persist::SessionDetached{client_id, wall_ms});
+    }
+    s->restore(saved, body, now - std::chrono::milliseconds(std::max<std::int64_t>(0, wall_ms - detached_ms)));
+    for (auto& [filter, qos] : saved.subscriptions) tree_.subscribe(filter, s, qos);
+    subscriptions += saved.subscriptions.size();
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(s->client_id, s);  // restored into an empty broker: no id is there yet
+  }
+  std::size_t retained = 0;
+  for (auto& [topic, id] : state.retained) {
+    if (auto m = body(id); m && retained_.update(m) == RetainedStore::Update::stored) ++retained;
+  }
+  log_->info("restored sessions={} subscriptions={} messages queued or in flight={} retained={} "
+             "stored bytes={}",
+             state.sessions.size(), subscriptions, state.queued_count(), retained, state.stored_bytes());
+}
+
+}  // namespace broker
