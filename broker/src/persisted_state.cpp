@@ -189,6 +189,9 @@ void PersistedState::for_each_record(const std::function<void(const Record&)>& f
   // Every body first (unreferenced ones too: an enqueue for them may still be on its way, see
   // drop_unreferenced), then what refers to them.
   for (auto& [id, body] : messages) fn(MessageStored{id, body.message});
+  // The highest id may belong to a body already gone; a bodiless record keeps the numbering
+  // above it, so ids stay unique across compactions and restarts.
+  if (max_message_id && !messages.count(max_message_id)) fn(MessageStored{max_message_id, nullptr});
   for (auto& [client_id, s] : sessions) {
     fn(SessionCreated{client_id});
     for (auto& [filter, qos] : s.subscriptions) fn(Subscribed{client_id, filter, qos});

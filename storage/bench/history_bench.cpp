@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_options.hpp"
 #include "storage/open.hpp"
 
 namespace {
@@ -82,14 +83,7 @@ int main(int argc, char** argv) {
                                             {"database", "sakura_test_bench"},
                                             {"kv", ""},
                                             {"redis", env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379")}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
-      return 2;
-    }
-    opt[key.substr(2)] = argv[i + 1];
-  }
+  if (!storage_bench::parse_options(argc, argv, opt)) return 2;
 
   storage::Config cfg;
   cfg.sync = opt["sync"] == "always" ? storage::SyncPolicy::always

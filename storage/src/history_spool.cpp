@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include "byte_order.hpp"
+#include "file_io.hpp"
 
 namespace storage::detail {
 namespace {
@@ -22,38 +24,11 @@ constexpr std::uint64_t kCompactAbove = 1 << 20;
   throw std::runtime_error("history spool: " + what + " " + path + ": " + std::strerror(errno));
 }
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-std::uint64_t get_le(const unsigned char* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-std::uint32_t crc(const std::string& s) {
-  return static_cast<std::uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-}
-
 std::string hex16(std::uint64_t v) {
   static const char* digits = "0123456789abcdef";
   std::string s(16, '0');
   for (int i = 15; i >= 0; --i, v >>= 4) s[i] = digits[v & 15];
   return s;
-}
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write", path);
-    off += static_cast<size_t>(n);
-  }
 }
 
 }  // namespace
@@ -127,7 +102,7 @@ SpooledEvent HistorySpool::append(HistoryEvent event) {
   put_u32(record, static_cast<std::uint32_t>(payload.size()));
   put_u32(record, crc(payload));
   record += payload;
-  write_all(fd_, record, path_);
+  if (!write_all(fd_, record)) fail("write", path_);
   ++next_seq_;
   size_ += record.size();
   dirty_ = true;
@@ -159,7 +134,7 @@ void HistorySpool::write_state() {
   if (fd < 0) fail("open", tmp);
   std::ostringstream text;
   text << "node " << node_ << "\ncommitted " << committed_ << "\n";
-  write_all(fd, text.str(), tmp);
+  if (!write_all(fd, text.str())) fail("write", tmp);
   if (sync_ == SyncPolicy::always) ::fdatasync(fd);
   ::close(fd);
   if (::rename(tmp.c_str(), state_path_.c_str()) != 0) fail("rename", state_path_);

@@ -155,3 +155,19 @@ TEST_CASE("persisted state: retained messages, incoming QoS 2 and detach time ro
   st.apply(SessionAttached{"a"});
   CHECK(st.sessions.at("a").detached_unix_ms == 0);
 }
+
+TEST_CASE("persisted state: its records keep the highest message id when that body is gone") {
+  PersistedState st;
+  st.apply(SessionCreated{"a"});
+  st.apply(MessageStored{1, body("one")});
+  st.apply(Enqueued{"a", 1, 1, false});
+  st.apply(MessageStored{9, body("nine")});
+  st.apply(Enqueued{"a", 9, 1, false});
+  st.apply(Sent{"a", 9, 3});
+  st.apply(Completed{"a", 3});
+  REQUIRE(st.messages.count(9) == 0);
+  auto copy = rebuilt(st);
+  CHECK(copy.max_message_id == 9);
+  CHECK(copy.messages.size() == 1);
+  CHECK(copy.stored_bytes() == st.stored_bytes());
+}
