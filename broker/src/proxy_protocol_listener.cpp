@@ -94,7 +94,7 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
 
   void hand_over(const tcp::endpoint& client) {
     timer_.cancel();
-    auto tcp_transport = std::make_unique<TcpTransport>(std::move(socket_));
+    auto tcp_transport = std::make_unique<TcpTransport>(server_.pool().poller(worker_), std::move(socket_));
     if (client == peer_)
       server_.start_connection(worker_, std::move(tcp_transport));
     else

@@ -44,7 +44,7 @@ void Server::add_listener(const std::string& name, const boost::asio::ip::tcp::e
 
 void Server::add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind) {
   add_listener(name, bind, [this](boost::asio::ip::tcp::socket socket, unsigned worker) {
-    start_connection(worker, std::make_unique<TcpTransport>(std::move(socket)));
+    start_connection(worker, std::make_unique<TcpTransport>(pool_.poller(worker), std::move(socket)));
   });
 }
 

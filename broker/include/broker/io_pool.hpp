@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "broker/executor.hpp"
+#include "broker/poller.hpp"
 
 namespace broker {
 
@@ -21,6 +22,8 @@ class IoPool {
   unsigned size() const { return static_cast<unsigned>(workers_.size()); }
   boost::asio::io_context& context(unsigned i) { return workers_.at(i)->io; }
   Executor* executor(unsigned i) { return workers_.at(i).get(); }
+  // The epoll set plain TCP connections of worker i are watched in (destroyed before the context).
+  Poller& poller(unsigned i) { return workers_.at(i)->poller; }
   std::vector<Executor*> executors();
   // Round-robin choice for the next accepted connection.
   unsigned next();
@@ -33,6 +36,7 @@ class IoPool {
   struct Worker final : Executor {
     boost::asio::io_context io{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+    Poller poller{io};
     void post(std::function<void()> fn) override;
   };
   std::vector<std::unique_ptr<Worker>> workers_;
