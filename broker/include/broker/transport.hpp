@@ -10,11 +10,15 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "broker/inline_function.hpp"
+
 namespace broker {
 
 class Transport {
  public:
-  using ReadHandler = std::function<void(const boost::system::error_code&, std::string_view)>;
+  // Inline, not std::function: an idle connection keeps one pending, and std::function would put
+  // its captured shared_ptr on the heap.
+  using ReadHandler = InlineFunction<void(const boost::system::error_code&, std::string_view)>;
   using WriteHandler = std::function<void(const boost::system::error_code&)>;
   virtual ~Transport() = default;
 
