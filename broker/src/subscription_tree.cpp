@@ -4,14 +4,81 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 namespace broker {
 
+// Children of a node by level name. Most nodes have one child or none (a lock's "/<lockno>/call"
+// adds a node with one child and a leaf per lock), so children sit inline in a small vector,
+// searched linearly: one allocation, where an unordered_map costs its own 56 bytes, a bucket array
+// and a separately allocated entry per child (about 200 bytes per subscription more, measured).
+// A level many filters fan out from (the lock numbers under "/") moves to a hash map once it
+// passes `small_limit` children, so lookups and insertions stay O(1) at a million locks.
+class SubscriptionTree::Children {
+ public:
+  const Node* find(std::string_view level) const;
+  Node* find(std::string_view level) {
+    return const_cast<Node*>(static_cast<const Children&>(*this).find(level));
+  }
+  Node& get_or_add(std::string_view level);
+  void erase(std::string_view level);
+  bool empty() const;
+
+ private:
+  static constexpr std::size_t small_limit = 8;
+  struct Entry;
+  std::vector<Entry> small_;
+  std::unique_ptr<std::unordered_map<std::string, std::unique_ptr<Node>>> big_;
+};
+
 struct SubscriptionTree::Node {
-  std::unordered_map<std::string, std::unique_ptr<Node>> children;
+  Children children;
   std::vector<Match> subscribers;
   bool empty() const { return children.empty() && subscribers.empty(); }
 };
+
+struct SubscriptionTree::Children::Entry {
+  std::string level;
+  Node node;
+};
+
+bool SubscriptionTree::Children::empty() const { return small_.empty() && (!big_ || big_->empty()); }
+
+const SubscriptionTree::Node* SubscriptionTree::Children::find(std::string_view level) const {
+  if (big_) {
+    auto it = big_->find(std::string(level));
+    return it == big_->end() ? nullptr : it->second.get();
+  }
+  for (auto& e : small_)
+    if (e.level == level) return &e.node;
+  return nullptr;
+}
+
+SubscriptionTree::Node& SubscriptionTree::Children::get_or_add(std::string_view level) {
+  if (auto* n = find(level)) return *n;
+  if (!big_ && small_.size() < small_limit) {
+    small_.push_back({std::string(level), Node{}});
+    return small_.back().node;
+  }
+  if (!big_) {
+    big_ = std::make_unique<std::unordered_map<std::string, std::unique_ptr<Node>>>();
+    for (auto& e : small_) big_->emplace(std::move(e.level), std::make_unique<Node>(std::move(e.node)));
+    std::vector<Entry>().swap(small_);
+  }
+  return *big_->emplace(std::string(level), std::make_unique<Node>()).first->second;
+}
+
+void SubscriptionTree::Children::erase(std::string_view level) {
+  if (big_) {
+    big_->erase(std::string(level));
+    return;
+  }
+  auto it = std::find_if(small_.begin(), small_.end(), [&](const Entry& e) { return e.level == level; });
+  if (it == small_.end()) return;
+  if (&*it != &small_.back()) *it = std::move(small_.back());
+  small_.pop_back();
+  if (small_.empty()) small_.shrink_to_fit();
+}
 
 SubscriptionTree::SubscriptionTree() : root_(std::make_unique<Node>()) {}
 SubscriptionTree::~SubscriptionTree() = default;
@@ -24,9 +91,7 @@ bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<
   while (true) {
     std::size_t next;
     auto level = topic_level(filter, pos, next);
-    auto& child = node->children[std::string(level)];
-    if (!child) child = std::make_unique<Node>();
-    node = child.get();
+    node = &node->children.get_or_add(level);
     if (next == std::string_view::npos) break;
     pos = next;
   }
@@ -45,9 +110,9 @@ bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t po
                              const Session* session, bool& removed) {
   std::size_t next;
   auto level = topic_level(filter, pos, next);
-  auto it = node.children.find(std::string(level));
-  if (it == node.children.end()) return false;
-  Node& child = *it->second;
+  Node* found_child = node.children.find(level);
+  if (!found_child) return false;
+  Node& child = *found_child;
   if (next == std::string_view::npos) {
     auto& subs = child.subscribers;
     auto found = std::find_if(subs.begin(), subs.end(),
@@ -60,7 +125,7 @@ bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t po
   } else {
     prune(child, filter, next, session, removed);
   }
-  if (child.empty()) node.children.erase(it);
+  if (child.empty()) node.children.erase(level);
   return removed;
 }
 
@@ -78,9 +143,8 @@ void SubscriptionTree::collect(const Node& node, std::string_view topic, std::si
   // Topics starting with '$' are not matched by a wildcard in the first level.
   bool dollar = first_level && !topic.empty() && topic[0] == '$';
   if (!dollar) {
-    auto hash = node.children.find("#");
-    if (hash != node.children.end())
-      out.insert(out.end(), hash->second->subscribers.begin(), hash->second->subscribers.end());
+    if (auto* hash = node.children.find("#"))
+      out.insert(out.end(), hash->subscribers.begin(), hash->subscribers.end());
   }
   if (pos == std::string_view::npos) return;
   std::size_t next;
@@ -89,18 +153,15 @@ void SubscriptionTree::collect(const Node& node, std::string_view topic, std::si
     if (next == std::string_view::npos) {
       out.insert(out.end(), child.subscribers.begin(), child.subscribers.end());
       // "a/#" also matches "a": look for a '#' child of the last level.
-      auto hash = child.children.find("#");
-      if (hash != child.children.end())
-        out.insert(out.end(), hash->second->subscribers.begin(), hash->second->subscribers.end());
+      if (auto* hash = child.children.find("#"))
+        out.insert(out.end(), hash->subscribers.begin(), hash->subscribers.end());
     } else {
       collect(child, topic, next, false, out);
     }
   };
-  auto exact = node.children.find(std::string(level));
-  if (exact != node.children.end()) visit(*exact->second);
+  if (auto* exact = node.children.find(level)) visit(*exact);
   if (!dollar) {
-    auto plus = node.children.find("+");
-    if (plus != node.children.end()) visit(*plus->second);
+    if (auto* plus = node.children.find("+")) visit(*plus);
   }
 }
 

@@ -57,6 +57,34 @@ TEST_CASE("subscription tree: one entry per session at its highest QoS; unsubscr
   CHECK(out.empty());
 }
 
+TEST_CASE("subscription tree: a level with many children (one per lock) matches and prunes each") {
+  // Past a handful of children a level changes representation; both sides of that must agree.
+  SubscriptionTree tree;
+  std::vector<std::shared_ptr<Session>> locks;
+  for (int i = 0; i < 50; ++i) {
+    locks.push_back(std::make_shared<Session>("lock" + std::to_string(i), true, 0));
+    CHECK(tree.subscribe("/" + std::to_string(i) + "/call", locks.back(), 1));
+  }
+  auto watcher = std::make_shared<Session>("watcher", true, 0);
+  tree.subscribe("/+/call", watcher, 0);
+  std::vector<Match> out;
+  for (int i = 0; i < 50; ++i) {
+    tree.match("/" + std::to_string(i) + "/call", out);
+    REQUIRE(out.size() == 2);
+    CHECK((out[0].session == locks[i] || out[1].session == locks[i]));
+  }
+  for (int i = 0; i < 50; i += 2) CHECK(tree.unsubscribe("/" + std::to_string(i) + "/call", locks[i].get()));
+  for (int i = 0; i < 50; ++i) {
+    tree.match("/" + std::to_string(i) + "/call", out);
+    CHECK(out.size() == (i % 2 ? 2u : 1u));
+  }
+  for (int i = 1; i < 50; i += 2) tree.unsubscribe("/" + std::to_string(i) + "/call", locks[i].get());
+  tree.unsubscribe("/+/call", watcher.get());
+  CHECK(tree.subscription_count() == 0);
+  tree.match("/1/call", out);
+  CHECK(out.empty());
+}
+
 TEST_CASE("retained store: filters, clearing, limits") {
   RetainedStore::Limits limits;
   limits.max_messages = 3;

@@ -9,7 +9,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace broker {
@@ -39,6 +38,7 @@ class SubscriptionTree {
 
  private:
   struct Node;
+  class Children;
   void collect(const Node& node, std::string_view topic, std::size_t pos, bool first_level,
                std::vector<Match>& out) const;
   static bool prune(Node& node, std::string_view filter, std::size_t pos, const Session* session,
