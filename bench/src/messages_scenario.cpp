@@ -52,7 +52,11 @@ class MessagesRun final : public ClientObserver {
   Report run() {
     for (std::uint64_t i = 0; i < sub_slice_.count; ++i) {
       Sub s;
-      s.client = loop_.make_client(*this, connect_packet(fmt::format("sbs-{}-{}", run_, sub_slice_.begin + i)));
+      auto index = sub_slice_.begin + i;
+      auto connect = connect_packet(o_.clean_session ? fmt::format("sbs-{}-{}", run_, index)
+                                                     : fmt::format("sbs-persistent-{}", index));
+      connect.clean_session = o_.clean_session;
+      s.client = loop_.make_client(*this, std::move(connect));
       s.client->role = subscriber;
       s.client->id = i;
       s.trackers.resize(mine_.count);

@@ -85,6 +85,12 @@ const std::map<std::string, Setter>& setters() {
       {"--duration", real(&Options::duration, 0.001, day)},
       {"--inflight", number<std::uint32_t>(&Options::inflight, 1, 60'000)},
       {"--drain", real(&Options::drain, 0, 3600)},
+      {"--clean-session",
+       [](Options& o, const std::string& v) {
+         if (v != "0" && v != "1") return false;
+         o.clean_session = v == "1";
+         return true;
+       }},
       {"--locks", number<std::uint32_t>(&Options::locks, 1, 10'000'000)},
       {"--pair-rate", real(&Options::pair_rate, 0.001, 1e7)},
       {"--pair-gap-ms", real(&Options::pair_gap_ms, 0, 30'000)},
@@ -201,6 +207,7 @@ common:    --host 127.0.0.1 --port 1883 --transport tcp|ws|tls|wss --ws-path /mq
            --username U --password P --workers 1 --source-addrs 0(auto) --connect-concurrency 32
            --connect-timeout 10 --broker-pid PID --label NAME --json-only
 messages:  --qos 0 --payload 64 --rate 0(flat out) --duration 10 --inflight 100 --drain 5
+           --clean-session 1 (0: persistent subscribers with fixed client ids)
 lock:      --lock-mode rule|responder --auth-redis HOST:PORT --pair-gap-ms 5
 )";
 }

@@ -66,6 +66,9 @@ TEST_CASE("options: defaults, values and refusals") {
   CHECK(r.options.rate == 20000);
   CHECK(r.options.json_only);
   CHECK(r.options.duration == 10);
+  CHECK(r.options.clean_session);
+  CHECK_FALSE(parse_options({"fanin", "--clean-session", "0"}).options.clean_session);
+  CHECK(parse_options({"fanin", "--clean-session", "yes"}).error == "bad value 'yes' for --clean-session");
 
   CHECK(parse_options({}).error == "no scenario given");
   CHECK(parse_options({"nope"}).error == "unknown scenario 'nope'");

@@ -34,6 +34,9 @@ struct Options {
   double duration = 10;        // seconds of publishing
   std::uint32_t inflight = 100;  // per publisher: messages sent and not yet delivered
   double drain = 5;              // seconds to wait for stragglers after publishing stops
+  // false: subscribers connect with clean session 0 under fixed ids (sbs-persistent-<n>), so a
+  // broker with persistence stores what it queues for them.
+  bool clean_session = true;
 
   // lock
   std::uint32_t locks = 100;
