@@ -17,6 +17,9 @@ struct Broker::WorkerState {
   std::vector<std::vector<Delivery>> outbound;
   bool flush_posted = false;
   std::vector<Match> matches;  // reused by route() to avoid an allocation per message
+  // Connections with writes queued this round (flush_soon); `dirty_spare` keeps the capacity.
+  std::vector<std::shared_ptr<Connection>> dirty;
+  std::vector<std::shared_ptr<Connection>> dirty_spare;
 };
 
 Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const Clock& clock,
@@ -27,6 +30,7 @@ Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const Cloc
       log_(std::move(log)),
       timers_(std::move(timers)),
       retained_(options_.retained),
+      stats_(workers_.size()),
       started_(std::chrono::steady_clock::now()) {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     worker_state_.push_back(std::make_unique<WorkerState>());
@@ -194,6 +198,24 @@ void Broker::flush_outbound(unsigned from) {
     });
     batch = {};
   }
+}
+
+void Broker::flush_soon(unsigned worker, Connection& c) {
+  auto& state = *worker_state_[worker];
+  state.dirty.push_back(c.shared_from_this());
+  // Posted behind whatever is queued now: the reads of this epoll round and the batches other
+  // workers sent run first, and add to the same writes.
+  if (state.dirty.size() == 1) post(worker, [this, worker] { flush_dirty(worker); });
+}
+
+void Broker::flush_dirty(unsigned worker) {
+  auto& state = *worker_state_[worker];
+  // A flush may queue more (a write error closing a connection publishes its will): those go to
+  // the next round, so swap the list out first.
+  auto& dirty = state.dirty_spare;
+  dirty.swap(state.dirty);
+  for (auto& c : dirty) c->flush_queued();
+  dirty.clear();
 }
 
 void Broker::register_connection(unsigned worker, Connection* c) {

@@ -69,7 +69,7 @@ bool Broker::persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos,
 
 bool Broker::over_store_limit() {
   if (persistence_->stored_bytes() < options_.persistence_max_bytes) return false;
-  Stats::add(stats_.persistence_dropped);
+  stats_.add(current_worker(), Stat::persistence_dropped);
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
   auto last = store_limit_warned_ms_.load(std::memory_order_relaxed);
   if ((last == 0 || now_ms - last >= 60'000) &&
@@ -77,7 +77,7 @@ bool Broker::over_store_limit() {
     log_->warn("persistence store at {} bytes, over persistence.max_bytes={}: messages for offline "
                "persistent sessions are dropped ({} so far)",
                persistence_->stored_bytes(), options_.persistence_max_bytes,
-               stats_.persistence_dropped.load(std::memory_order_relaxed));
+               stats_.get(Stat::persistence_dropped));
   }
   return true;
 }

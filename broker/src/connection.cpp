@@ -86,7 +86,7 @@ void Connection::read() {
 }
 
 void Connection::on_bytes(std::string_view data) {
-  Stats::add(broker_.stats().bytes_received, data.size());
+  count(Stat::bytes_received, data.size());
   if (!partial_) {
     auto used = consume(data);
     if (state_ != State::closed && used < data.size())
@@ -126,7 +126,7 @@ void Connection::handle(std::string_view bytes) {
   if (!result.ok()) {
     if (state_ == State::awaiting_connect && result.error == codec::Error::bad_protocol_level)
       return refuse(ConnectReturn::unacceptable_protocol, "unsupported protocol level");
-    Stats::add(broker_.stats().protocol_errors);
+    count(Stat::protocol_errors);
     return close(DisconnectReason::protocol_error, codec::to_string(result.error));
   }
   auto type = codec::type_of(result.packet);
@@ -214,8 +214,8 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
   }
   session_ = std::move(s);
   state_ = State::connected;
-  Stats::add(broker_.stats().clients_connected);
-  Stats::add(broker_.stats().clients_total);
+  count(Stat::clients_connected);
+  count(Stat::clients_total);
   send_packet(codec::Connack{present, ConnectReturn::accepted});
   session_->attach(this, broker_.options());
   broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
@@ -228,7 +228,7 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
 }
 
 void Connection::refuse(ConnectReturn code, const char* why) {
-  Stats::add(broker_.stats().connect_refused);
+  count(Stat::connect_refused);
   broker_.log().info("refused client={} user={} addr={} code={} reason={}", info_.client_id,
                      info_.username.value_or("-"), info_.address, static_cast<int>(code), why);
   will_.reset();
@@ -245,7 +245,7 @@ void Connection::on_publish(codec::Publish&& p) {
   bool duplicate = qos == 2 && !session_->begin_incoming_qos2(id);
   bool appended = qos == 2 && !duplicate && session_->store();
   if (!duplicate) {
-    Stats::add(broker_.stats().messages_received);
+    count(Stat::messages_received);
     bool allowed = info_.superuser || !acl_ || acl_->allow_publish(p.topic);
     if (allowed) {
       auto m = make_message(std::move(p.topic), std::move(p.payload), qos, p.retain);
@@ -253,7 +253,7 @@ void Connection::on_publish(codec::Publish&& p) {
       appended |= broker_.route(m);
     } else {
       // 3.1.1 has no negative acknowledgement: drop, and still acknowledge below.
-      Stats::add(broker_.stats().publish_denied);
+      count(Stat::publish_denied);
       broker_.log().debug("publish denied client={} topic={}", info_.client_id, p.topic);
     }
   }
@@ -301,7 +301,7 @@ void Connection::on_subscribe(codec::Subscribe&& s) {
       ack.codes.push_back(t.qos);
       broker_.log().debug("subscribed client={} filter={} qos={}", info_.client_id, t.filter, t.qos);
     } else {
-      if (!allowed) Stats::add(broker_.stats().subscribe_denied);
+      if (!allowed) count(Stat::subscribe_denied);
       ack.codes.push_back(codec::suback_failure);
     }
   }
@@ -322,11 +322,11 @@ void Connection::publish_will() {
   if (!will_) return;
   auto will = std::move(will_);
   if (!info_.superuser && acl_ && !acl_->allow_publish(will->topic)) {
-    Stats::add(broker_.stats().publish_denied);
+    count(Stat::publish_denied);
     broker_.log().info("will denied client={} topic={}", info_.client_id, will->topic);
     return;
   }
-  Stats::add(broker_.stats().wills_published);
+  count(Stat::wills_published);
   for (auto& o : broker_.observers()) o->on_publish(info_, will);
   broker_.route(will);
 }
@@ -336,10 +336,10 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
   bool was_connected = session_ != nullptr;
   state_ = State::closed;
   broker_.unregister_connection(worker_, this);
-  if (reason == DisconnectReason::keepalive_timeout) Stats::add(broker_.stats().keepalive_timeouts);
-  if (reason == DisconnectReason::slow_consumer) Stats::add(broker_.stats().slow_consumers);
+  if (reason == DisconnectReason::keepalive_timeout) count(Stat::keepalive_timeouts);
+  if (reason == DisconnectReason::slow_consumer) count(Stat::slow_consumers);
   if (was_connected) {
-    broker_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    broker_.stats().sub(static_cast<int>(worker_), Stat::clients_connected);
     if (publishes_will(reason)) publish_will();
     if (session_->sink() == this) session_->detach(broker_.clock().now(), broker_.clock().unix_ms());
     broker_.session_closed(session_);
@@ -392,8 +392,12 @@ void Connection::send_publish(const MessagePtr& m, std::uint8_t qos, bool retain
     item.packet_id[0] = static_cast<std::uint8_t>(packet_id >> 8);
     item.packet_id[1] = static_cast<std::uint8_t>(packet_id & 0xFF);
   }
-  Stats::add(broker_.stats().messages_sent);
+  count(Stat::messages_sent);
   enqueue(std::move(item));
+}
+
+void Connection::count(Stat s, std::uint64_t n) {
+  broker_.stats().add(static_cast<int>(worker_), s, n);  // a connection runs only on its worker
 }
 
 void Connection::send_pubrel(std::uint16_t packet_id) {
@@ -416,6 +420,16 @@ void Connection::enqueue(OutItem&& item) {
     return;
   }
   writes_->queue.push_back(std::move(item));
+  // A write in progress picks the queue up when it completes (on_written); otherwise wait for the
+  // end of the round, so a burst costs one syscall instead of one per packet.
+  if (writes_->writing.empty() && !flush_pending_) {
+    flush_pending_ = true;
+    broker_.flush_soon(worker_, *this);
+  }
+}
+
+void Connection::flush_queued() {
+  flush_pending_ = false;
   flush();
 }
 
@@ -442,7 +456,7 @@ void Connection::on_written(const boost::system::error_code& ec) {
   std::size_t written = 0;
   for (auto& item : writes_->writing) written += item.size();
   writes_->bytes -= written;
-  Stats::add(broker_.stats().bytes_sent, written);
+  count(Stat::bytes_sent, written);
   writes_->writing.clear();
   if (ec) {
     close(DisconnectReason::network_error, ec.message());

@@ -92,16 +92,16 @@ void Server::publish_sys() {
   auto pub = [this](const char* topic, std::string value) {
     broker_->publish(make_message(std::string("$SYS/broker/") + topic, std::move(value), 0, true));
   };
-  auto n = [](const std::atomic<std::uint64_t>& v) { return std::to_string(v.load()); };
+  auto n = [&s](Stat stat) { return std::to_string(s.get(stat)); };
   pub("version", "sakura " + options_.version);
   pub("uptime", fmt::format("{} seconds", uptime.count()));
-  pub("clients/connected", n(s.clients_connected));
+  pub("clients/connected", n(Stat::clients_connected));
   pub("clients/total", std::to_string(broker_->session_count()));
-  pub("messages/received", n(s.messages_received));
-  pub("messages/sent", n(s.messages_sent));
-  pub("messages/dropped", n(s.messages_dropped));
-  pub("bytes/received", n(s.bytes_received));
-  pub("bytes/sent", n(s.bytes_sent));
+  pub("messages/received", n(Stat::messages_received));
+  pub("messages/sent", n(Stat::messages_sent));
+  pub("messages/dropped", n(Stat::messages_dropped));
+  pub("bytes/received", n(Stat::bytes_received));
+  pub("bytes/sent", n(Stat::bytes_sent));
   pub("subscriptions/count", std::to_string(broker_->subscription_count()));
   pub("retained messages/count", std::to_string(broker_->retained().size()));
   after(pool_.context(0), options_.broker.sys_interval, [this] { publish_sys(); });

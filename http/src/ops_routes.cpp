@@ -63,21 +63,22 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 void handle_metrics(const ContextPtr& ctx, Reply reply) {
   std::string out;
   if (auto* s = ctx->stats) {
-    auto v = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-    metric(out, "sakura_clients_connected", "gauge", "MQTT clients connected", v(s->clients_connected));
-    metric(out, "sakura_clients_total", "counter", "MQTT connections accepted", v(s->clients_total));
-    metric(out, "sakura_messages_received_total", "counter", "PUBLISH packets received", v(s->messages_received));
-    metric(out, "sakura_messages_sent_total", "counter", "PUBLISH packets sent", v(s->messages_sent));
-    metric(out, "sakura_messages_dropped_total", "counter", "messages dropped", v(s->messages_dropped));
-    metric(out, "sakura_publish_denied_total", "counter", "PUBLISH denied by ACL", v(s->publish_denied));
-    metric(out, "sakura_subscribe_denied_total", "counter", "SUBSCRIBE filters denied", v(s->subscribe_denied));
-    metric(out, "sakura_bytes_received_total", "counter", "MQTT bytes received", v(s->bytes_received));
-    metric(out, "sakura_bytes_sent_total", "counter", "MQTT bytes sent", v(s->bytes_sent));
-    metric(out, "sakura_connect_refused_total", "counter", "CONNECT refused", v(s->connect_refused));
-    metric(out, "sakura_protocol_errors_total", "counter", "protocol errors", v(s->protocol_errors));
-    metric(out, "sakura_slow_consumers_total", "counter", "slow consumers cut off", v(s->slow_consumers));
-    metric(out, "sakura_keepalive_timeouts_total", "counter", "keepalive timeouts", v(s->keepalive_timeouts));
-    metric(out, "sakura_wills_published_total", "counter", "wills published", v(s->wills_published));
+    using broker::Stat;
+    auto v = [s](Stat stat) { return s->get(stat); };
+    metric(out, "sakura_clients_connected", "gauge", "MQTT clients connected", v(Stat::clients_connected));
+    metric(out, "sakura_clients_total", "counter", "MQTT connections accepted", v(Stat::clients_total));
+    metric(out, "sakura_messages_received_total", "counter", "PUBLISH packets received", v(Stat::messages_received));
+    metric(out, "sakura_messages_sent_total", "counter", "PUBLISH packets sent", v(Stat::messages_sent));
+    metric(out, "sakura_messages_dropped_total", "counter", "messages dropped", v(Stat::messages_dropped));
+    metric(out, "sakura_publish_denied_total", "counter", "PUBLISH denied by ACL", v(Stat::publish_denied));
+    metric(out, "sakura_subscribe_denied_total", "counter", "SUBSCRIBE filters denied", v(Stat::subscribe_denied));
+    metric(out, "sakura_bytes_received_total", "counter", "MQTT bytes received", v(Stat::bytes_received));
+    metric(out, "sakura_bytes_sent_total", "counter", "MQTT bytes sent", v(Stat::bytes_sent));
+    metric(out, "sakura_connect_refused_total", "counter", "CONNECT refused", v(Stat::connect_refused));
+    metric(out, "sakura_protocol_errors_total", "counter", "protocol errors", v(Stat::protocol_errors));
+    metric(out, "sakura_slow_consumers_total", "counter", "slow consumers cut off", v(Stat::slow_consumers));
+    metric(out, "sakura_keepalive_timeouts_total", "counter", "keepalive timeouts", v(Stat::keepalive_timeouts));
+    metric(out, "sakura_wills_published_total", "counter", "wills published", v(Stat::wills_published));
   }
   auto& c = ctx->counters;
   out += "# HELP sakura_http_responses_total HTTP responses by status class\n"

@@ -41,11 +41,13 @@ class FakeTransport final : public broker::Transport {
   struct State {
     ReadHandler reader;
     std::string written;
+    int writes = 0;  // async_write calls
     bool closed = false;
   };
   FakeTransport(std::shared_ptr<State> s, QueueExecutor& ex) : s_(std::move(s)), ex_(ex) {}
   void async_read(ReadHandler h) override { s_->reader = std::move(h); }
   void async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) override {
+    ++s_->writes;
     for (auto& b : buffers) s_->written.append(static_cast<const char*>(b.data()), b.size());
     ex_.post([h = std::move(h)] { h({}); });
   }

@@ -328,7 +328,7 @@ TEST_CASE("persistence: past the store limit, messages for offline sessions are 
   for (std::uint16_t i = 1; i <= 4; ++i) h.send(pub, publish("t", "12345678", 1, i));
   // Bodies are 9 bytes: the store holds 0, then 9 (under 10: the second is kept too), then 18.
   CHECK(f.store->state.sessions.at("away").outgoing.size() == 2);
-  CHECK(h.b->stats().persistence_dropped.load() == 2);
+  CHECK(h.b->stats().get(Stat::persistence_dropped) == 2);
 
   // A connected persistent session still gets (and stores) its messages.
   auto here = h.connect("here", false);
@@ -336,7 +336,7 @@ TEST_CASE("persistence: past the store limit, messages for offline sessions are 
   h.received(here);
   h.send(pub, publish("t", "12345678", 1, 5));
   CHECK(only<codec::Publish>(h.received(here)).size() == 1);
-  CHECK(h.b->stats().persistence_dropped.load() == 3);  // "away" missed it
+  CHECK(h.b->stats().get(Stat::persistence_dropped) == 3);  // "away" missed it
 
   auto back = h.connect("away", false);
   auto got = only<codec::Publish>(h.received(back));

@@ -97,6 +97,9 @@ class Broker final : public BrokerControl {
   // Connections register with their worker so keepalive sweeps and disconnect_user find them.
   void register_connection(unsigned worker, Connection* c);
   void unregister_connection(unsigned worker, Connection* c);
+  // Asks `worker` (the calling one) to call c.flush_queued() after the handlers already queued
+  // there have run: one write per connection per round instead of one per packet.
+  void flush_soon(unsigned worker, Connection& c);
   // Checks timers of every connection on the calling worker (called about once a second).
   void sweep(unsigned worker);
   // Ends persistent sessions that stayed disconnected past session_expiry.
@@ -133,6 +136,7 @@ class Broker final : public BrokerControl {
   bool over_store_limit();
   void deliver(Delivery&& d);
   void flush_outbound(unsigned from);
+  void flush_dirty(unsigned worker);
   void remove_subscriptions(Session& s);
   void end_session(Session& s);
 

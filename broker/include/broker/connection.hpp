@@ -14,6 +14,7 @@
 #include "broker/codec/packet.hpp"
 #include "broker/hooks.hpp"
 #include "broker/session.hpp"
+#include "broker/stats.hpp"
 #include "broker/transport.hpp"
 
 namespace broker {
@@ -39,6 +40,11 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
                     std::uint16_t packet_id) override;
   void send_pubrel(std::uint16_t packet_id) override;
   void taken_over() override { close(DisconnectReason::taken_over); }
+
+  // Hands the writes queued since the last flush to the transport. Called by the worker once it
+  // has run the handlers already queued (Broker::flush_soon), so everything one round of reads
+  // and cross-worker batches produced for this client leaves in one write.
+  void flush_queued();
 
   // Intrusive list of the worker's connections (owned by Broker's per-worker state).
   Connection* prev_ = nullptr;
@@ -69,6 +75,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void acknowledge(codec::Ack ack, bool appended);
   void on_durable();
 
+  void count(Stat s, std::uint64_t n = 1);
   void send_packet(const codec::Packet& p);
   void enqueue(OutItem&& item);
   void flush();
@@ -100,6 +107,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool clean_session_ = true;
   bool reading_ = false;
   bool paused_ = false;  // not reading while CONNECT is being authenticated
+  bool flush_pending_ = false;  // registered with Broker::flush_soon, not flushed yet
 };
 
 }  // namespace broker
