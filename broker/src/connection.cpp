@@ -333,6 +333,9 @@ void Connection::publish_will() {
 
 void Connection::close(DisconnectReason reason, const std::string& detail) {
   if (state_ == State::closed) return;
+  // What this round queued (a PUBACK before a revoking disconnect_user, a CONNACK) still goes
+  // out ahead of the close, as it did when every packet was written at once.
+  if (flush_pending_) flush_queued();
   bool was_connected = session_ != nullptr;
   state_ = State::closed;
   broker_.unregister_connection(worker_, this);

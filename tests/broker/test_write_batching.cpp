@@ -81,3 +81,15 @@ TEST_CASE("a write in progress takes what was queued meanwhile when it completes
   h.drain();
   CHECK(payloads(h.received(s)) == std::vector<std::string>{"a", "b"});
 }
+
+TEST_CASE("packets queued in the round a connection closes are still written") {
+  Harness h;
+  auto p = h.connect("pub");
+  h.received(p);
+  h.send_bytes(p, codec::encode(codec::Publish{false, 1, false, "t", 7, "x"}) +
+                      codec::encode(codec::Disconnect{}));
+  CHECK(p.io->closed);
+  auto packets = h.received(p);
+  REQUIRE(packets.size() == 1);
+  CHECK(std::get<codec::Ack>(packets[0]).packet_id == 7);
+}
