@@ -96,8 +96,15 @@ const std::vector<KeySpec>& schema() {
       k("wechat.retries", T::integer, "2", "further code2Session attempts while WeChat is busy (-1)"),
       k("wechat.cafile", T::string, "", "CA bundle for WeChat's certificate; empty = system store"),
 
+      k("persistence.enabled", T::boolean, "true",
+        "keep persistent sessions, their QoS 1/2 messages and retained messages across restarts"),
       k("persistence.sync", T::choice, "everysec", "durability of persisted state",
        {"always", "everysec", "none"}),
+      k("persistence.path", T::string, "", "journal file; empty = <node.data_dir>/sessions.journal"),
+      k("persistence.max_bytes", T::size, "1GiB",
+        "message bytes the store may hold; past it messages for offline sessions are dropped"),
+      k("persistence.compact_min_bytes", T::size, "64MiB",
+        "journal size before compaction is considered (then at twice the live state)"),
 
       k("limits.max_packet_size", T::size, "1MiB", "largest MQTT packet accepted"),
       k("limits.max_inflight", T::integer, "32", "unacknowledged QoS 1/2 messages per client"),

@@ -1,6 +1,7 @@
 #include "wiring.hpp"
 
 #include "auth/metrics.hpp"
+#include "broker/persistence.hpp"
 #include "broker/server.hpp"
 #include "http/api.hpp"
 #include "lockrules/lock_rules.hpp"
@@ -8,6 +9,7 @@
 #include "wire_http.hpp"
 #include "wire_listeners.hpp"
 #include "wire_lockrules.hpp"
+#include "wire_persistence.hpp"
 #include "wire_storage.hpp"
 
 namespace app {
@@ -31,6 +33,7 @@ broker::ServerOptions server_options(const Config& c) {
   b.sys_interval = c.duration("limits.sys_interval");
   b.retained.max_messages = static_cast<std::size_t>(c.integer("limits.max_retained"));
   b.retained.max_payload = c.size("limits.max_retained_payload");
+  b.persistence_max_bytes = c.size("persistence.max_bytes");
   return o;
 }
 }  // namespace
@@ -38,21 +41,27 @@ broker::ServerOptions server_options(const Config& c) {
 Application::Application(const Config& config, const Logging& logging)
     : config_(config), logging_(logging) {
   server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
+  // Restored before anything can connect: the listeners open only in start().
+  persistence_ = wire_persistence(*server_, config, logging);
   reload_certificates_ = wire_listeners(*server_, config, logging);
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
-                     [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); }});
+                     [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
+                     [s = server_.get()](std::string& out) { append_persistence_metrics(*s, out); }});
 }
 
-Application::~Application() = default;
+Application::~Application() {
+  if (persistence_) persistence_->close();  // a start that failed half-way still keeps the journal whole
+}
 
 void Application::start() { server_->start(); }
 void Application::stop() {
   if (http_) http_->stop();
-  server_->stop();
+  server_->stop();  // closes every connection: their sessions are recorded as detached
+  if (persistence_) persistence_->close();
   lockrules_->close();  // store answers still arriving must not reach the stopped broker
 }
 void Application::reload_certificates() { reload_certificates_(); }

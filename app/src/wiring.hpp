@@ -10,6 +10,7 @@
 #include "logging.hpp"
 
 namespace broker {
+class Persistence;
 class Server;
 }
 namespace http {
@@ -38,6 +39,7 @@ class Application {
   const Config& config_;
   const Logging& logging_;
   std::unique_ptr<broker::Server> server_;
+  std::shared_ptr<broker::Persistence> persistence_;  // after server_: closed and gone before it
   std::function<void()> reload_certificates_;
   std::shared_ptr<storage::Storage> storage_;
   std::shared_ptr<lockrules::LockRules> lockrules_;

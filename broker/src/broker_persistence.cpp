@@ -96,11 +96,9 @@ void Broker::restore(const PersistedState& state) {
     return it->second.message;
   };
 
-  std::size_t subscriptions = 0;
+  std::size_t subscriptions = 0, expired = 0;
   unsigned next_owner = 0;
   for (auto& [client_id, saved] : state.sessions) {
-    auto s = std::make_shared<Session>(client_id, false, next_owner++ % workers_.size());
-    s->set_store(persistence_.get());
     // A session still attached when the broker stopped (or crashed) counts as detached now, and
     // the store is told so that a second restart does not start its expiry over.
     auto detached_ms = saved.detached_unix_ms;
@@ -108,7 +106,15 @@ void Broker::restore(const PersistedState& state) {
       detached_ms = wall_ms;
       if (persistence_) persistence_->append(persist::SessionDetached{client_id, wall_ms});
     }
-    s->restore(saved, body, now - std::chrono::milliseconds(std::max<std::int64_t>(0, wall_ms - detached_ms)));
+    auto away = std::chrono::milliseconds(std::max<std::int64_t>(0, wall_ms - detached_ms));
+    if (away > options_.session_expiry) {  // expired while the broker was down
+      if (persistence_) persistence_->append(persist::SessionEnded{client_id});
+      ++expired;
+      continue;
+    }
+    auto s = std::make_shared<Session>(client_id, false, next_owner++ % workers_.size());
+    s->set_store(persistence_.get());
+    s->restore(saved, body, now - away);
     for (auto& [filter, qos] : saved.subscriptions) tree_.subscribe(filter, s, qos);
     subscriptions += saved.subscriptions.size();
     std::lock_guard lock(sessions_mutex_);
@@ -118,9 +124,10 @@ void Broker::restore(const PersistedState& state) {
   for (auto& [topic, id] : state.retained) {
     if (auto m = body(id); m && retained_.update(m) == RetainedStore::Update::stored) ++retained;
   }
-  log_->info("restored sessions={} subscriptions={} messages queued or in flight={} retained={} "
-             "stored bytes={}",
-             state.sessions.size(), subscriptions, state.queued_count(), retained, state.stored_bytes());
+  log_->info("restored sessions={} (expired while stopped={}) subscriptions={} messages queued or "
+             "in flight={} retained={} stored bytes={}",
+             state.sessions.size() - expired, expired, subscriptions, state.queued_count(), retained,
+             state.stored_bytes());
 }
 
 }  // namespace broker

@@ -104,6 +104,11 @@ void Server::publish_sys() {
   pub("bytes/sent", n(Stat::bytes_sent));
   pub("subscriptions/count", std::to_string(broker_->subscription_count()));
   pub("retained messages/count", std::to_string(broker_->retained().size()));
+  pub("retained messages/rejected", std::to_string(broker_->retained().rejected()));
+  if (auto* store = broker_->persistence()) {
+    pub("persistence/bytes", std::to_string(store->stored_bytes()));
+    pub("persistence/dropped", n(Stat::persistence_dropped));
+  }
   after(pool_.context(0), options_.broker.sys_interval, [this] { publish_sys(); });
 }
 

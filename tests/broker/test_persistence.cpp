@@ -1,6 +1,8 @@
 // The broker's persistence: which records each state change appends, acknowledgements held until
 // the store is durable, restore after a restart, expiry of restored sessions and the store limit.
 // The store is in memory (memory_persistence.hpp) and time is the harness's fake clock.
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "harness.hpp"
@@ -294,13 +296,17 @@ TEST_CASE("persistence: a restored session expires by its detach time before the
   saved.apply(persist::Subscribed{"gone", "t", 1});
   saved.apply(persist::SessionDetached{"gone", h.clock.unix_ms() - std::chrono::milliseconds(13 * 24h).count()});
   saved.apply(persist::SessionCreated{"crashed"});  // attached when the broker died
+  saved.apply(persist::SessionCreated{"long-gone"});
+  saved.apply(persist::SessionDetached{"long-gone", h.clock.unix_ms() - std::chrono::milliseconds(15 * 24h).count()});
   auto store = std::make_shared<MemoryPersistence>();
   h.b->set_persistence(store);
   h.b->restore(saved);
-  CHECK(h.b->session_count() == 2);
-  // The session attached at the crash is now recorded as detached, for the next restart.
-  CHECK(store->state.sessions.empty());  // (the new store knew neither: the record is ignored)
-  CHECK(store->take_kinds() == Kinds{"SessionDetached"});
+  CHECK(h.b->session_count() == 2);  // "long-gone" expired while the broker was down
+  // The session attached at the crash is now recorded as detached, for the next restart, and
+  // the expired one as ended. (Unordered map: compare as sets.)
+  auto kinds = store->take_kinds();
+  std::sort(kinds.begin(), kinds.end());
+  CHECK(kinds == Kinds{"SessionDetached", "SessionEnded"});
 
   broker::Broker::set_current_worker(0);
   h.clock.advance(23h);
@@ -342,4 +348,20 @@ TEST_CASE("persistence: past the store limit, messages for offline sessions are 
   auto got = only<codec::Publish>(h.received(back));
   REQUIRE(got.size() == 2);
   CHECK(got[1].packet_id == 2);
+}
+
+TEST_CASE("persistence: a clean session replacing a persistent one ends it in the store") {
+  Fixture f;
+  auto& h = f.h;
+  auto first = h.connect("same", false);
+  h.send(first, codec::Subscribe{1, {{"t", 1}}});
+  h.send(first, codec::Disconnect{});
+  CHECK(f.store->state.sessions.count("same") == 1);
+  f.store->take_kinds();
+  auto clean = h.connect("same", true);
+  CHECK(f.store->take_kinds() == Kinds{"SessionEnded"});
+  CHECK(f.store->state.sessions.empty());
+  h.send(clean, codec::Subscribe{1, {{"t", 1}}});
+  h.send(clean, codec::Disconnect{});
+  CHECK(f.store->take_kinds().empty());  // a clean session leaves no trace
 }
