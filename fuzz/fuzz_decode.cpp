@@ -11,17 +11,13 @@
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
 #include "broker/codec/framer.hpp"
+#include "require.hpp"
 
 namespace codec = broker::codec;
 
-namespace {
+using fuzz::require;
 
-// A broken property is a crash: libFuzzer saves the input that caused it.
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_decode: property violated: %s\n", what);
-  std::abort();
-}
+namespace {
 
 // The bytes fan-out would write for `p`, built the way the broker builds them.
 std::string fanout_bytes(const codec::Publish& p) {
