@@ -57,7 +57,13 @@ std::string generated_client_id() {
 }  // namespace
 
 Connection::Connection(Broker& broker, unsigned worker, std::unique_ptr<Transport> transport)
-    : broker_(broker), transport_(std::move(transport)), worker_(worker) {
+    : broker_(broker),
+      transport_(std::move(transport)),
+      worker_(static_cast<std::uint16_t>(worker)),
+      clean_session_(true),
+      reading_(false),
+      paused_(false),
+      flush_pending_(false) {
   last_activity_ = broker_.clock().now();
   info_.listener = transport_->kind();
 }
@@ -195,7 +201,7 @@ void Connection::on_connect(codec::Connect&& c) {
   });
 }
 
-void Connection::on_auth(AuthResult result, std::uint32_t attempt) {
+void Connection::on_auth(AuthResult result, std::uint16_t attempt) {
   if (attempt != auth_attempt_ || state_ != State::authenticating) return;  // timed out or closed
   if (result.code != ConnectReturn::accepted)
     return refuse(result.code, "authentication failed");
@@ -220,7 +226,7 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
   session_->attach(this, broker_.options());
   broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
                      info_.client_id, info_.username.value_or("-"), info_.address, info_.listener,
-                     keepalive_, clean_session_, present);
+                     keepalive_, bool(clean_session_), present);
   for (auto& o : broker_.observers()) o->on_connected(info_);
   paused_ = false;
   if (partial_ && state_ == State::connected) consume_partial();

@@ -62,7 +62,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::size_t consume(std::string_view data);
   void handle(std::string_view packet);
   void on_connect(codec::Connect&& c);
-  void on_auth(AuthResult result, std::uint32_t attempt);
+  void on_auth(AuthResult result, std::uint16_t attempt);
   void consume_partial();
   void on_session(std::shared_ptr<Session> s, bool present);
   void on_publish(codec::Publish&& p);
@@ -100,14 +100,15 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::unique_ptr<std::deque<HeldAck>> held_acks_;
   // Last packet received; before CONNECT completes, when the connection (or CONNECT) arrived.
   Clock::time_point last_activity_;
-  std::uint32_t auth_attempt_ = 0;
-  unsigned worker_;
+  // The rest share one 8-byte word: every idle connection carries them.
+  std::uint16_t auth_attempt_ = 0;
+  std::uint16_t worker_;
   std::uint16_t keepalive_ = 0;
   State state_ = State::awaiting_connect;
-  bool clean_session_ = true;
-  bool reading_ = false;
-  bool paused_ = false;  // not reading while CONNECT is being authenticated
-  bool flush_pending_ = false;  // registered with Broker::flush_soon, not flushed yet
+  bool clean_session_ : 1;
+  bool reading_ : 1;
+  bool paused_ : 1;         // not reading while CONNECT is being authenticated
+  bool flush_pending_ : 1;  // registered with Broker::flush_soon, not flushed yet
 };
 
 }  // namespace broker

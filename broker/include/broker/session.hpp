@@ -44,10 +44,11 @@ class Session {
  public:
   Session(std::string client_id, bool clean, unsigned owner);
 
+  // Ordered so the small fields share words: every session of an idle fleet carries them.
   const std::string client_id;
   const bool clean;
-  std::atomic<unsigned> owner;
   std::atomic<bool> online{false};
+  std::atomic<unsigned> owner;
 
   void set_store(Persistence* store) { store_ = store; }
   Persistence* store() const { return store_; }
@@ -134,8 +135,8 @@ class Session {
   Persistence* store_ = nullptr;
   std::unique_ptr<Pending> pending_;
   std::vector<std::pair<std::string, std::uint8_t>> subs_;
-  std::uint64_t dropped_ = 0;
   Clock::time_point detached_at_{};
+  std::uint32_t dropped_ = 0;
   std::uint16_t last_packet_id_ = 0;
   bool dead_ = false;
 };
