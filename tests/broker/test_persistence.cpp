@@ -39,6 +39,13 @@ std::vector<std::uint16_t> acks_of(const std::vector<codec::Packet>& packets, co
   return out;
 }
 
+// A persistent session subscribed to `filter` and then left: what it is sent waits in its queue.
+void offline_subscriber(Harness& h, const std::string& id, const std::string& filter, std::uint8_t qos) {
+  auto c = h.connect(id, false);
+  h.send(c, codec::Subscribe{1, {{filter, qos}}});
+  h.send(c, codec::Disconnect{});
+}
+
 struct Fixture {
   explicit Fixture(BrokerOptions opt = {}, unsigned workers = 1) : h(workers, opt) {
     h.b->set_persistence(store);
@@ -123,9 +130,7 @@ TEST_CASE("persistence: a clean session and QoS 0 append nothing and PUBACK need
 TEST_CASE("persistence: PUBACK waits for the barrier, and later acknowledgements wait behind it") {
   Fixture f;
   auto& h = f.h;
-  auto sub = h.connect("sub", false);
-  h.send(sub, codec::Subscribe{1, {{"kept", 1}}});
-  h.send(sub, codec::Disconnect{});
+  offline_subscriber(h, "sub", "kept", 1);
   auto pub = h.connect("pub");
   h.received(pub);
 
@@ -327,9 +332,7 @@ TEST_CASE("persistence: past the store limit, messages for offline sessions are 
   opt.persistence_max_bytes = 10;
   Fixture f(opt);
   auto& h = f.h;
-  auto away = h.connect("away", false);
-  h.send(away, codec::Subscribe{1, {{"t", 1}}});
-  h.send(away, codec::Disconnect{});
+  offline_subscriber(h, "away", "t", 1);
   auto pub = h.connect("pub");
   for (std::uint16_t i = 1; i <= 4; ++i) h.send(pub, publish("t", "12345678", 1, i));
   // Bodies are 9 bytes: the store holds 0, then 9 (under 10: the second is kept too), then 18.
@@ -353,9 +356,7 @@ TEST_CASE("persistence: past the store limit, messages for offline sessions are 
 TEST_CASE("persistence: a clean session replacing a persistent one ends it in the store") {
   Fixture f;
   auto& h = f.h;
-  auto first = h.connect("same", false);
-  h.send(first, codec::Subscribe{1, {{"t", 1}}});
-  h.send(first, codec::Disconnect{});
+  offline_subscriber(h, "same", "t", 1);
   CHECK(f.store->state.sessions.count("same") == 1);
   f.store->take_kinds();
   auto clean = h.connect("same", true);
@@ -364,4 +365,37 @@ TEST_CASE("persistence: a clean session replacing a persistent one ends it in th
   h.send(clean, codec::Subscribe{1, {{"t", 1}}});
   h.send(clean, codec::Disconnect{});
   CHECK(f.store->take_kinds().empty());  // a clean session leaves no trace
+}
+
+TEST_CASE("persistence: a delivery the full session queue drops is dropped in the store too") {
+  BrokerOptions opt;
+  opt.max_queued_messages = 2;
+  Fixture f(opt);
+  auto& h = f.h;
+  offline_subscriber(h, "full", "t", 1);
+  auto pub = h.connect("pub");
+  f.store->take_kinds();
+  for (std::uint16_t i = 1; i <= 3; ++i) h.send(pub, publish("t", std::to_string(i), 1, i));
+  CHECK(f.store->take_kinds() == Kinds{"MessageStored", "Enqueued", "MessageStored", "Enqueued",
+                                       "MessageStored", "Enqueued", "Dropped"});
+  auto& kept = f.store->state.sessions.at("full").outgoing;
+  REQUIRE(kept.size() == 2);
+  CHECK(f.store->state.messages.at(kept[1].id).message->payload == "2");
+  CHECK(f.store->state.messages.size() == 2);  // the dropped body is gone from the store
+}
+
+TEST_CASE("persistence: a retained message sent on SUBSCRIBE to a persistent session is a delivery") {
+  Fixture f;
+  auto& h = f.h;
+  auto pub = h.connect("pub");
+  h.send(pub, publish("/L/statu", "1", 1, 1, true));
+  auto sub = h.connect("owner", false);
+  f.store->take_kinds();
+  h.send(sub, codec::Subscribe{1, {{"/L/#", 1}}});
+  // The body again (the retained one may have been replaced meanwhile), then the delivery.
+  CHECK(f.store->take_kinds() == Kinds{"Subscribed", "MessageStored", "Enqueued", "Sent"});
+  auto& out = f.store->state.sessions.at("owner").outgoing;
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].retain);
+  CHECK(out[0].packet_id != 0);
 }
