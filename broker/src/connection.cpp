@@ -367,26 +367,28 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
   transport_->close();
 }
 
-void Connection::check_timers(Clock::time_point now) {
-  auto limit = broker_.options().connect_timeout;
+bool Connection::timer_due(Clock::time_point now) const {
+  auto idle = now - last_activity_;
   switch (state_) {
     case State::awaiting_connect:
-      if (now - last_activity_ > limit) close(DisconnectReason::connect_timeout, "no CONNECT");
-      break;
     case State::authenticating:
-      if (now - last_activity_ > limit)
-        refuse(ConnectReturn::not_authorized, "authentication timed out");
-      break;
-    case State::connected:
-      // MQTT 3.1.1 section 3.1.2.10: one and a half times the keepalive without a packet.
-      if (keepalive_ > 0 && now - last_activity_ > std::chrono::milliseconds(keepalive_ * 1500))
-        close(DisconnectReason::keepalive_timeout);
-      break;
-    case State::closing:
-      // A refused client that never reads its CONNACK does not hold the socket for long.
-      if (now - last_activity_ > limit) close(DisconnectReason::connect_refused, "CONNACK not read");
-      break;
-    case State::closed: break;
+    // A refused client that never reads its CONNACK does not hold the socket for long.
+    case State::closing: return idle > broker_.options().connect_timeout;
+    // MQTT 3.1.1 section 3.1.2.10: one and a half times the keepalive without a packet.
+    case State::connected: return keepalive_ > 0 && idle > std::chrono::milliseconds(keepalive_ * 1500);
+    case State::closed: return false;
+  }
+  return false;
+}
+
+void Connection::check_timers(Clock::time_point now) {
+  if (!timer_due(now)) return;
+  switch (state_) {
+    case State::awaiting_connect: return close(DisconnectReason::connect_timeout, "no CONNECT");
+    case State::authenticating: return refuse(ConnectReturn::not_authorized, "authentication timed out");
+    case State::connected: return close(DisconnectReason::keepalive_timeout);
+    case State::closing: return close(DisconnectReason::connect_refused, "CONNACK not read");
+    case State::closed: return;
   }
 }
 

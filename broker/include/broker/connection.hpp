@@ -31,6 +31,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void close(DisconnectReason reason, const std::string& detail = {});
   // Called about once a second by the worker's sweep: keepalive and connect timeouts.
   void check_timers(Clock::time_point now);
+  // Whether check_timers(now) would act: the sweep asks this of every connection, cheaply.
+  bool timer_due(Clock::time_point now) const;
 
   const ClientInfo& info() const { return info_; }
   bool connected() const { return state_ == State::connected; }
