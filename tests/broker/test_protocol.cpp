@@ -129,6 +129,7 @@ TEST_CASE("offline queue is bounded by count and counts what it drops") {
   REQUIRE(packets.size() == 4);  // CONNACK + 3 queued
   CHECK(std::get<codec::Publish>(packets[1]).payload == "1");
   CHECK(std::get<codec::Publish>(packets[3]).payload == "3");
+  CHECK(h.b->stats().get(Stat::messages_dropped) == 2);  // what $SYS and /metrics report
 }
 
 TEST_CASE("a slow consumer is cut off at the write-queue cap") {
