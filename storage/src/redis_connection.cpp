@@ -82,6 +82,18 @@ void RedisConnection::stop() {
   });
 }
 
+void RedisConnection::abandon() {
+  stopped_ = true;
+  ready_ = false;
+  if (ac_) {
+    ac_->data = nullptr;  // hiredis calls its callbacks on free: they must find no connection
+    auto* ac = ac_;
+    ac_ = nullptr;
+    redisAsyncFree(ac);
+  }
+  pending_.clear();
+}
+
 void RedisConnection::command(std::vector<std::string> argv, Done done) {
   boost::asio::post(
       strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {

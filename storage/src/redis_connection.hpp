@@ -47,6 +47,12 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void start();
   // Frees the hiredis context on the strand; pending commands fail. Call before release.
   void stop();
+  // For when the io_context will never run again (shutdown, after the loops were joined), so
+  // stop()'s post would never run: frees the context and drops pending commands without calling
+  // them back. Their callbacks may hold this connection or its owners (an EVAL retry holds the
+  // connection; a lock rule holds the store), a cycle only dropping them breaks. Not thread-safe:
+  // call only while no thread runs the io_context.
+  void abandon();
   // Sends argv as one command (binary-safe: no formatting, so values cannot inject arguments).
   // An error reply from Redis arrives as a successful Result with type error.
   void command(std::vector<std::string> argv, Done done);

@@ -80,6 +80,11 @@ RedisKeyValue::~RedisKeyValue() {
   lock_->stop();
 }
 
+void RedisKeyValue::abandon() {
+  auth_->abandon();
+  lock_->abandon();
+}
+
 void RedisKeyValue::eval(Db db, const Script& script, std::vector<std::string> keys_then_args, size_t nkeys,
                          RedisConnection::Done done) {
   std::vector<std::string> argv = {"EVALSHA", script.sha1, std::to_string(nkeys)};

@@ -15,6 +15,7 @@ class RedisKeyValue final : public KeyValue {
  public:
   RedisKeyValue(boost::asio::io_context& io, const RedisConfig& config, std::shared_ptr<spdlog::logger> log);
   ~RedisKeyValue() override;
+  void abandon() override;
 
   void hmget(Db db, std::string key, std::vector<std::string> fields,
              Callback<std::vector<std::optional<std::string>>> done) override;

@@ -35,6 +35,12 @@ class KeyValue {
 
   virtual ~KeyValue() = default;
 
+  // Shutdown, once the I/O loop the store answers on has stopped for good: drops work still in
+  // flight without calling it back, so the callbacks (and the rules and sessions they hold) are
+  // freed rather than kept in a cycle. Call from the thread that joined the loops, never while
+  // one runs. Stores with nothing in flight on a loop need not override it.
+  virtual void abandon() {}
+
   // HMGET: one entry per requested field, nullopt where the field (or the key) is missing.
   virtual void hmget(Db db, std::string key, std::vector<std::string> fields,
                      Callback<std::vector<std::optional<std::string>>> done) = 0;
