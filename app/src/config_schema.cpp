@@ -13,6 +13,9 @@ const std::vector<KeySpec>& schema() {
       k("node.name", T::string, "sakura@localhost", "node name in logs and $SYS"),
       k("node.data_dir", T::string, "./data", "embedded store, persistence, firmware files"),
       k("node.threads", T::integer, "0", "worker threads; 0 = one per core"),
+      k("node.placement", T::choice, "pack", "which worker takes a new connection", {"pack", "spread"}),
+      k("node.pack_below", T::integer, "50",
+        "pack: fill the first worker while it uses less than this % of a core"),
 
       k("listener.tcp.bind", T::bind, "0.0.0.0:1883", "MQTT over TCP; off disables"),
       k("listener.ws.bind", T::bind, "0.0.0.0:8083", "MQTT over WebSocket; off disables"),

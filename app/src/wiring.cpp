@@ -1,5 +1,7 @@
 #include "wiring.hpp"
 
+#include <fmt/format.h>
+
 #include "auth/metrics.hpp"
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
@@ -18,6 +20,9 @@ namespace {
 broker::ServerOptions server_options(const Config& c) {
   broker::ServerOptions o;
   o.threads = static_cast<unsigned>(c.integer("node.threads"));
+  o.placement.placement =
+      c.str("node.placement") == "spread" ? broker::Placement::spread : broker::Placement::pack;
+  o.placement.pack_below = static_cast<double>(c.integer("node.pack_below")) / 100.0;
   o.version = SAKURA_VERSION;
   auto& b = o.broker;
   b.max_packet_size = c.size("limits.max_packet_size");
@@ -36,6 +41,21 @@ broker::ServerOptions server_options(const Config& c) {
   b.persistence_max_bytes = c.size("persistence.max_bytes");
   return o;
 }
+
+// How connections and load sit on the workers, for judging node.placement.
+void append_worker_metrics(broker::Server& server, std::string& out) {
+  auto& pool = server.pool();
+  auto& stats = server.broker().stats();
+  out += "# HELP sakura_worker_connections MQTT clients connected, by worker thread\n"
+         "# TYPE sakura_worker_connections gauge\n";
+  for (unsigned w = 0; w < pool.size(); ++w)
+    out += fmt::format("sakura_worker_connections{{worker=\"{}\"}} {}\n", w,
+                       stats.get(w, broker::Stat::clients_connected));
+  out += "# HELP sakura_worker_busy_ratio share of one core the worker thread used at the last sample\n"
+         "# TYPE sakura_worker_busy_ratio gauge\n";
+  for (unsigned w = 0; w < pool.size(); ++w)
+    out += fmt::format("sakura_worker_busy_ratio{{worker=\"{}\"}} {:.3f}\n", w, pool.busy(w));
+}
 }  // namespace
 
 Application::Application(const Config& config, const Logging& logging)
@@ -50,7 +70,8 @@ Application::Application(const Config& config, const Logging& logging)
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
-                     [s = server_.get()](std::string& out) { append_persistence_metrics(*s, out); }});
+                     [s = server_.get()](std::string& out) { append_persistence_metrics(*s, out); },
+                     [s = server_.get()](std::string& out) { append_worker_metrics(*s, out); }});
 }
 
 Application::~Application() {

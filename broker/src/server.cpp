@@ -27,7 +27,7 @@ void after(boost::asio::io_context& io, std::chrono::milliseconds delay, std::fu
 }  // namespace
 
 Server::Server(ServerOptions options, std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), log_(std::move(log)), pool_(default_threads(options_.threads)) {
+    : options_(std::move(options)), log_(std::move(log)), pool_(default_threads(options_.threads), options_.placement) {
   auto timers = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
     auto w = Broker::current_worker();
     after(pool_.context(w >= 0 ? static_cast<unsigned>(w) : 0), delay, std::move(fn));
@@ -72,6 +72,7 @@ void Server::schedule_sweep(unsigned worker) {
   *loop = [this, worker, tick, weak = std::weak_ptr<std::function<void()>>(loop)] {
     if (stopping_) return;
     broker_->sweep(worker);
+    if (worker == 0) pool_.sample_load();
     if (++*tick % 60 == 0) broker_->expire_sessions();
     if (auto self = weak.lock()) after(pool_.context(worker), std::chrono::seconds(1), *self);
   };

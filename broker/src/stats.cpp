@@ -13,4 +13,8 @@ std::uint64_t Stats::get(Stat s) const {
   return sum;
 }
 
+std::uint64_t Stats::get(std::size_t worker, Stat s) const {
+  return slots_[worker < workers_ ? worker : workers_][index(s)].load(std::memory_order_relaxed);
+}
+
 }  // namespace broker

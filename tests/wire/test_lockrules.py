@@ -356,9 +356,11 @@ def test_killing_the_mini_program_socket_deletes_its_credentials(rig):
     refused.connect("again", username=u.name, password=u.password, expect_code=5)
 
 
-def test_a_thousand_pairs_at_once_give_one_unlock_each(rig):
+def test_a_thousand_pairs_at_once_give_one_unlock_each(start_broker, tmp_path, backend):
     """Both owners of 1,000 locks ask at the same moment from four connections on four threads,
-    so m and f of one lock race through different broker threads into the store."""
+    so m and f of one lock race through different broker threads into the store (spread: the
+    connections alternate between the two workers)."""
+    rig = Rig(start_broker, tmp_path, backend, node__threads="2", node__placement="spread")
     prefix = lockno("LB")[:5]
     locks = [f"{prefix}{i:06d}" for i in range(1000)]
     watcher = mqtt_raw.Client(rig.broker.port, timeout=30)

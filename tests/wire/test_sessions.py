@@ -61,8 +61,9 @@ def test_takeover_of_persistent_session_keeps_subscriptions(broker):
     assert p.payload == b"after"
 
 
-def test_many_takeovers_across_threads(broker):
-    # Connections land on different workers; each takeover hands the session across threads.
+def test_many_takeovers_across_threads(start_broker):
+    # Spread, connections land on alternate workers; each takeover hands the session across threads.
+    broker = start_broker(node__threads="2", node__placement="spread")
     clients = []
     for i in range(20):
         c = m.Client(broker.port)

@@ -17,6 +17,7 @@ namespace broker {
 
 struct ServerOptions {
   unsigned threads = 0;  // 0: one per core
+  PlacementOptions placement;
   BrokerOptions broker;
   std::string version = "0.1.0";
 };

@@ -50,6 +50,9 @@ class Stats {
   // Gauges go down too; the unsigned sum wraps back to the right value.
   void sub(int worker, Stat s, std::uint64_t n = 1) { add(worker, s, ~n + 1); }
   std::uint64_t get(Stat s) const;
+  // One worker's share (the connections it holds, for /metrics); the workers' shares and the
+  // shared slot add up to get(s).
+  std::uint64_t get(std::size_t worker, Stat s) const;
 
  private:
   static constexpr std::size_t index(Stat s) { return static_cast<std::size_t>(s); }
