@@ -62,8 +62,9 @@ class Mosquitto:
         return None  # no lock rules behind Mosquitto
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
         self.log.close()
 
 

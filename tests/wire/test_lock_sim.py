@@ -99,9 +99,11 @@ def test_unlock_from_a_real_m_f_pairing(lock_broker, sims):
 def test_the_lock_reconnects_after_the_broker_comes_back(tmp_path, sims):
     broker = Mosquitto(tmp_path)
     port = broker.port
-    sim = sims(port, "--keepalive", 2, lockno=LOCK)
-    sim.wait_event("status", LOCK, "1")
-    broker.stop()
+    try:  # if sakura-lock is missing or never reports, the first broker must not outlive the test
+        sim = sims(port, "--keepalive", 2, lockno=LOCK)
+        sim.wait_event("status", LOCK, "1")
+    finally:
+        broker.stop()
     sim.wait_event("disconnected", LOCK)
     # Refused reconnects back off (200 ms doubling to 2 s here) while the broker is away.
     sim.wait_event("backoff-ms", LOCK, count=3)
