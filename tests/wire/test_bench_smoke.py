@@ -207,3 +207,20 @@ def test_lock_scenario_with_login_credentials_in_redis(start_broker, tmp_path):
         assert redis.cli("dbsize") == "0"
     finally:
         redis.stop()
+
+
+def test_compare_starts_redis_for_the_lock_scenario_with_logins():
+    if not BROKER_BIN.exists():
+        pytest.skip(f"sakura-broker not built at {BROKER_BIN}")
+    env = dict(os.environ, SAKURA_BUILD_DIR=str(BUILD))
+    out = subprocess.run(
+        [str(ROOT / "bench" / "compare"), "lock", "--rounds", "1", "--no-limits", "--redis", "--brokers", "sakura",
+         "--sakura-set", "auth.allow_anonymous=false",
+         "--", "--locks", "40", "--pair-rate", "80", "--duration", "1", "--qos", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "--auth-redis" in summary["options"]
+    # Anonymous clients are refused, so every unlock below came from clients that logged in.
+    sakura = summary["median"]["sakura"]
+    assert sakura["missing_unlocks"] == 0 and sakura["unlocks_per_s"] > 0
