@@ -55,10 +55,12 @@ void IoPool::sample_load() {
 }
 
 void IoPool::sample_locked(std::chrono::steady_clock::time_point now) {
+  // The first call (from start()) only takes the baseline.
+  auto baseline = sampled_at_ == std::chrono::steady_clock::time_point{};
   auto wall = std::chrono::duration<double>(now - sampled_at_).count();
   for (auto& w : workers_) {
     auto cpu = cpu_time(w->cpu_clock);
-    if (wall > 0)
+    if (!baseline && wall > 0)
       w->busy.store(std::chrono::duration<double>(cpu - w->cpu_at_sample).count() / wall,
                     std::memory_order_relaxed);
     w->cpu_at_sample = cpu;
@@ -85,6 +87,7 @@ void IoPool::stop() {
   {
     std::lock_guard<std::mutex> lock(sample_mutex_);
     sampling_ = false;  // the threads' clocks die with them
+    sampled_at_ = {};
   }
   for (auto& w : workers_) w->guard.reset();
   for (auto& t : threads_)
