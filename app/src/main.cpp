@@ -12,6 +12,7 @@
 
 #include "broker/server.hpp"
 #include "config.hpp"
+#include "descriptors.hpp"
 #include "logging.hpp"
 #include "wiring.hpp"
 
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
 
   app::Logging logging(config.str("log.level"));
   auto log = logging.get("main");
+  app::prepare_descriptors(*log);  // before any worker thread exists
   // Signals are caught from before the port file exists: whoever reads it may signal at once.
   boost::asio::io_context signals_io;
   boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
