@@ -89,7 +89,10 @@ void IoPool::stop() {
     sampling_ = false;  // the threads' clocks die with them
     sampled_at_ = {};
   }
-  for (auto& w : workers_) w->guard.reset();
+  for (auto& w : workers_) {
+    w->guard.reset();
+    boost::asio::post(w->io, [&poller = w->poller] { poller.cancel(); });
+  }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();

@@ -47,6 +47,11 @@ void Poller::add(int fd, Watcher* w, boost::system::error_code& ec) {
     ec.clear();
 }
 
+void Poller::cancel() {
+  boost::system::error_code ignored;
+  epoll_.cancel(ignored);  // the wait completes with operation_aborted and is not re-armed
+}
+
 void Poller::wait() {
   // Asio's own registration of the set is edge-triggered too: this wait is re-armed before the
   // reactor polls again (the handler runs first on this single-threaded context), so no edge is

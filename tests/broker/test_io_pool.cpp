@@ -43,13 +43,6 @@ PlacementOptions pack(double below, std::chrono::milliseconds every = std::chron
   return o;
 }
 
-// The pollers keep a wait pending, so the loops are stopped as Server::stop does, then joined.
-void stop(IoPool& pool) {
-  for (unsigned w = 0; w < pool.size(); ++w)
-    boost::asio::post(pool.context(w), [&pool, w] { pool.context(w).stop(); });
-  pool.stop();
-}
-
 }  // namespace
 
 TEST_CASE("spread places connections round robin") {
@@ -61,7 +54,7 @@ TEST_CASE("spread places connections round robin") {
   CHECK(pool.next() == 1);
   CHECK(pool.next() == 2);
   CHECK(pool.next() == 0);
-  stop(pool);
+  pool.stop();  // returns once the loops have run out of work, pollers included
 }
 
 TEST_CASE("pack keeps idle-time connections on the first worker") {
@@ -69,7 +62,7 @@ TEST_CASE("pack keeps idle-time connections on the first worker") {
   CHECK(pool.next() == 0);  // before start: no clocks yet
   pool.start();
   for (int i = 0; i < 100; ++i) REQUIRE(pool.next() == 0);
-  stop(pool);
+  pool.stop();
 }
 
 TEST_CASE("pack moves on to the next worker once the first is busy, then to the least busy") {
@@ -90,7 +83,7 @@ TEST_CASE("pack moves on to the next worker once the first is busy, then to the 
   CHECK(pool.next() == 0);
   CHECK(pool.busy(0) > 0.1);
   CHECK(pool.busy(1) > pool.busy(0));
-  stop(pool);
+  pool.stop();
 }
 
 TEST_CASE("a burst of accepts reuses one sample") {
@@ -101,5 +94,5 @@ TEST_CASE("a burst of accepts reuses one sample") {
   // counts as idle however busy it was since.
   CHECK(pool.next() == 0);
   CHECK(pool.busy(0) == 0.0);
-  stop(pool);
+  pool.stop();
 }

@@ -41,6 +41,9 @@ class Poller {
   boost::asio::io_context& io() { return io_; }
   // Watches `fd` until it is closed (closing a descriptor leaves every epoll set by itself).
   void add(int fd, Watcher* w, boost::system::error_code& ec);
+  // Stops waiting: the set's pending wait was the one piece of work that never lets the
+  // io_context run out, so a loop asked to finish its queued work would never return.
+  void cancel();
 
  private:
   void wait();
