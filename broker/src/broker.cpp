@@ -176,10 +176,7 @@ void Broker::deliver(Delivery&& d) {
   auto owner = d.session->owner.load(std::memory_order_acquire);
   auto here = this_worker;
   if (static_cast<int>(owner) == here) {
-    // The session counts what its bounded queue refuses; $SYS and /metrics sum it here.
-    auto dropped_before = d.session->dropped();
-    d.session->deliver(d.message, d.qos, d.retain, options_);
-    if (auto n = d.session->dropped() - dropped_before) stats_.add(here, Stat::messages_dropped, n);
+    if (!d.session->deliver(d.message, d.qos, d.retain, options_)) stats_.add(here, Stat::messages_dropped);
     return;
   }
   auto& state = *worker_state_[static_cast<unsigned>(here)];

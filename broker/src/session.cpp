@@ -80,44 +80,40 @@ void Session::send_new(const MessagePtr& m, std::uint8_t qos, bool retain) {
   sink_->send_publish(m, qos, retain, false, id);
 }
 
-void Session::enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt) {
+bool Session::enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt) {
   auto size = m->topic.size() + m->payload.size();
   auto& p = pending();
   if (p.queue.size() >= opt.max_queued_messages || p.queued_bytes + size > opt.max_queued_bytes) {
-    ++dropped_;
     if (persisted(m, qos)) store_->append(persist::Dropped{client_id, m->persist_id});
     release_if_idle();
-    return;
+    return false;
   }
   p.queue.push_back({m, qos, retain});
   p.queued_bytes += size;
+  return true;
 }
 
-void Session::deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt) {
+bool Session::deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt) {
   if (dead_) {
     // Enqueued in the store by a route that raced with the end of this session: take it out
     // again in case a new session of the same id has been created there since.
     if (persisted(m, qos)) store_->append(persist::Dropped{client_id, m->persist_id});
-    return;
+    return true;  // the session is gone, not full
   }
   if (sink_) {
     if (qos == 0) {
       sink_->send_publish(m, 0, retain, false, 0);
-      return;
+      return true;
     }
     if (inflight_count() < opt.max_inflight && queued_count() == 0) {
       pending();
       send_new(m, qos, retain);
-      return;
+      return true;
     }
-    enqueue(m, qos, retain, opt);
-    return;
+    return enqueue(m, qos, retain, opt);
   }
-  if (qos == 0 && !opt.queue_qos0_offline) {
-    ++dropped_;
-    return;
-  }
-  enqueue(m, qos, retain, opt);
+  if (qos == 0 && !opt.queue_qos0_offline) return false;
+  return enqueue(m, qos, retain, opt);
 }
 
 void Session::drain_queue(const BrokerOptions& opt) {

@@ -13,7 +13,9 @@ namespace broker {
 // searched linearly: one allocation, where an unordered_map costs its own 56 bytes, a bucket array
 // and a separately allocated entry per child (about 200 bytes per subscription more, measured).
 // A level many filters fan out from (the lock numbers under "/") moves to a hash map once it
-// passes `small_limit` children, so lookups and insertions stay O(1) at a million locks.
+// passes `small_limit` children, so lookups and insertions stay O(1) at a million locks. Its keys
+// are views of the entries' own names (an entry is heap-allocated and never moves), so a lookup
+// on the publish path builds no string.
 class SubscriptionTree::Children {
  public:
   const Node* find(std::string_view level) const;
@@ -28,7 +30,7 @@ class SubscriptionTree::Children {
   static constexpr std::size_t small_limit = 8;
   struct Entry;
   std::vector<Entry> small_;
-  std::unique_ptr<std::unordered_map<std::string, std::unique_ptr<Node>>> big_;
+  std::unique_ptr<std::unordered_map<std::string_view, std::unique_ptr<Entry>>> big_;
 };
 
 struct SubscriptionTree::Node {
@@ -46,8 +48,8 @@ bool SubscriptionTree::Children::empty() const { return small_.empty() && (!big_
 
 const SubscriptionTree::Node* SubscriptionTree::Children::find(std::string_view level) const {
   if (big_) {
-    auto it = big_->find(std::string(level));
-    return it == big_->end() ? nullptr : it->second.get();
+    auto it = big_->find(level);
+    return it == big_->end() ? nullptr : &it->second->node;
   }
   for (auto& e : small_)
     if (e.level == level) return &e.node;
@@ -60,17 +62,22 @@ SubscriptionTree::Node& SubscriptionTree::Children::get_or_add(std::string_view 
     small_.push_back({std::string(level), Node{}});
     return small_.back().node;
   }
+  auto add = [this](Entry&& e) -> Node& {
+    auto entry = std::make_unique<Entry>(std::move(e));
+    std::string_view key = entry->level;
+    return big_->emplace(key, std::move(entry)).first->second->node;
+  };
   if (!big_) {
-    big_ = std::make_unique<std::unordered_map<std::string, std::unique_ptr<Node>>>();
-    for (auto& e : small_) big_->emplace(std::move(e.level), std::make_unique<Node>(std::move(e.node)));
+    big_ = std::make_unique<std::unordered_map<std::string_view, std::unique_ptr<Entry>>>();
+    for (auto& e : small_) add(std::move(e));
     std::vector<Entry>().swap(small_);
   }
-  return *big_->emplace(std::string(level), std::make_unique<Node>()).first->second;
+  return add({std::string(level), Node{}});
 }
 
 void SubscriptionTree::Children::erase(std::string_view level) {
   if (big_) {
-    big_->erase(std::string(level));
+    big_->erase(level);  // the key and the entry it views go together
     return;
   }
   auto it = std::find_if(small_.begin(), small_.end(), [&](const Entry& e) { return e.level == level; });

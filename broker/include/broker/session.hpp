@@ -66,7 +66,9 @@ class Session {
   Clock::time_point detached_at() const { return detached_at_; }
 
   // A message for this session at the delivery QoS (already downgraded to the subscription's).
-  void deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
+  // False when the session's limits refused it (queue full, or QoS 0 while offline): the caller
+  // counts those as dropped.
+  bool deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
 
   // Acknowledgements from the client. Unknown ids are ignored (a resend after reconnect may ack a
   // message twice). Each freed in-flight slot takes the next queued message.
@@ -91,7 +93,6 @@ class Session {
 
   std::size_t inflight_count() const { return pending_ ? pending_->inflight.size() : 0; }
   std::size_t queued_count() const { return pending_ ? pending_->queue.size() : 0; }
-  std::uint64_t dropped() const { return dropped_; }
 
  private:
   struct Outgoing {
@@ -126,7 +127,7 @@ class Session {
     return store_ && qos > 0 && m->persist_id != 0;
   }
   void drain_queue(const BrokerOptions& opt);
-  void enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
+  bool enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
   // Removes the first in-flight message `matches` accepts and refills the window.
   template <typename Pred>
   bool complete_inflight(Pred matches, const BrokerOptions& opt);
@@ -136,7 +137,6 @@ class Session {
   std::unique_ptr<Pending> pending_;
   std::vector<std::pair<std::string, std::uint8_t>> subs_;
   Clock::time_point detached_at_{};
-  std::uint32_t dropped_ = 0;
   std::uint16_t last_packet_id_ = 0;
   bool dead_ = false;
 };
