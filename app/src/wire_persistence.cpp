@@ -6,6 +6,7 @@
 
 #include "broker/server.hpp"
 #include "storage/journal.hpp"
+#include "wire_storage.hpp"
 
 namespace app {
 
@@ -16,10 +17,7 @@ std::shared_ptr<broker::Persistence> wire_persistence(broker::Server& server, co
   jc.path = c.has("persistence.path")
                 ? c.str("persistence.path")
                 : (std::filesystem::path(c.str("node.data_dir")) / "sessions.journal").string();
-  const auto& sync = c.str("persistence.sync");
-  jc.sync = sync == "always" ? storage::SyncPolicy::always
-            : sync == "none" ? storage::SyncPolicy::none
-                             : storage::SyncPolicy::everysec;
+  jc.sync = sync_policy(c);
   jc.compact_min_bytes = c.size("persistence.compact_min_bytes");
   std::shared_ptr<broker::Persistence> journal;
   try {
@@ -31,24 +29,6 @@ std::shared_ptr<broker::Persistence> wire_persistence(broker::Server& server, co
   server.broker().set_persistence(journal);
   server.broker().restore(state);
   return journal;
-}
-
-void append_persistence_metrics(broker::Server& server, std::string& out) {
-  auto& b = server.broker();
-  auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t v) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, v);
-  };
-  if (auto* p = b.persistence()) {
-    metric("sakura_persistence_stored_bytes", "gauge", "message bytes held by the persistence store",
-           p->stored_bytes());
-    metric("sakura_persistence_dropped_total", "counter",
-           "messages for offline persistent sessions dropped at persistence.max_bytes",
-           b.stats().get(broker::Stat::persistence_dropped));
-  }
-  metric("sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
-  metric("sakura_retained_rejected_total", "counter",
-         "retained messages refused (limits.max_retained, limits.max_retained_payload)",
-         b.retained().rejected());
 }
 
 }  // namespace app

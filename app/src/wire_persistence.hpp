@@ -18,7 +18,4 @@ namespace app {
 std::shared_ptr<broker::Persistence> wire_persistence(broker::Server& server, const Config& config,
                                                       const Logging& logging);
 
-// Persistence and retained-store figures for /metrics.
-void append_persistence_metrics(broker::Server& server, std::string& out);
-
 }  // namespace app

@@ -23,14 +23,18 @@ storage::Config storage_config(const Config& c) {
   s.sql.user = c.str("sql.user");
   s.sql.password = c.str("sql.password");
   s.sql.database = c.str("sql.database");
-  const auto& sync = c.str("persistence.sync");
-  s.sync = sync == "always" ? storage::SyncPolicy::always
-           : sync == "none" ? storage::SyncPolicy::none
-                            : storage::SyncPolicy::everysec;
+  s.sync = sync_policy(c);
   return s;
 }
 
 }  // namespace
+
+storage::SyncPolicy sync_policy(const Config& c) {
+  const auto& sync = c.str("persistence.sync");
+  return sync == "always" ? storage::SyncPolicy::always
+         : sync == "none" ? storage::SyncPolicy::none
+                          : storage::SyncPolicy::everysec;
+}
 
 std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config,
                                                const Logging& logging) {

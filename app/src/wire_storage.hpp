@@ -9,6 +9,7 @@ class Server;
 }
 namespace storage {
 struct Storage;
+enum class SyncPolicy;
 }
 
 namespace app {
@@ -19,5 +20,8 @@ namespace app {
 // server). Throws ConfigError naming the setting when a store cannot be opened.
 std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config,
                                                const Logging& logging);
+
+// persistence.sync, which both the history spool and the persistence journal follow.
+storage::SyncPolicy sync_policy(const Config& config);
 
 }  // namespace app

@@ -1,10 +1,9 @@
 #include "wiring.hpp"
 
-#include <fmt/format.h>
-
 #include "auth/metrics.hpp"
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
+#include "broker_metrics.hpp"
 #include "http/api.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "wire_auth.hpp"
@@ -41,21 +40,6 @@ broker::ServerOptions server_options(const Config& c) {
   b.persistence_max_bytes = c.size("persistence.max_bytes");
   return o;
 }
-
-// How connections and load sit on the workers, for judging node.placement.
-void append_worker_metrics(broker::Server& server, std::string& out) {
-  auto& pool = server.pool();
-  auto& stats = server.broker().stats();
-  out += "# HELP sakura_worker_connections MQTT clients connected, by worker thread\n"
-         "# TYPE sakura_worker_connections gauge\n";
-  for (unsigned w = 0; w < pool.size(); ++w)
-    out += fmt::format("sakura_worker_connections{{worker=\"{}\"}} {}\n", w,
-                       stats.get(w, broker::Stat::clients_connected));
-  out += "# HELP sakura_worker_busy_ratio share of one core the worker thread used at the last sample\n"
-         "# TYPE sakura_worker_busy_ratio gauge\n";
-  for (unsigned w = 0; w < pool.size(); ++w)
-    out += fmt::format("sakura_worker_busy_ratio{{worker=\"{}\"}} {:.3f}\n", w, pool.busy(w));
-}
 }  // namespace
 
 Application::Application(const Config& config, const Logging& logging)
@@ -70,8 +54,7 @@ Application::Application(const Config& config, const Logging& logging)
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
-                     [s = server_.get()](std::string& out) { append_persistence_metrics(*s, out); },
-                     [s = server_.get()](std::string& out) { append_worker_metrics(*s, out); }});
+                     [s = server_.get()](std::string& out) { append_broker_metrics(*s, out); }});
 }
 
 Application::~Application() {

@@ -1,0 +1,47 @@
+#include "broker_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include "broker/persistence.hpp"
+#include "broker/server.hpp"
+
+namespace app {
+
+namespace {
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+}
+
+void metric(std::string& out, const char* name, const char* type, const char* help, std::uint64_t v) {
+  family(out, name, type, help);
+  out += fmt::format("{} {}\n", name, v);
+}
+}  // namespace
+
+void append_broker_metrics(broker::Server& server, std::string& out) {
+  auto& b = server.broker();
+  if (auto* p = b.persistence()) {
+    metric(out, "sakura_persistence_stored_bytes", "gauge", "message bytes held by the persistence store",
+           p->stored_bytes());
+    metric(out, "sakura_persistence_dropped_total", "counter",
+           "messages for offline persistent sessions dropped at persistence.max_bytes",
+           b.stats().get(broker::Stat::persistence_dropped));
+  }
+  metric(out, "sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
+  metric(out, "sakura_retained_rejected_total", "counter",
+         "retained messages refused (limits.max_retained, limits.max_retained_payload)",
+         b.retained().rejected());
+
+  // For judging node.placement.
+  auto& pool = server.pool();
+  family(out, "sakura_worker_connections", "gauge", "MQTT clients connected, by worker thread");
+  for (unsigned w = 0; w < pool.size(); ++w)
+    out += fmt::format("sakura_worker_connections{{worker=\"{}\"}} {}\n", w,
+                       b.stats().get(w, broker::Stat::clients_connected));
+  family(out, "sakura_worker_busy_ratio", "gauge",
+         "share of one core the worker thread used at the last sample");
+  for (unsigned w = 0; w < pool.size(); ++w)
+    out += fmt::format("sakura_worker_busy_ratio{{worker=\"{}\"}} {:.3f}\n", w, pool.busy(w));
+}
+
+}  // namespace app
