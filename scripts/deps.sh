@@ -4,7 +4,7 @@
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libboost-program-options-dev libssl-dev libhiredis-dev
        libmariadb-dev rapidjson-dev libwebsocketpp-dev libfmt-dev libspdlog-dev doctest-dev
-       libsqlite3-dev zlib1g-dev)
+       libsqlite3-dev zlib1g-dev ccache)
 test=(python3 python3-pytest mosquitto mosquitto-clients libpaho-mqtt-dev redis-server mariadb-server
       nginx curl openssl nodejs clang-14 libclang-rt-14-dev procps)
 want=("${build[@]}")
