@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "ctl.hpp"
+#include "storage/data_dir.hpp"
 
 extern char** environ;
 
@@ -30,6 +31,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  storage::restrict_umask();  // a sakura.db it creates holds credentials, as the broker's does
   app::Config config;
   std::string config_file;
   std::vector<std::string> sets;

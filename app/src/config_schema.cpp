@@ -11,7 +11,8 @@ const std::vector<KeySpec>& schema() {
   };
   static const std::vector<KeySpec> keys = {
       k("node.name", T::string, "sakura@localhost", "node name in logs and $SYS"),
-      k("node.data_dir", T::string, "./data", "embedded store, persistence, firmware files"),
+      k("node.data_dir", T::string, "./data",
+        "embedded store, persistence, firmware files (created 0700, tightened at start: docs/deployment.md)"),
       k("node.threads", T::integer, "0", "worker threads; 0 = one per core"),
       k("node.placement", T::choice, "pack", "which worker takes a new connection", {"pack", "spread"}),
       k("node.pack_below", T::integer, "50",

@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "descriptors.hpp"
 #include "logging.hpp"
+#include "storage/data_dir.hpp"
 #include "wiring.hpp"
 
 extern char** environ;
@@ -84,7 +85,9 @@ int main(int argc, char** argv) {
   boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    std::filesystem::create_directories(config.str("node.data_dir"));
+    // Everything the broker creates is its own only: sakura.db may hold plain passwords.
+    storage::restrict_umask();
+    storage::prepare_data_dir(config.str("node.data_dir"), *log);
     app::Application application(config, logging);
     application.start();
     if (!port_file.empty()) {
@@ -93,6 +96,9 @@ int main(int argc, char** argv) {
         std::ofstream out(tmp);
         for (auto& [name, port] : application.ports()) out << name << " " << port << "\n";
       }
+      // Port numbers are no secret (ss shows them); monitoring under another user may read them.
+      std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                            std::filesystem::perms::group_read | std::filesystem::perms::others_read);
       std::filesystem::rename(tmp, port_file);  // readers never see a half-written file
     }
     log->info("sakura-broker {} started", SAKURA_VERSION);

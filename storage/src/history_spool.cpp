@@ -47,7 +47,7 @@ HistorySpool::HistorySpool(const std::string& dir, SyncPolicy sync)
     node_ = hex16(std::random_device{}() * 0x100000000ull + std::random_device{}());
     write_state();
   }
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) fail("open", path_);
   recover();
 }
@@ -130,7 +130,7 @@ void HistorySpool::committed(std::uint64_t seq, bool nothing_pending) {
 // cheap, so it is replaced atomically and fsynced only under sync=always.
 void HistorySpool::write_state() {
   std::string tmp = state_path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) fail("open", tmp);
   std::ostringstream text;
   text << "node " << node_ << "\ncommitted " << committed_ << "\n";

@@ -44,7 +44,7 @@ Journal::Journal(JournalConfig cfg, std::shared_ptr<spdlog::logger> log)
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("journal: cannot create " + dir_ + ": " + ec.message());
-  fd_ = ::open(cfg_.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(cfg_.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::runtime_error("journal: cannot open " + cfg_.path + ": " + errno_text());
 }
 
@@ -207,7 +207,7 @@ void Journal::maybe_compact() {
 
 bool Journal::rewrite() {
   std::string tmp = cfg_.path + ".compact";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     log_->error("journal {}: open: {}", tmp, errno_text());
     return false;

@@ -122,8 +122,10 @@ SUBACK, UNSUBACK, PINGRESP = 9, 11, 13
 
 
 class Client:
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=5.0, source=None):
+        # source: the local address to connect from (127.0.0.2 is another client on loopback)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
         self.timeout = timeout
 
