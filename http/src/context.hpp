@@ -34,6 +34,7 @@ struct Counters {
   std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> binds{0}, unbinds{0};
   std::atomic<std::uint64_t> ota_offers{0}, fw_reports{0};
+  std::atomic<std::uint64_t> fw_rejected{0};  // /fw reports too long or not a JSON object
   std::atomic<std::uint64_t> firmware_bytes_served{0};
 };
 

@@ -1,6 +1,5 @@
 #include "fw_observer.hpp"
 
-#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
 #include "context.hpp"
@@ -44,8 +43,17 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
   // Only the lock speaks for itself (the ACL already says so; this keeps a superuser's test
   // publish or a misconfigured ACL from rewriting another lock's version).
   if (!from.superuser && from.username != lockno) return;
+  // A lock's account is a hostile client too (its flash can be read): the report is small and
+  // flat, so anything longer is dropped unparsed, on this broker I/O thread.
+  if (m->payload.size() > max_fw_report) {
+    ctx_->counters.fw_rejected++;
+    ctx_->log->warn("lock {}: /fw report of {} bytes dropped (limit {})", lockno, m->payload.size(),
+                    max_fw_report);
+    return;
+  }
   rapidjson::Document doc;
-  if (doc.Parse(m->payload.data(), m->payload.size()).HasParseError() || !doc.IsObject()) {
+  if (!parse_json(m->payload, doc) || !doc.IsObject()) {
+    ctx_->counters.fw_rejected++;
     ctx_->log->warn("lock {}: /fw report is not a JSON object", lockno);
     return;
   }

@@ -9,6 +9,9 @@
 
 namespace http::detail {
 
+// The longest /<lockno>/fw report parsed; a real one (docs/firmware.md) is under 300 bytes.
+constexpr std::size_t max_fw_report = 4096;
+
 class FwObserver final : public broker::Observer {
  public:
   explicit FwObserver(ContextPtr ctx) : ctx_(std::move(ctx)) {}

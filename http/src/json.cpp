@@ -5,6 +5,34 @@
 
 namespace http::detail {
 
+namespace {
+// Whether no array or object in `text` is nested deeper than `max_depth`: one pass that skips
+// strings, so brackets inside them do not count. Malformed text is left to the parser.
+bool nesting_within(std::string_view text, unsigned max_depth) {
+  unsigned depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+bool parse_json(std::string_view text, rapidjson::Document& doc) {
+  if (!nesting_within(text, max_json_depth)) return false;
+  return !doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size()).HasParseError();
+}
+
 bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& reply) {
   auto ct = ex.req.find(bhttp::field::content_type);
   if (ct != ex.req.end() && ct->value().find("json") == boost::string_view::npos &&
@@ -13,7 +41,7 @@ bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& repl
     return false;
   }
   const auto& body = ex.req.body();
-  if (doc.Parse(body.data(), body.size()).HasParseError()) {
+  if (!parse_json(body, doc)) {
     reply(error_response(400, "malformed_json", "the body is not valid JSON"));
     return false;
   }

@@ -42,6 +42,13 @@ class JsonOut {
   rapidjson::Writer<rapidjson::StringBuffer> w_;
 };
 
+// The one way JSON is parsed in http/ (request bodies, /<lockno>/fw reports, WeChat's answers).
+// RapidJSON's default parser recurses once per nesting level, so 300,000 '[' overflow the
+// calling thread's stack; this refuses nesting deeper than `max_json_depth` before parsing and
+// parses iteratively (kParseIterativeFlag) so no input can recurse. False on any error.
+constexpr unsigned max_json_depth = 32;
+bool parse_json(std::string_view text, rapidjson::Document& doc);
+
 // Parses the body as a JSON object; otherwise answers 400 (or 415 for a non-JSON content type)
 // and returns false.
 bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& reply);

@@ -95,6 +95,8 @@ void handle_metrics(const ContextPtr& ctx, Reply reply) {
   metric(out, "sakura_unbinds_total", "counter", "users unbound", c.unbinds);
   metric(out, "sakura_ota_offers_total", "counter", "OTA offers published", c.ota_offers);
   metric(out, "sakura_fw_reports_total", "counter", "firmware reports received", c.fw_reports);
+  metric(out, "sakura_fw_reports_rejected_total", "counter",
+         "firmware reports dropped: longer than 4 KiB or not a JSON object", c.fw_rejected);
   metric(out, "sakura_firmware_bytes_served_total", "counter", "firmware bytes downloaded",
          c.firmware_bytes_served);
   if (ctx->store.history) {

@@ -1,7 +1,6 @@
 #include "wechat_client.hpp"
 
 #include <openssl/ssl.h>
-#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/connect.hpp>
@@ -16,6 +15,7 @@
 #include <optional>
 
 #include "exchange.hpp"
+#include "json.hpp"
 
 namespace http::detail {
 
@@ -55,7 +55,7 @@ bool Url::parse(const std::string& text, Url& out) {
 SessionResult classify_session_answer(const std::string& body) {
   SessionResult r;
   rapidjson::Document doc;
-  if (doc.Parse(body.data(), body.size()).HasParseError() || !doc.IsObject()) {
+  if (!parse_json(body, doc) || !doc.IsObject()) {
     r.detail = "answer is not a JSON object";
     return r;
   }

@@ -90,6 +90,10 @@ class Api:
     def url(self, path):
         return self.base + path
 
+    def ops_url(self, path):
+        """Operators' routes (/metrics, /healthz, admin)."""
+        return self.base + path
+
     def code(self, openid):
         """A fresh single-use wx.login code for `openid`."""
         self.codes += 1
@@ -124,3 +128,12 @@ def start_api(start_broker, backend, **settings):
     merged.update({k.replace("__", "."): v for k, v in settings.items()})
     broker = start_broker(**{k.replace(".", "__"): v for k, v in merged.items()})
     return Api(broker, stub)
+
+
+def metric(api, name):
+    """The value of an unlabelled Prometheus counter on /metrics (None when absent)."""
+    text = curl(api.ops_url("/metrics")).body.decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    return None
