@@ -34,6 +34,13 @@ bool in_network(const boost::asio::ip::address& a, const boost::asio::ip::addres
   return true;
 }
 
+// An allow rule's filter must not be widened by what the client chose; a deny may only grow.
+std::optional<std::string> substitute_rule_filter(const GlobalRule& r, const GlobalRule::Filter& f,
+                                                  std::string_view username, std::string_view client_id) {
+  if (r.allow) return substitute_filter(f.text, username, client_id);
+  return substitute(f.text, username, client_id);
+}
+
 }  // namespace
 
 std::optional<boost::asio::ip::address> peer_address(std::string_view s) {
@@ -136,8 +143,8 @@ std::optional<bool> GlobalRules::decide(const WhoAsks& who, Access access,
         if (f.exact ? topic == f.text : acl_match(topic, f.text)) return r.allow;
         continue;
       }
-      auto filter = substitute(f.text, who.username ? *who.username : no_user, who.client_id);
-      if (f.exact ? topic == filter : acl_match(topic, filter)) return r.allow;
+      auto filter = substitute_rule_filter(r, f, who.username ? *who.username : no_user, who.client_id);
+      if (filter && (f.exact ? topic == *filter : acl_match(topic, *filter))) return r.allow;
     }
   }
   return std::nullopt;
@@ -151,9 +158,11 @@ GlobalRules GlobalRules::for_client(const WhoAsks& who) const {
     if (!r.applies_to(who)) continue;
     GlobalRule copy = r;
     copy.who = GlobalRule::Who::all;
-    for (auto& f : copy.filters)
-      f.text = substitute(f.text, who.username ? *who.username : no_user, who.client_id);
-    out.rules_.push_back(std::move(copy));
+    copy.filters.clear();
+    for (const auto& f : r.filters)
+      if (auto text = substitute_rule_filter(r, f, who.username ? *who.username : no_user, who.client_id))
+        copy.filters.push_back({std::move(*text), f.exact});
+    if (!copy.filters.empty()) out.rules_.push_back(std::move(copy));
   }
   return out;
 }

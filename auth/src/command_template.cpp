@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace auth {
 namespace {
@@ -25,22 +26,55 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-std::string substitute(std::string_view pattern, std::string_view username,
-                       std::string_view client_id) {
+namespace {
+
+// substitute(), also marking in `from_client` (when given) which output bytes a placeholder
+// produced; `used_client_id` says whether %c occurred.
+std::string substitute_marking(std::string_view pattern, std::string_view username,
+                               std::string_view client_id, std::vector<bool>* from_client,
+                               bool* used_client_id) {
   std::string out;
   out.reserve(pattern.size() + username.size());
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '%' && i + 1 < pattern.size()) {
       char n = pattern[i + 1];
       if (n == 'u' || n == 'c' || n == '%') {
-        out.append(n == 'u' ? username : n == 'c' ? client_id : std::string_view("%"));
+        std::string_view value = n == 'u' ? username : n == 'c' ? client_id : std::string_view("%");
+        out.append(value);
+        if (from_client) from_client->resize(out.size(), n != '%');
+        if (n == 'c' && used_client_id) *used_client_id = true;
         ++i;
         continue;
       }
     }
     out.push_back(pattern[i]);
+    if (from_client) from_client->push_back(false);
   }
   return out;
+}
+
+}  // namespace
+
+std::string substitute(std::string_view pattern, std::string_view username,
+                       std::string_view client_id) {
+  return substitute_marking(pattern, username, client_id, nullptr, nullptr);
+}
+
+std::optional<std::string> substitute_filter(std::string_view filter, std::string_view username,
+                                             std::string_view client_id) {
+  std::vector<bool> from_client;
+  bool used_client_id = false;
+  std::string out = substitute_marking(filter, username, client_id, &from_client, &used_client_id);
+  if (used_client_id && client_id.find('/') != std::string_view::npos) return std::nullopt;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = out.find('/', start);
+    if (end == std::string::npos) end = out.size();
+    std::string_view level(out.data() + start, end - start);
+    if ((level == "+" || level == "#") && from_client[start]) return std::nullopt;
+    if (end == out.size()) return out;
+    start = end + 1;
+  }
 }
 
 std::optional<CommandTemplate> CommandTemplate::parse(std::string_view text,

@@ -11,7 +11,9 @@ UserAcl::UserAcl(const storage::Fields& rows, std::string_view username, std::st
   for (const auto& [filter, value] : rows) {
     unsigned access = value == "1" ? 1u : value == "2" ? 2u : value == "3" ? 3u : 0u;
     if (access == 0) continue;
-    rows_.push_back({substitute(filter, username, client_id), access});
+    // Rows only grant: one a client's username or id would widen grants nothing (it still makes
+    // the user whitelist-only).
+    if (auto f = substitute_filter(filter, username, client_id)) rows_.push_back({std::move(*f), access});
   }
 }
 

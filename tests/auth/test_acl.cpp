@@ -45,6 +45,21 @@ TEST_CASE("substitute replaces %u and %c once") {
   CHECK(substitute("100%%/%x/%", "u", "c") == "100%/%x/%");
 }
 
+TEST_CASE("substitute_filter: what a client chose never makes a wildcard level") {
+  CHECK(substitute_filter("/lan/%u/%c", "bob", "c1") == "/lan/bob/c1");
+  CHECK_FALSE(substitute_filter("/lan/%u/%c", "bob", "#"));
+  CHECK_FALSE(substitute_filter("/lan/%u/%c", "bob", "+"));
+  CHECK_FALSE(substitute_filter("/lan/%u/%c/x", "bob", "a/b"));  // '/' in a client id
+  CHECK_FALSE(substitute_filter("/lan/%u/x", "+", "c"));
+  CHECK_FALSE(substitute_filter("/lan/%u/x", "a/#", "c"));
+  CHECK_FALSE(substitute_filter("/lan/%u%c", "", "#"));  // the level is all substituted
+  CHECK_FALSE(substitute_filter("/lan/%u", "a/+", "c"));
+  // Inside a level they are plain characters, and base64 usernames keep their '/' and '+'.
+  CHECK(substitute_filter("/lan/%u/%c", "ab+/cd=", "x+y#") == "/lan/ab+/cd=/x+y#");
+  // The rule's own wildcards stay wildcards; a %c that is not used does not matter.
+  CHECK(substitute_filter("/lan/%u/+/#", "bob", "a/b") == "/lan/bob/+/#");
+}
+
 TEST_CASE("command templates") {
   using V = CommandTemplate::Verb;
   auto t = CommandTemplate::parse("HMGET mqtt_user:%u password salt", {V::hmget});
@@ -150,6 +165,43 @@ allow anonymous           subscribe /public/#
   // Direct evaluation agrees with the per-client copy.
   CHECK(rules.decide(who(&alice, "c1", "10.1.9.9:1"), Access::publish, "/lan/alice/c1") == true);
   CHECK_FALSE(rules.decide(who(&alice, "c1", "10.1.9.9:1"), Access::publish, "/none"));
+}
+
+TEST_CASE("an injected wildcard widens neither rows nor allow rules; deny rules still deny") {
+  UserAcl row({{"/lan/%u/%c", "3"}, {"/own", "1"}}, "bob", "#", GlobalRules{}, true);
+  CHECK(row.whitelist());
+  CHECK_FALSE(row.allow_publish("/lan/bob/x"));
+  CHECK_FALSE(row.allow_subscribe("/lan/bob/#"));
+  CHECK(row.allow_subscribe("/own"));
+
+  auto rules = GlobalRules::parse(R"(
+deny  all publish /lan/%u/%c/admin
+allow all pubsub  /lan/%u/%c eq:/lan/%u/%c
+)");
+  std::string bob = "bob";
+  for (const char* cid : {"#", "+", "a/b", "x/#"}) {
+    CAPTURE(cid);
+    WhoAsks w;
+    w.username = &bob;
+    w.client_id = cid;
+    UserAcl acl({}, "bob", cid, rules.for_client(w), false);
+    CHECK_FALSE(acl.allow_subscribe("/lan/bob/#"));
+    CHECK_FALSE(acl.allow_subscribe("/lan/bob/+"));
+    CHECK_FALSE(acl.allow_publish("/lan/bob/other"));
+    CHECK_FALSE(rules.decide(w, Access::subscribe, "/lan/bob/#").value_or(false));
+    CHECK_FALSE(rules.decide(w, Access::publish, "/lan/bob/other").value_or(false));
+  }
+  WhoAsks ok;
+  ok.username = &bob;
+  ok.client_id = "c1";
+  UserAcl acl({}, "bob", "c1", rules.for_client(ok), false);
+  CHECK(acl.allow_publish("/lan/bob/c1"));
+  CHECK_FALSE(acl.allow_publish("/lan/bob/c1/admin"));
+  // A deny rule substituted with a wildcard only denies more.
+  WhoAsks hash;
+  hash.username = &bob;
+  hash.client_id = "#";
+  CHECK(GlobalRules::parse("deny all publish /lan/%c\nallow all publish #\n").decide(hash, Access::publish, "/lan/x") == false);
 }
 
 TEST_CASE("user rows take precedence over global rules") {

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 import mqtt_raw
 from conftest import wait_for
 
@@ -66,6 +68,66 @@ class SharedRedis(Redis):
 
     def stop(self):
         pass
+
+
+class RedisBackend:
+    name = "redis"
+
+    def __init__(self, tmp_path):
+        shared = os.environ.get("SAKURA_TEST_REDIS")
+        self.redis = SharedRedis(shared) if shared else Redis(tmp_path).start()
+
+    def settings(self):
+        return {"auth.backend": "redis", "redis.server": self.redis.address}
+
+    def put_user(self, name, fields, acl=None):
+        # Exactly the commands the old Python login ran: HSET the password, HMSET the ACL.
+        self.redis.cli("DEL", f"mqtt_user:{name}", f"mqtt_acl:{name}")
+        self.redis.cli("HSET", f"mqtt_user:{name}", *[x for kv in fields.items() for x in kv])
+        if acl:
+            self.redis.cli("HMSET", f"mqtt_acl:{name}", *[x for kv in acl.items() for x in kv])
+
+    def close(self):
+        self.redis.stop()
+
+
+class EmbeddedBackend:
+    """The same model without Redis: users go in through auth.users_file."""
+    name = "embedded"
+
+    def __init__(self, tmp_path):
+        self.path = tmp_path / "users.txt"
+        self.lines = []
+
+    def settings(self):
+        self.path.write_text("\n".join(self.lines) + "\n")
+        return {"auth.backend": "embedded", "auth.users_file": str(self.path)}
+
+    def put_user(self, name, fields, acl=None):
+        extra = [f"salt={fields['salt']}"] if "salt" in fields else []
+        if fields.get("is_superuser") == "1":
+            extra.append("superuser")
+        self.lines.append(" ".join(["user", name, fields["password"], *extra]))
+        for topic, access in (acl or {}).items():
+            self.lines.append(f"acl {name} {topic} {access}")
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(params=[RedisBackend, EmbeddedBackend], ids=lambda b: b.name)
+def backend(request, tmp_path):
+    """Credentials as the old system wrote them: Redis, or the embedded store via users_file."""
+    b = request.param(tmp_path)
+    yield b
+    b.close()
+
+
+def start_with_backend(start_broker, backend, **settings):
+    """A broker that authenticates against `backend`, anonymous refused."""
+    merged = {"auth.allow_anonymous": "false", **backend.settings()}
+    merged.update({k.replace("__", "."): v for k, v in settings.items()})
+    return start_broker(**{k.replace(".", "__"): v for k, v in merged.items()})
 
 
 def new_key():

@@ -10,8 +10,12 @@ import stat
 import pytest
 
 import mqtt_raw as m
+from auth_support import backend  # noqa: F401 (a fixture)
+from auth_support import new_key, new_lockno, start_with_backend as start_mqtt
 from conftest import wait_for
 from http_support import backends, curl, random_lockno, start_api
+
+GRANTED, DENIED = 1, 0x80
 
 
 @pytest.fixture(params=backends())
@@ -99,3 +103,43 @@ def test_existing_wide_data_dir_is_tightened(start_broker, tmp_path):
     assert f"data dir: {data} was mode 755, now 700" in log, log
     assert f"{data}/notes.txt was mode 644, now 600" in log, log
     assert f"{data}/firmware was mode 755, now 700" in log, log
+
+
+# --- ACL placeholders: a client id or username must not widen a rule ----------------------------
+
+def test_client_id_wildcards_do_not_widen_acl(start_broker, backend, tmp_path):
+    """`allow ... /lan/%u/%c` (an acl_file rule) and a mqtt_acl row `/row/%u/%c` (Redis or the
+    embedded store): client id `#` or `+` gets its own literal topic at most, never the level."""
+    user, pwd = "u" + new_lockno(), "pw-" + new_lockno()
+    rowless, rpwd = "r" + new_lockno(), "pw-" + new_lockno()
+    backend.put_user(user, {"password": pwd}, {"/row/%u/%c": "3"})
+    backend.put_user(rowless, {"password": rpwd})  # no rows: the global rules decide
+    acl = tmp_path / "acl.conf"
+    acl.write_text("allow all pubsub /lan/%u/%c\n")
+    b = start_mqtt(start_broker, backend, auth__acl_file=str(acl), auth__acl_nomatch="deny")
+
+    root_topic = {user: f"/row/{user}", rowless: f"/lan/{rowless}"}
+    for name, password in ((user, pwd), (rowless, rpwd)):
+        base = root_topic[name]
+        honest = m.Client(b.port)
+        honest.connect("c1", username=name, password=password)
+        assert honest.subscribe(1, (f"{base}/c1", 1)) == [GRANTED]  # the rule works
+        for cid in ("#", "+", "x/#"):
+            c = m.Client(b.port)
+            c.connect(cid, username=name, password=password)
+            got = c.subscribe(1, (f"{base}/#", 1), (f"{base}/+", 1), (f"{base}/c1", 1), ("#", 1))
+            assert got == [DENIED] * 4, (name, cid, got)
+            # Publishing into another client's topic is dropped (still acknowledged).
+            c.send(m.publish(f"{base}/c1", b"forged", qos=1, packet_id=7))
+            c.expect(m.PUBACK)
+            c.close()
+        # The first message the honest client gets is its own marker, sent after every forgery.
+        honest.send(m.publish(f"{base}/c1", b"marker", qos=1, packet_id=2))
+        first = None
+        while first is None:
+            p = honest.recv_packet()
+            assert p is not None
+            if p.type == m.PUBLISH:
+                first = p
+        assert first.payload == b"marker", first
+        honest.close()

@@ -9,69 +9,12 @@ import time
 import pytest
 
 import mqtt_raw
-from auth_support import (Redis, SharedRedis, device_acl, login_acl, mosquitto_pub, mosquitto_sub,
-                          new_key, new_lockno, wait_subscribed)
+from auth_support import backend  # noqa: F401 (a fixture)
+from auth_support import (device_acl, login_acl, mosquitto_pub, mosquitto_sub, new_key, new_lockno,
+                          start_with_backend as start, wait_subscribed)
 from conftest import ROOT, wait_for
 
 GRANTED_QOS1, DENIED = 1, 0x80
-
-
-class RedisBackend:
-    name = "redis"
-
-    def __init__(self, tmp_path):
-        shared = os.environ.get("SAKURA_TEST_REDIS")
-        self.redis = SharedRedis(shared) if shared else Redis(tmp_path).start()
-
-    def settings(self):
-        return {"auth.backend": "redis", "redis.server": self.redis.address}
-
-    def put_user(self, name, fields, acl=None):
-        # Exactly the commands the old Python login ran: HSET the password, HMSET the ACL.
-        self.redis.cli("DEL", f"mqtt_user:{name}", f"mqtt_acl:{name}")
-        self.redis.cli("HSET", f"mqtt_user:{name}", *[x for kv in fields.items() for x in kv])
-        if acl:
-            self.redis.cli("HMSET", f"mqtt_acl:{name}", *[x for kv in acl.items() for x in kv])
-
-    def close(self):
-        self.redis.stop()
-
-
-class EmbeddedBackend:
-    """The same model without Redis: users go in through auth.users_file."""
-    name = "embedded"
-
-    def __init__(self, tmp_path):
-        self.path = tmp_path / "users.txt"
-        self.lines = []
-
-    def settings(self):
-        self.path.write_text("\n".join(self.lines) + "\n")
-        return {"auth.backend": "embedded", "auth.users_file": str(self.path)}
-
-    def put_user(self, name, fields, acl=None):
-        extra = [f"salt={fields['salt']}"] if "salt" in fields else []
-        if fields.get("is_superuser") == "1":
-            extra.append("superuser")
-        self.lines.append(" ".join(["user", name, fields["password"], *extra]))
-        for topic, access in (acl or {}).items():
-            self.lines.append(f"acl {name} {topic} {access}")
-
-    def close(self):
-        pass
-
-
-@pytest.fixture(params=[RedisBackend, EmbeddedBackend], ids=lambda b: b.name)
-def backend(request, tmp_path):
-    b = request.param(tmp_path)
-    yield b
-    b.close()
-
-
-def start(start_broker, backend, **settings):
-    merged = {"auth.allow_anonymous": "false", **backend.settings()}
-    merged.update({k.replace("__", "."): v for k, v in settings.items()})
-    return start_broker(**{k.replace(".", "__"): v for k, v in merged.items()})
 
 
 def raw(broker, user, password, client_id, code=0):

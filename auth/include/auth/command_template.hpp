@@ -28,4 +28,13 @@ struct CommandTemplate {
 std::string substitute(std::string_view pattern, std::string_view username,
                        std::string_view client_id);
 
+// substitute() for an ACL filter that grants something (a mqtt_acl row, an `allow` rule): nullopt
+// when what the client chose would widen it, so the filter grants nothing to this client. That is
+// a level made exactly "+" or "#" by substituted text (client id "#" turns /lan/%u/%c into
+// /lan/<u>/#), or a client id with '/' (it would step into other levels). A username may hold '/'
+// and '+' (base64 keys do) as long as no wildcard level comes of it. `deny` filters take plain
+// substitute(): a wider deny only denies more.
+std::optional<std::string> substitute_filter(std::string_view filter, std::string_view username,
+                                             std::string_view client_id);
+
 }  // namespace auth
