@@ -49,8 +49,10 @@ auth::AuthOptions options(const Config& c) {
       throw ConfigError(std::string("auth.acl_file: ") + e.what());
     }
   }
-  o.per_user = limits(c, "auth.max_failures_per_user");
-  o.per_address = limits(c, "auth.max_failures_per_address");
+  o.throttle.per_pair = limits(c, "auth.max_failures_per_user");
+  o.throttle.per_user = limits(c, "auth.max_failures_per_user_total");
+  o.throttle.per_address = limits(c, "auth.max_failures_per_address");
+  o.throttle.max_entries = static_cast<std::size_t>(c.integer("auth.throttle_max_entries"));
   o.hash_threads = static_cast<unsigned>(c.integer("auth.hash_threads"));
   return o;
 }

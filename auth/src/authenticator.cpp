@@ -15,8 +15,7 @@ struct KvAuthenticator::Attempt {
   broker::ClientInfo client;
   std::string password;
   std::function<void(AuthResult)> done;
-  std::string user_key;     // rate-limiter keys
-  std::string address_key;
+  LoginThrottle::Keys throttle_keys;
   std::string auth_key;     // store keys
   bool superuser = false;
   std::chrono::milliseconds ttl{0};
@@ -29,8 +28,7 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
       options_(std::move(options)),
       log_(std::move(log)),
       keeper_(std::move(keeper)),
-      users_(options_.per_user),
-      addresses_(options_.per_address),
+      throttle_(options_.throttle),
       hashes_(options_.hash_threads, options_.hash_queue) {
   // One HMGET instead of two round trips when super_cmd reads the same hash, as it does by
   // default; the ttl marker rides along.
@@ -55,12 +53,17 @@ KvAuthenticator::~KvAuthenticator() = default;
 void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why,
                              bool failure) {
   ++counter;
+  auto user = a.client.username ? detail::log_text(*a.client.username) : "-";
+  log_->info("auth refused client={} user={} addr={}: {}", detail::log_text(a.client.client_id), user,
+             a.client.address, why);
   if (failure) {
-    users_.failure(a.user_key);
-    addresses_.failure(a.address_key);
+    auto block = throttle_.failure(a.throttle_keys);
+    // A username or an address blocked is sustained guessing: the alert (a pair's block is one
+    // client's own mistakes, already in the line above).
+    if (block.scope && std::string_view(block.scope) != "pair")
+      log_->warn("auth alert: sustained failed logins, {} blocked for {} ms (user={} addr={})", block.scope,
+                 block.duration.count(), user, a.client.address);
   }
-  log_->info("auth refused client={} user={} addr={}: {}", detail::log_text(a.client.client_id),
-             a.client.username ? detail::log_text(*a.client.username) : "-", a.client.address, why);
   auto done = std::move(a.done);
   done(AuthResult{ConnectReturn::not_authorized, false, nullptr});
 }
@@ -89,11 +92,16 @@ void KvAuthenticator::authenticate(const broker::AuthRequest& request,
     auto d = std::move(a->done);
     return d(AuthResult{ConnectReturn::accepted, false, std::move(acl)});
   }
-  auto address = peer_address(a->client.address);
-  a->address_key = "a:" + (address ? address->to_string() : a->client.address);
-  a->user_key = "u:" + *a->client.username;
-  if (addresses_.blocked(a->address_key) || users_.blocked(a->user_key))
-    return refuse(*a, stats_.throttled, "throttled after failed logins", false);
+  a->throttle_keys = throttle_.keys(*a->client.username, a->client.address);
+  switch (throttle_.check(a->throttle_keys)) {
+    case LoginThrottle::Verdict::allow: break;
+    case LoginThrottle::Verdict::address_blocked:
+      return refuse(*a, stats_.throttled, "throttled after failed logins from this address", false);
+    case LoginThrottle::Verdict::pair_blocked:
+      return refuse(*a, stats_.throttled, "throttled after failed logins for this user from this address", false);
+    case LoginThrottle::Verdict::user_blocked:
+      return refuse(*a, stats_.throttled, "throttled: failed logins for this user from many addresses; this address never logged in as it", false);
+  }
   if (!request.password) return refuse(*a, stats_.bad_password, "no password", true);
   a->password = *request.password;
   a->auth_key = options_.auth_cmd.key(*a->client.username, a->client.client_id);
@@ -154,7 +162,7 @@ void KvAuthenticator::on_acl(std::shared_ptr<Attempt> a, storage::Result<storage
     log_->warn("auth store error: {}", r.message);
     return refuse(*a, stats_.store_errors, "credential store unavailable", false);
   }
-  users_.success(a->user_key);
+  throttle_.success(a->throttle_keys);
   ++stats_.accepted;
   if (keeper_ && a->ttl.count() > 0) keeper_->expect(*a->client.username, a->ttl);
   auto acl = a->superuser ? nullptr : make_acl(a->client, r.value);

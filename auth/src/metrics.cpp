@@ -10,9 +10,12 @@
 namespace auth {
 
 namespace {
-void counter(std::string& out, const char* name, const char* help, std::uint64_t value) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+void metric(std::string& out, const char* type, const char* name, const char* help, std::uint64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   out += std::string(name) + " " + std::to_string(value) + "\n";
+}
+void counter(std::string& out, const char* name, const char* help, std::uint64_t value) {
+  metric(out, "counter", name, help, value);
 }
 }  // namespace
 
@@ -31,6 +34,17 @@ void append_prometheus(const KvAuthenticator& authenticator, const CredentialKee
   for (const auto& [result, value] : results)
     out += std::string("sakura_auth_logins_total{result=\"") + result + "\"} " +
            std::to_string(value->load()) + "\n";
+  const auto& t = authenticator.throttle().stats();
+  out += "# HELP sakura_auth_lockouts_total throttle blocks started after failed logins, by key "
+         "(user and address are the alert: sustained guessing)\n"
+         "# TYPE sakura_auth_lockouts_total counter\n";
+  const std::pair<const char*, const std::atomic<std::uint64_t>*> scopes[] = {
+      {"pair", &t.pair_blocks}, {"user", &t.user_blocks}, {"address", &t.address_blocks}};
+  for (const auto& [scope, value] : scopes)
+    out += std::string("sakura_auth_lockouts_total{scope=\"") + scope + "\"} " +
+           std::to_string(value->load()) + "\n";
+  metric(out, "gauge", "sakura_auth_throttle_entries", "keys held by the login throttle (all three tables)",
+          authenticator.throttle().entries());
   const auto& k = keeper.stats();
   counter(out, "sakura_auth_credentials_renewed_total",
           "expiring credentials renewed for connected users", k.renewed.load());

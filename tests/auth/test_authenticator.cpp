@@ -246,27 +246,54 @@ TEST_CASE("hostile usernames stay one key") {
   }
 }
 
-TEST_CASE("brute force: throttled per username and per source address") {
+TEST_CASE("brute force: throttled per (username, address), per address, and per username for new addresses") {
   Store s(nullptr);
   AuthOptions o;
-  o.per_user.free_failures = 3;
-  o.per_user.base = 60s;
-  o.per_address.free_failures = 5;
-  o.per_address.base = 60s;
+  o.throttle.per_pair.free_failures = 3;
+  o.throttle.per_pair.base = 60s;
+  o.throttle.per_address.free_failures = 5;
+  o.throttle.per_address.base = 60s;
+  o.throttle.per_user.free_failures = 8;
+  o.throttle.per_user.base = 60s;
   auto a = make(s, o);
   s.put("mqtt_user:lock", {{"password", "right"}});
   s.put("mqtt_user:other", {{"password", "right"}});
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.7:1").code == ConnectReturn::accepted);
   for (int i = 0; i < 4; ++i) login(*a, "lock", "guess", "c", "10.0.0.1:1");
-  // The right password no longer helps, from any address...
-  CHECK(login(*a, "lock", "right", "c", "10.0.0.9:1").code == ConnectReturn::not_authorized);
+  // The guessing address is blocked for this user, even with the right password...
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.1:2").code == ConnectReturn::not_authorized);
   CHECK(a->stats().throttled == 1);
-  // ...while other users are unaffected until their source address is blocked too.
+  CHECK(a->throttle().stats().pair_blocks == 1);
+  // ...while the lock from any other address is not, and neither are other users.
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.9:1").code == ConnectReturn::accepted);
   CHECK(login(*a, "other", "right", "c", "10.0.0.1:1").code == ConnectReturn::accepted);
   login(*a, "other", "guess", "c", "10.0.0.1:1");  // fifth failure of 10.0.0.1
   login(*a, "nobody", "guess", "c", "10.0.0.1:1");
+  CHECK(a->throttle().stats().address_blocks == 1);
   CHECK(login(*a, "other", "right", "c", "10.0.0.1:2").code == ConnectReturn::not_authorized);
   CHECK(login(*a, "other", "right", "c", "10.0.0.2:1").code == ConnectReturn::accepted);
   CHECK(a->stats().throttled == 2);
+  // Guessing for "lock" from many addresses: past 8 failures in all, addresses that never logged
+  // in as "lock" wait; the ones that did (10.0.0.7, 10.0.0.9) keep working.
+  for (int i = 0; i < 5; ++i) login(*a, "lock", "guess", "c", "10.0.1." + std::to_string(i) + ":1");
+  CHECK(a->throttle().stats().user_blocks == 1);
+  CHECK(login(*a, "lock", "right", "c", "10.0.2.1:1").code == ConnectReturn::not_authorized);
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.7:5").code == ConnectReturn::accepted);
+  CHECK(login(*a, "lock", "right", "c", "10.0.0.9:5").code == ConnectReturn::accepted);
+}
+
+TEST_CASE("throttle keys are fixed-size: a hashed username, an IPv4 address, an IPv6 /64") {
+  LoginThrottle t({});
+  auto big = t.keys(std::string(65535, 'u'), "10.0.0.1:1");
+  CHECK(big.user.size() == 16);
+  CHECK(big.pair.size() == 16 + 5);
+  CHECK(t.keys("u", "10.0.0.1:1").user != t.keys("v", "10.0.0.1:1").user);
+  CHECK(t.keys("u", "[2001:db8::1]:1").address == t.keys("u", "[2001:db8::ffff:1]:2").address);
+  CHECK(t.keys("u", "[2001:db8:0:1::1]:1").address != t.keys("u", "[2001:db8::1]:1").address);
+  CHECK(t.keys("u", "[::ffff:10.0.0.1]:1").address == t.keys("u", "10.0.0.1:9").address);
+  // Another process (another salt) keys the same name differently: no precomputed collisions.
+  LoginThrottle other({});
+  CHECK(other.keys("u", "10.0.0.1:1").user != t.keys("u", "10.0.0.1:1").user);
 }
 
 TEST_CASE("store down: refused with 5, fast") {

@@ -50,6 +50,23 @@ TEST_CASE("memory stays bounded under a flood of keys") {
   CHECK(r.size() > 50);
 }
 
+TEST_CASE("a remembered success survives failures and floods of other keys, up to the cap") {
+  RateLimiter::Options o;
+  o.max_entries = 100;
+  o.good_for = 1h;
+  RateLimiter r(o);
+  auto t = RateLimiter::Clock::time_point{} + 2h;
+  r.success("home", t);
+  CHECK(r.good("home", t + 59min));
+  CHECK_FALSE(r.good("home", t + 61min));
+  // Failures of 50 other keys leave it; a flood of 10,000 evicts the least recently active.
+  for (int i = 0; i < 50; ++i) r.failure("k" + std::to_string(i), t + std::chrono::seconds(i));
+  CHECK(r.good("home", t + 1min));
+  for (int i = 0; i < 10000; ++i) r.failure("f" + std::to_string(i), t + std::chrono::seconds(100 + i));
+  CHECK(r.size() <= 100);
+  CHECK_FALSE(r.good("home", t + 1min));
+}
+
 // The hash pool shares this file: both are small bounded-resource guards against login floods.
 #include <atomic>
 #include <future>

@@ -12,7 +12,7 @@ import pytest
 import mqtt_raw as m
 from auth_support import backend  # noqa: F401 (a fixture)
 from auth_support import new_key, new_lockno, start_with_backend as start_mqtt
-from conftest import wait_for
+from conftest import built_with_sanitizers, wait_for
 from http_support import backends, curl, random_lockno, start_api
 
 GRANTED, DENIED = 1, 0x80
@@ -103,6 +103,80 @@ def test_existing_wide_data_dir_is_tightened(start_broker, tmp_path):
     assert f"data dir: {data} was mode 755, now 700" in log, log
     assert f"{data}/notes.txt was mode 644, now 600" in log, log
     assert f"{data}/firmware was mode 755, now 700" in log, log
+
+
+# --- brute force: nobody locks a lock out -------------------------------------------------------
+
+def attempt(b, user, password, source="127.0.0.1", client_id=None):
+    """The CONNACK code of one login from `source`."""
+    c = m.Client(b.port, source=source)
+    try:
+        c.send(m.connect(client_id or user, username=user, password=password))
+        p = c.expect(m.CONNACK, timeout=15)
+        return p.body[1]
+    finally:
+        c.close()
+
+
+def metric(b, name):
+    r = curl(f"http://127.0.0.1:{b.ports['http']}/metrics", admin=True)
+    assert r.status == 200, r
+    for line in r.body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_wrong_passwords_from_another_address_do_not_lock_the_lock_out(start_broker, backend):
+    lockno, pwd = new_lockno(), "dev-" + new_lockno()
+    backend.put_user(lockno, {"password": pwd}, {f"/{lockno}/statu": "2"})
+    b = start_mqtt(start_broker, backend)
+    for _ in range(12):  # past every per-user and per-address threshold of the old limiter
+        assert attempt(b, lockno, "guess", source="127.0.0.2") == 5
+    # The lock, from its own address, still logs in...
+    assert attempt(b, lockno, pwd, source="127.0.0.1") == 0
+    # ...while the guessing address is blocked for it, even with the right password.
+    assert attempt(b, lockno, pwd, source="127.0.0.2") == 5
+    assert "throttled after failed logins for this user from this address" in b.log()
+
+
+def test_sustained_guessing_raises_the_alert_and_spares_known_addresses(start_broker, backend):
+    lockno, pwd = new_lockno(), "dev-" + new_lockno()
+    backend.put_user(lockno, {"password": pwd}, {f"/{lockno}/statu": "2"})
+    b = start_mqtt(start_broker, backend, auth__max_failures_per_user_total="10",
+                   auth__lockout_base="60s", http__bind="127.0.0.1:0",
+                   http__admin_token="test-admin-token-0123456789")
+    assert attempt(b, lockno, pwd, source="127.0.0.1") == 0  # the lock's own address
+    assert metric(b, 'sakura_auth_lockouts_total{scope="user"}') == 0
+    for host in range(3, 9):  # a distributed guess: two tries from each of six addresses
+        for _ in range(2):
+            assert attempt(b, lockno, "guess", source=f"127.0.0.{host}") == 5
+    assert metric(b, 'sakura_auth_lockouts_total{scope="user"}') >= 1
+    assert "auth alert: sustained failed logins, user blocked" in b.log()
+    # A new address waits, even with the right password; the lock's own address does not.
+    assert attempt(b, lockno, pwd, source="127.0.0.20") == 5
+    assert attempt(b, lockno, pwd, source="127.0.0.1") == 0
+    assert metric(b, "sakura_auth_throttle_entries") >= 8
+
+
+def test_throttle_keys_on_a_hash_of_the_username(start_broker, backend):
+    """64 KiB usernames, 300 of them: the throttle's tables hold fixed-size keys (16 bytes for the
+    username), and the broker's memory grows by far less than the names' bytes."""
+    b = start_mqtt(start_broker, backend, auth__max_failures_per_address="100000",
+                   http__bind="127.0.0.1:0", http__admin_token="test-admin-token-0123456789")
+    def rss():
+        for line in open(f"/proc/{b.proc.pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    before = rss()
+    for i in range(300):
+        name = f"{i:05d}" + "x" * 65000
+        assert attempt(b, name, "guess", client_id=f"c{i}") == 5
+    grown = rss() - before
+    print(f"RSS growth for 300 failed 64 KB usernames: {grown} bytes")
+    assert metric(b, "sakura_auth_throttle_entries") >= 300
+    if not built_with_sanitizers():
+        assert grown < 300 * 65000 / 4, f"RSS grew {grown} bytes for 300 failed 64 KB usernames"
 
 
 # --- ACL placeholders: a client id or username must not widen a rule ----------------------------

@@ -6,7 +6,7 @@
 // THREADING: authenticate() is called on a broker I/O thread and only starts work; the store's
 // callbacks continue on the store's thread, slow hashes (bcrypt, pbkdf2) on the HashPool. `done`
 // is called exactly once from one of those threads (the broker posts back). Options are fixed
-// after construction; counters are atomics; the rate limiters lock internally.
+// after construction; counters are atomics; the throttle locks internally.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -17,7 +17,7 @@
 #include "auth/command_template.hpp"
 #include "auth/hash_pool.hpp"
 #include "auth/password.hpp"
-#include "auth/rate_limiter.hpp"
+#include "auth/login_throttle.hpp"
 #include "broker/hooks.hpp"
 #include "storage/key_value.hpp"
 
@@ -40,8 +40,7 @@ struct AuthOptions {
   bool allow_anonymous = false;
   bool nomatch_allow = false;
   std::shared_ptr<const GlobalRules> global = std::make_shared<GlobalRules>();
-  RateLimiter::Options per_user;
-  RateLimiter::Options per_address{20};
+  LoginThrottle::Options throttle;
   unsigned hash_threads = 1;
   std::size_t hash_queue = 256;
 };
@@ -72,6 +71,7 @@ class KvAuthenticator final : public broker::Authenticator,
 
   const AuthStats& stats() const { return stats_; }
   const AuthOptions& options() const { return options_; }
+  const LoginThrottle& throttle() const { return throttle_; }
 
   // The hash field that marks an expiring credential (see credential_keeper.hpp).
   static constexpr const char* ttl_field = "ttl";
@@ -94,8 +94,7 @@ class KvAuthenticator final : public broker::Authenticator,
   std::optional<std::size_t> salt_index_;
   std::optional<std::size_t> super_index_;
   std::size_t ttl_index_ = 0;
-  RateLimiter users_;
-  RateLimiter addresses_;
+  LoginThrottle throttle_;
   HashPool hashes_;
   AuthStats stats_;
 };

@@ -1,13 +1,14 @@
 #pragma once
-// Brute-force throttling: failed logins are counted per key (a source address, a username). Past
-// `free_failures` failures a key is blocked for `base`, doubling with each further failure up to
-// `max`; attempts while blocked are refused without asking the store and are not counted again
+// Brute-force throttling: failed logins are counted per key (see login_throttle.hpp for the keys).
+// Past `free_failures` failures a key is blocked for `base`, doubling with each further failure up
+// to `max`; attempts while blocked are refused without asking the store and are not counted again
 // (so a blocked legitimate user gets back in once the block ends). Counts reset after `forget`
-// without a failure, or on success for usernames.
+// without a failure. A key may also be remembered as good (a login succeeded with it) for
+// `good_for`.
 //
 // THREADING: all methods are safe from any thread (one mutex; each call is a map lookup).
-// Memory is bounded: past `max_entries` keys, expired entries are dropped first and then the
-// oldest, so a flood of random usernames cannot grow it without bound.
+// Memory is bounded: past `max_entries` keys, entries with nothing left to remember are dropped
+// first and then the least recently active tenth, so a flood of keys cannot grow it.
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -24,6 +25,7 @@ class RateLimiter {
     std::chrono::milliseconds base{1000};
     std::chrono::milliseconds max{300000};
     std::chrono::milliseconds forget{600000};
+    std::chrono::milliseconds good_for{0};  // 0: success() forgets the key instead
     std::size_t max_entries = 100000;
   };
 
@@ -31,15 +33,21 @@ class RateLimiter {
 
   // True while `key` is blocked.
   bool blocked(const std::string& key, Clock::time_point now = Clock::now());
-  void failure(const std::string& key, Clock::time_point now = Clock::now());
-  void success(const std::string& key);
+  // Counts a failure; returns how long `key` is now blocked for (0: not blocked).
+  std::chrono::milliseconds failure(const std::string& key, Clock::time_point now = Clock::now());
+  // Clears the key's failures; remembers it as good when the options say so.
+  void success(const std::string& key, Clock::time_point now = Clock::now());
+  // True while a success with `key` is remembered.
+  bool good(const std::string& key, Clock::time_point now = Clock::now()) const;
   std::size_t size() const;
+  std::size_t max_entries() const { return options_.max_entries; }
 
  private:
   struct Entry {
     unsigned failures = 0;
     Clock::time_point last_failure;
     Clock::time_point blocked_until;
+    Clock::time_point good_until;
   };
   void make_room(Clock::time_point now);
 
