@@ -223,13 +223,16 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
   count(Stat::clients_connected);
   count(Stat::clients_total);
   send_packet(codec::Connack{present, ConnectReturn::accepted});
-  session_->attach(this, broker_.options());
   broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
                      info_.client_id, info_.username.value_or("-"), info_.address, info_.listener,
                      keepalive_, bool(clean_session_), present);
   for (auto& o : broker_.observers()) o->on_connected(info_);
+  // After the connected observers: if what the session resends closes this connection, the
+  // disconnected ones follow them, never the other way round.
+  session_->attach(this, broker_.options());
+  if (state_ != State::connected) return;
   paused_ = false;
-  if (partial_ && state_ == State::connected) consume_partial();
+  if (partial_) consume_partial();
   read();
 }
 
@@ -415,6 +418,8 @@ void Connection::send_pubrel(std::uint16_t packet_id) {
   send_packet(codec::Ack{codec::PacketType::pubrel, packet_id});
 }
 
+std::size_t Connection::write_backlog() const { return writes_ ? writes_->bytes : 0; }
+
 void Connection::send_packet(const codec::Packet& p) {
   OutItem item;
   codec::encode(p, item.bytes);
@@ -474,6 +479,8 @@ void Connection::on_written(const boost::system::error_code& ec) {
     writes_.reset();
     return;
   }
+  // The session held messages back until the connection had room (session.hpp, PACING).
+  if (state_ == State::connected && session_->sink() == this) session_->resume(broker_.options());
   if (writes_->queue.empty()) {
     writes_.reset();  // idle again: a quiet connection holds no write buffers
     if (state_ == State::closing) close(DisconnectReason::connect_refused);

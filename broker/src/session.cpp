@@ -22,14 +22,28 @@ void Session::attach(SessionSink* sink, const BrokerOptions& opt) {
   sink_ = sink;
   online.store(true, std::memory_order_relaxed);
   if (store_) store_->append(persist::SessionAttached{client_id});
-  if (!pending_) return;
-  for (auto& o : pending_->inflight) {
+  if (pending_) pending_->resend_next = 0;  // the whole window goes again on this connection
+  resume(opt);
+}
+
+void Session::resume(const BrokerOptions& opt) {
+  // In-flight messages again first (DUP, or PUBREL for QoS 2 already received), in their order.
+  while (sink_ && pending_ && pending_->resend_next < pending_->inflight.size()) {
+    // A copy: the send may close the connection, and a clean session then clears pending_.
+    Outgoing o = pending_->inflight[pending_->resend_next];
+    if (!room_for(o.released ? 4 : o.message->topic.size() + o.message->payload.size(), opt)) return;
+    ++pending_->resend_next;
     if (o.released)
       sink_->send_pubrel(o.packet_id);
     else
       sink_->send_publish(o.message, o.qos, o.retain, /*dup=*/true, o.packet_id);
   }
   drain_queue(opt);
+}
+
+bool Session::room_for(std::size_t bytes, const BrokerOptions& opt) const {
+  auto backlog = sink_->write_backlog();
+  return backlog == 0 || backlog + bytes <= opt.max_write_queue_bytes / 2;
 }
 
 void Session::detach(Clock::time_point now, std::int64_t unix_ms) {
@@ -76,6 +90,7 @@ void Session::send_new(const MessagePtr& m, std::uint8_t qos, bool retain) {
   auto id = next_packet_id();
   bool in_store = persisted(m, qos);
   pending_->inflight.push_back({m, id, qos, retain, false, in_store});
+  pending_->resend_next = pending_->inflight.size();  // only called once the resends are done
   if (in_store) store_->append(persist::Sent{client_id, m->persist_id, id});
   sink_->send_publish(m, qos, retain, false, id);
 }
@@ -105,7 +120,8 @@ bool Session::deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const 
       sink_->send_publish(m, 0, retain, false, 0);
       return true;
     }
-    if (inflight_count() < opt.max_inflight && queued_count() == 0) {
+    if (inflight_count() < opt.max_inflight && queued_count() == 0 && resend_done() &&
+        room_for(m->topic.size() + m->payload.size(), opt)) {
       pending();
       send_new(m, qos, retain);
       return true;
@@ -117,14 +133,15 @@ bool Session::deliver(const MessagePtr& m, std::uint8_t qos, bool retain, const 
 }
 
 void Session::drain_queue(const BrokerOptions& opt) {
-  if (!pending_) return;
-  auto& queue = pending_->queue;
-  while (sink_ && !queue.empty()) {
-    auto& q = queue.front();
+  if (!resend_done()) return;  // new ids only after the old window went out again
+  while (sink_ && pending_ && !pending_->queue.empty()) {
+    auto& q = pending_->queue.front();
     if (q.qos > 0 && pending_->inflight.size() >= opt.max_inflight) break;
+    auto size = q.message->topic.size() + q.message->payload.size();
+    if (!room_for(size, opt)) break;
     auto item = std::move(q);
-    queue.pop_front();
-    pending_->queued_bytes -= item.message->topic.size() + item.message->payload.size();
+    pending_->queue.pop_front();
+    pending_->queued_bytes -= size;
     if (item.qos == 0)
       sink_->send_publish(item.message, 0, item.retain, false, 0);
     else
@@ -140,8 +157,10 @@ bool Session::complete_inflight(Pred matches, const BrokerOptions& opt) {
   auto it = std::find_if(inflight.begin(), inflight.end(), matches);
   if (it == inflight.end()) return false;
   if (it->persisted) store_->append(persist::Completed{client_id, it->packet_id});
+  // An ack may come for a message not sent again yet (the client had it from the last connection).
+  if (static_cast<std::size_t>(it - inflight.begin()) < pending_->resend_next) --pending_->resend_next;
   inflight.erase(it);
-  drain_queue(opt);  // the freed slot takes the next queued message
+  resume(opt);  // the freed slot takes the next queued message
   return true;
 }
 

@@ -43,13 +43,19 @@ class FakeTransport final : public broker::Transport {
     std::string written;
     int writes = 0;  // async_write calls
     bool closed = false;
+    // A client that does not read: writes stay pending until release_writes().
+    bool hold_writes = false;
+    std::vector<WriteHandler> held;
   };
   FakeTransport(std::shared_ptr<State> s, QueueExecutor& ex) : s_(std::move(s)), ex_(ex) {}
   void async_read(ReadHandler h) override { s_->reader = std::move(h); }
   void async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) override {
     ++s_->writes;
     for (auto& b : buffers) s_->written.append(static_cast<const char*>(b.data()), b.size());
-    ex_.post([h = std::move(h)] { h({}); });
+    if (s_->hold_writes)
+      s_->held.push_back(std::move(h));
+    else
+      ex_.post([h = std::move(h)] { h({}); });
   }
   void close() override {
     if (s_->closed) return;
@@ -71,11 +77,14 @@ class FakeTransport final : public broker::Transport {
 struct Recorder final : broker::Observer {
   std::vector<std::pair<std::string, std::string>> published;  // topic, payload
   std::vector<std::pair<std::string, broker::DisconnectReason>> disconnected;
+  std::vector<std::string> lifecycle;  // "+id" connected, "-id" disconnected, in order
+  void on_connected(const broker::ClientInfo& c) override { lifecycle.push_back("+" + c.client_id); }
   void on_publish(const broker::ClientInfo&, const broker::MessagePtr& m) override {
     published.emplace_back(m->topic, m->payload);
   }
   void on_disconnected(const broker::ClientInfo& c, broker::DisconnectReason r) override {
     disconnected.emplace_back(c.client_id, r);
+    lifecycle.push_back("-" + c.client_id);
   }
 };
 
@@ -160,14 +169,29 @@ class Harness {
 
   Client connect(const std::string& id, bool clean = true, std::uint16_t keepalive = 0,
                  std::optional<broker::codec::Will> will = {}, unsigned worker = 0) {
-    auto c = connect_raw(worker);
     broker::codec::Connect p;
     p.client_id = id;
     p.clean_session = clean;
     p.keepalive = keepalive;
     p.will = std::move(will);
+    return connect_with(std::move(p), worker);
+  }
+  // `prepare` runs on the new client before its CONNECT goes out (hold its writes, for example).
+  Client connect_with(broker::codec::Connect p, unsigned worker = 0,
+                      const std::function<void(Client&)>& prepare = {}) {
+    auto c = connect_raw(worker);
+    if (prepare) prepare(c);
     send(c, p);
     return c;
+  }
+
+  // Completes the writes a client holding them has pending, as if it read them now.
+  void release_writes(Client& c) {
+    auto held = std::move(c.io->held);
+    c.io->held.clear();
+    broker::Broker::set_current_worker(static_cast<int>(c.worker));
+    for (auto& h : held) h({});
+    drain();
   }
 
   void sweep() {

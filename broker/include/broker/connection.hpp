@@ -41,6 +41,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
                     std::uint16_t packet_id) override;
   void send_pubrel(std::uint16_t packet_id) override;
+  std::size_t write_backlog() const override;
   void taken_over() override { close(DisconnectReason::taken_over); }
 
   // Hands the writes queued since the last flush to the transport. Called by the worker once it

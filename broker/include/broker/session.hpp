@@ -12,6 +12,16 @@
 // happens to its QoS 1/2 deliveries there (sent, released, completed, dropped) and its incoming
 // QoS 2 ids; the broker appends the rest (creation, subscriptions, enqueues). A delivery is in the
 // store when its message has a persist_id and its QoS is 1 or 2: the broker enqueued it there.
+//
+// PACING: what the session sends on its own (the in-flight window again after a reconnect, the
+// queue, new QoS 1/2 messages) goes out only while the connection's unwritten bytes stay under
+// half of max_write_queue_bytes (one message always goes when nothing waits); the rest waits here
+// and resume() sends more as writes complete. So a backlog larger than the write cap (8 x 1 MB
+// unacknowledged, or a full offline queue) never makes the session close its own connection.
+// Live QoS 0 still goes straight to the connection, where the write cap cuts a slow consumer off.
+//
+// A sink may close (and detach) inside any send: every loop that sends re-checks sink_ and
+// pending_ after each one.
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -36,6 +46,9 @@ class SessionSink {
   virtual void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
                             std::uint16_t packet_id) = 0;
   virtual void send_pubrel(std::uint16_t packet_id) = 0;
+  // Bytes handed to the connection and not yet written: the session paces its QoS 1/2 traffic
+  // and its queue by it (see Session, PACING).
+  virtual std::size_t write_backlog() const = 0;
   // Closes the connection because another one took the session over (no will).
   virtual void taken_over() = 0;
 };
@@ -58,6 +71,8 @@ class Session {
   // Attaches a connection and sends it what it missed: in-flight messages again (DUP, or PUBREL
   // for QoS 2 already received), then the queue up to the in-flight window.
   void attach(SessionSink* sink, const BrokerOptions& opt);
+  // The connection wrote what it had: send what pacing held back.
+  void resume(const BrokerOptions& opt);
   // `unix_ms` is `now` on the wall clock, what the store keeps for expiry across a restart.
   void detach(Clock::time_point now, std::int64_t unix_ms);
   // Rebuilds what the store held (at start, before any worker runs); `body` finds a message.
@@ -113,6 +128,8 @@ class Session {
   // the last is done, so an idle session (the fleet's usual state) carries only a null pointer.
   struct Pending {
     std::vector<Outgoing> inflight;  // in send order; at most max_inflight entries
+    // inflight[resend_next..] have not been sent again on the current connection yet.
+    std::size_t resend_next = 0;
     std::deque<Queued> queue;
     std::size_t queued_bytes = 0;
     std::vector<std::uint16_t> incoming_qos2;  // ids received at QoS 2, awaiting PUBREL
@@ -126,6 +143,9 @@ class Session {
   bool persisted(const MessagePtr& m, std::uint8_t qos) const {
     return store_ && qos > 0 && m->persist_id != 0;
   }
+  // True when `bytes` more may go to the sink now (PACING).
+  bool room_for(std::size_t bytes, const BrokerOptions& opt) const;
+  bool resend_done() const { return !pending_ || pending_->resend_next >= pending_->inflight.size(); }
   void drain_queue(const BrokerOptions& opt);
   bool enqueue(const MessagePtr& m, std::uint8_t qos, bool retain, const BrokerOptions& opt);
   // Removes the first in-flight message `matches` accepts and refills the window.

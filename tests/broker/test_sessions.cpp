@@ -1,0 +1,125 @@
+// Sessions against hostile backlogs (issue 15): a persistent session resends what it holds at the
+// pace the connection writes it, and survives its connection closing in the middle of a send.
+#include <doctest/doctest.h>
+
+#include "harness.hpp"
+#include "memory_persistence.hpp"
+
+using namespace broker;
+using test::Harness;
+
+namespace {
+
+std::vector<codec::Publish> publishes(const std::vector<codec::Packet>& packets) {
+  std::vector<codec::Publish> out;
+  for (auto& p : packets)
+    if (auto* pub = std::get_if<codec::Publish>(&p)) out.push_back(*pub);
+  return out;
+}
+
+codec::Connect connect_packet(const std::string& id, bool clean) {
+  codec::Connect p;
+  p.client_id = id;
+  p.clean_session = clean;
+  return p;
+}
+
+// A persistent client that subscribed to "t" at QoS 1, received `count` messages of `size` bytes
+// it published itself, acknowledged none, and went away.
+void unacknowledged_window(Harness& h, int count, std::size_t size) {
+  auto c = h.connect("self", false);
+  h.send(c, codec::Subscribe{1, {{"t", 1}}});
+  for (int i = 0; i < count; ++i)
+    h.send(c, codec::Publish{false, 1, false, "t", static_cast<std::uint16_t>(100 + i),
+                             std::string(size, static_cast<char>('a' + i))});
+  REQUIRE(publishes(h.received(c)).size() == static_cast<std::size_t>(count));
+  h.send(c, codec::Disconnect{});
+}
+
+}  // namespace
+
+TEST_CASE("a window larger than the write cap is resent as the client reads, never all at once") {
+  BrokerOptions opt;
+  opt.max_write_queue_bytes = 10'000;
+  opt.max_inflight = 8;
+  Harness h(1, opt);
+  unacknowledged_window(h, 8, 3000);  // 24,000 bytes in flight against a 10,000-byte cap
+
+  // Before the fix the fourth resend passed the cap, the connection closed inside attach() and
+  // the fifth dereferenced the null sink.
+  auto back = h.connect_with(connect_packet("self", false), 0,
+                             [](Harness::Client& c) { c.io->hold_writes = true; });
+  CHECK_FALSE(back.io->closed);
+  CHECK(back.io->written.size() <= opt.max_write_queue_bytes / 2 + 3100);
+  std::vector<codec::Publish> got;
+  for (int round = 0; round < 20 && got.size() < 8; ++round) {
+    h.release_writes(back);
+    for (auto& p : publishes(h.received(back))) got.push_back(p);
+    CHECK_FALSE(back.io->closed);
+  }
+  REQUIRE(got.size() == 8);
+  for (int i = 0; i < 8; ++i) {
+    CHECK(got[static_cast<std::size_t>(i)].dup);
+    CHECK(got[static_cast<std::size_t>(i)].payload[0] == static_cast<char>('a' + i));
+  }
+  // Acknowledging the window lets the session go idle; nothing is sent twice.
+  for (auto& p : got) h.send(back, codec::Ack{codec::PacketType::puback, p.packet_id});
+  h.release_writes(back);
+  CHECK(publishes(h.received(back)).empty());
+  CHECK(h.b->stats().get(Stat::slow_consumers) == 0);
+}
+
+TEST_CASE("a message larger than the write cap closes its connection mid-resend, not the broker") {
+  // The window was built under a 4 MiB cap; the broker restarts with a 2,000-byte one.
+  auto first = std::make_shared<test::MemoryPersistence>();
+  {
+    Harness h;
+    h.b->set_persistence(first);
+    unacknowledged_window(h, 4, 3000);
+  }
+  BrokerOptions opt;
+  opt.max_write_queue_bytes = 2000;
+  Harness h(1, opt);
+  h.b->restore(first->load());
+  // Every reconnect meets the same oversized resend: each is cut as a slow consumer, the session
+  // stays, and the broker keeps serving.
+  for (int i = 0; i < 3; ++i) {
+    auto back = h.connect("self", false);
+    CHECK(back.io->closed);
+    CHECK(h.recorder->disconnected.back().second == DisconnectReason::slow_consumer);
+  }
+  // Connected observers always before disconnected ones.
+  REQUIRE(h.recorder->lifecycle.size() == 6);
+  for (std::size_t i = 0; i < 6; i += 2) {
+    CHECK(h.recorder->lifecycle[i] == "+self");
+    CHECK(h.recorder->lifecycle[i + 1] == "-self");
+  }
+  CHECK(h.b->session_count() == 1);
+  auto other = h.connect("other");
+  CHECK_FALSE(other.io->closed);
+}
+
+TEST_CASE("a queued backlog is drained at the pace of the writes") {
+  BrokerOptions opt;
+  opt.max_write_queue_bytes = 10'000;
+  opt.max_inflight = 100;
+  Harness h(1, opt);
+  auto s = h.connect("away", false);
+  h.send(s, codec::Subscribe{1, {{"q", 1}}});
+  h.send(s, codec::Disconnect{});
+  auto p = h.connect("pub");
+  for (std::uint16_t i = 1; i <= 20; ++i)
+    h.send(p, codec::Publish{false, 1, false, "q", i, std::string(1000, 'x')});
+
+  auto back = h.connect_with(connect_packet("away", false), 0,
+                             [](Harness::Client& c) { c.io->hold_writes = true; });
+  CHECK(back.io->written.size() <= opt.max_write_queue_bytes / 2 + 1100);
+  std::size_t got = 0;
+  for (int round = 0; round < 40 && got < 20; ++round) {
+    h.release_writes(back);
+    got += publishes(h.received(back)).size();
+  }
+  CHECK(got == 20);
+  CHECK_FALSE(back.io->closed);
+  CHECK(h.b->stats().get(Stat::messages_dropped) == 0);
+}
