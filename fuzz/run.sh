@@ -27,6 +27,7 @@ all=(
   "fuzz_json 2 8192"
   "fuzz_proxy 1 1200"
   "fuzz_range 1 256"
+  "fuzz_auth_files 1 4096"
 )
 selected=()
 for t in "${all[@]}"; do
