@@ -76,12 +76,9 @@ std::string take_option(Args& args, const std::string& name, const std::string& 
 
 storage::Fields credential_fields(const app::Config& c, const std::string& password) {
   std::string why;
-  auto spec = auth::parse_hash_spec(c.str("auth.password_hash"), &why);
-  if (!spec) throw app::ConfigError("auth.password_hash: " + why);
-  auto stored = auth::make_password(*spec, password);
-  storage::Fields fields{{"password", stored.hash}};
-  if (!stored.salt.empty()) fields.emplace_back("salt", stored.salt);
-  return fields;
+  auto spec = auth::parse_issued_hash_spec(c.str("auth.issued_password_hash"), &why);
+  if (!spec) throw app::ConfigError("auth.issued_password_hash: " + why);
+  return auth::issued_credential(*spec, password);
 }
 
 bool take_flag(Args& args, const std::string& name) {

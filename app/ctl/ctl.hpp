@@ -82,7 +82,7 @@ std::string acl_key(const app::Config& c, const std::string& name);
 // The value after `--name` in args (removing both), or `fallback`.
 std::string take_option(Args& args, const std::string& name, const std::string& fallback = "");
 bool take_flag(Args& args, const std::string& name);
-// The mqtt_user fields for `password` under auth.password_hash (a fresh salt where it has one).
+// The mqtt_user fields for `password` under auth.issued_password_hash (fresh salt, `hash` field).
 storage::Fields credential_fields(const app::Config& c, const std::string& password);
 
 }  // namespace ctl

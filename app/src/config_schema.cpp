@@ -63,6 +63,8 @@ const std::vector<KeySpec>& schema() {
       k("auth.password_hash", T::string, "plain",
         "hash of mqtt_user passwords: plain, md5, sha, sha256, sha512, bcrypt, salt,<h>, <h>,salt, "
         "pbkdf2[,<mac>,<iterations>,<dklen>]"),
+      k("auth.issued_password_hash", T::string, "pbkdf2,sha256,4096,32",
+        "hash of credentials Sakura issues (/login, devices, sakura-ctl): bcrypt or pbkdf2, recorded per credential"),
       k("auth.credential_ttl", T::duration, "24h", "lifetime of credentials issued by /login"),
       k("auth.credential_check", T::duration, "5m",
         "how often connected users' credentials are renewed (ttl field) or checked for deletion"),

@@ -36,6 +36,9 @@ auth::AuthOptions options(const Config& c) {
   auto hash = auth::parse_hash_spec(c.str("auth.password_hash"), &why);
   if (!hash) throw ConfigError("auth.password_hash: " + why);
   o.hash = *hash;
+  // Checked here too, so a broker without the HTTP API still refuses a bad value at start.
+  if (!auth::parse_issued_hash_spec(c.str("auth.issued_password_hash"), &why))
+    throw ConfigError("auth.issued_password_hash: " + why);
   o.auth_cmd = command(c, "auth.auth_cmd", {Verb::hmget, Verb::hget});
   o.super_cmd.reset();
   if (c.has("auth.super_cmd")) o.super_cmd = command(c, "auth.super_cmd", {Verb::hget, Verb::hmget});

@@ -45,7 +45,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
   o.wechat_retries = static_cast<int>(c.integer("wechat.retries"));
   o.wechat_cafile = c.str("wechat.cafile");
   o.credential_ttl = c.duration("auth.credential_ttl");
-  o.password_hash = c.str("auth.password_hash");
+  o.password_hash = c.str("auth.issued_password_hash");
   std::shared_ptr<http::HttpApi> api;
   try {
     api = std::make_shared<http::HttpApi>(std::move(o), storage, server.broker(), &server.broker().stats(),

@@ -46,6 +46,15 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
   }
   ttl_index_ = options_.auth_cmd.fields.size();
   options_.auth_cmd.fields.push_back(ttl_field);
+  hash_index_ = options_.auth_cmd.fields.size();
+  options_.auth_cmd.fields.push_back(kHashField);
+  // A credential that names its own scheme keeps its salt in `salt`, whatever auth_cmd reads.
+  for (std::size_t i = 1; i < fields.size(); ++i)
+    if (fields[i] == "salt") own_salt_index_ = i;
+  if (own_salt_index_ == 0) {
+    own_salt_index_ = fields.size();
+    fields.push_back("salt");
+  }
 }
 
 KvAuthenticator::~KvAuthenticator() = default;
@@ -119,6 +128,17 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
   if (v.empty() || !v[0]) return refuse(*a, stats_.unknown_user, "unknown user", true);
   std::string hash = *v[0];
   std::string salt = salt_index_ && *salt_index_ < v.size() && v[*salt_index_] ? *v[*salt_index_] : "";
+  HashSpec spec = options_.hash;
+  if (hash_index_ < v.size() && v[hash_index_]) {
+    auto own = parse_hash_spec(*v[hash_index_]);
+    if (!own) {
+      log_->warn("auth: the credential of user={} names an unknown hash",
+                 detail::log_text(*a->client.username));
+      return refuse(*a, stats_.store_errors, "credential with an unknown hash", false);
+    }
+    spec = *own;
+    salt = own_salt_index_ < v.size() && v[own_salt_index_] ? *v[own_salt_index_] : "";
+  }
   if (super_index_ && *super_index_ < v.size()) a->superuser = v[*super_index_] == std::string("1");
   if (ttl_index_ < v.size() && v[ttl_index_]) {
     try {
@@ -127,10 +147,9 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
       a->ttl = std::chrono::milliseconds(0);  // not a number: treat the credential as permanent
     }
   }
-  if (!options_.hash.slow())
-    return on_password_checked(a, verify_password(options_.hash, a->password, hash, salt));
-  bool queued = hashes_.post([self = shared_from_this(), a, hash, salt] {
-    self->on_password_checked(a, verify_password(self->options_.hash, a->password, hash, salt));
+  if (!spec.slow()) return on_password_checked(a, verify_password(spec, a->password, hash, salt));
+  bool queued = hashes_.post([self = shared_from_this(), a, spec, hash, salt] {
+    self->on_password_checked(a, verify_password(spec, a->password, hash, salt));
   });
   if (!queued) refuse(*a, stats_.overloaded, "password checks overloaded", false);
 }

@@ -206,6 +206,25 @@ std::string random_hex(std::size_t n) {
   return to_hex(bytes.data(), n);
 }
 
+storage::Fields issued_credential(const HashSpec& spec, std::string_view password) {
+  if (!spec.slow()) throw std::invalid_argument("issued credentials need a salted, slow hash");
+  auto stored = make_password(spec, password);
+  storage::Fields f{{"password", std::move(stored.hash)}};
+  if (!stored.salt.empty()) f.emplace_back("salt", std::move(stored.salt));
+  f.emplace_back(kHashField, to_string(spec));
+  return f;
+}
+
+std::optional<HashSpec> parse_issued_hash_spec(std::string_view text, std::string* why) {
+  auto spec = parse_hash_spec(text, why);
+  if (!spec) return spec;
+  if (!spec->slow() || (spec->algo == HashAlgo::pbkdf2 && spec->pbkdf2_iterations < 1000)) {
+    if (why) *why = "credentials Sakura issues need bcrypt or pbkdf2 with 1000 iterations or more";
+    return std::nullopt;
+  }
+  return spec;
+}
+
 StoredPassword make_password(const HashSpec& spec, std::string_view password) {
   switch (spec.algo) {
     case HashAlgo::plain: return {std::string(password), {}};

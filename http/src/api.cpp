@@ -66,13 +66,10 @@ bool valid_version(const std::string& s) {
 void password_fields(const ContextPtr& ctx, const std::string& password,
                      std::function<void(storage::Fields)> done) {
   auto make = [ctx, password, done = std::move(done)] {
-    auto stored = auth::make_password(ctx->hash, password);
-    storage::Fields f{{"password", std::move(stored.hash)}};
-    if (!stored.salt.empty()) f.emplace_back("salt", std::move(stored.salt));
-    done(std::move(f));
+    done(auth::issued_credential(ctx->hash, password));
   };
-  if (ctx->hash.slow()) boost::asio::post(*ctx->files, std::move(make));
-  else make();
+  // Slow by construction (auth.issued_password_hash): never on a session strand.
+  boost::asio::post(*ctx->files, std::move(make));
 }
 
 Response storage_error(const std::string& what) {
@@ -178,8 +175,8 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
   ctx->stats = stats;
   ctx->log = std::move(log);
   std::string why;
-  auto hash = auth::parse_hash_spec(ctx->opt.password_hash, &why);
-  if (!hash) throw std::invalid_argument("auth.password_hash: " + why);
+  auto hash = auth::parse_issued_hash_spec(ctx->opt.password_hash, &why);
+  if (!hash) throw std::invalid_argument("auth.issued_password_hash: " + why);
   ctx->hash = *hash;
   ctx->limiter = std::make_unique<RateLimiter>(ctx->opt.rate_per_minute, ctx->opt.rate_burst);
   ctx->admin_token = load_admin_token(ctx->opt, *ctx->log);

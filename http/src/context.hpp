@@ -46,7 +46,7 @@ struct Context {
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<WechatClient> wechat;
   std::unique_ptr<RateLimiter> limiter;
-  auth::HashSpec hash;  // auth.password_hash
+  auth::HashSpec hash;  // auth.issued_password_hash
   std::string admin_token;
   std::string firmware_dir;  // data_dir/firmware
   // Blocking file work (firmware files) runs here, never on a session strand.

@@ -205,6 +205,32 @@ TEST_CASE("salted and slow hashes through the store") {
   }
 }
 
+TEST_CASE("a credential naming its own hash is checked with it; legacy ones keep auth.password_hash") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    AuthOptions o;  // auth.password_hash = plain, as the old system
+    auto issued = unique("i"), legacy = unique("l"), odd = unique("o");
+    auto fields = issued_credential(*parse_issued_hash_spec("pbkdf2,sha256,1000,32"), "right");
+    CHECK(fields.size() == 3);  // password, salt, hash
+    CHECK(fields[0].second != "right");
+    s.put("mqtt_user:" + issued, fields);
+    s.put("mqtt_user:" + legacy, {{"password", "right"}});
+    s.put("mqtt_user:" + odd, {{"password", "right"}, {"hash", "rot13"}});
+    auto a = make(s, o);
+    CHECK(login(*a, issued, "right").code == ConnectReturn::accepted);
+    CHECK(login(*a, issued, "wrong").code == ConnectReturn::not_authorized);
+    CHECK(login(*a, issued, fields[0].second).code == ConnectReturn::not_authorized);  // the stored hash is no password
+    CHECK(login(*a, legacy, "right").code == ConnectReturn::accepted);
+    CHECK(login(*a, odd, "right").code == ConnectReturn::not_authorized);  // fails closed
+    // An auth_cmd that reads no salt still finds an issued credential's own.
+    AuthOptions nosalt;
+    using V = CommandTemplate::Verb;
+    nosalt.auth_cmd = *CommandTemplate::parse("HMGET mqtt_user:%u password", {V::hmget});
+    CHECK(login(*make(s, nosalt), issued, "right").code == ConnectReturn::accepted);
+  }
+}
+
 TEST_CASE("custom templates: %c in the key and is_superuser read by auth_cmd") {
   Store s(nullptr);
   AuthOptions o;

@@ -124,6 +124,23 @@ TEST_CASE("hash spec parsing") {
   }
 }
 
+TEST_CASE("issued credentials are salted and slow, never plain") {
+  CHECK_FALSE(parse_issued_hash_spec("plain"));
+  CHECK_FALSE(parse_issued_hash_spec("sha256"));
+  CHECK_FALSE(parse_issued_hash_spec("salt,sha512"));
+  CHECK_FALSE(parse_issued_hash_spec("pbkdf2,sha256,999,32"));
+  CHECK(parse_issued_hash_spec("bcrypt"));
+  auto spec = parse_issued_hash_spec("pbkdf2,sha256,4096,32");
+  REQUIRE(spec);
+  auto a = issued_credential(*spec, "pw"), b = issued_credential(*spec, "pw");
+  REQUIRE(a.size() == 3);
+  CHECK(a[2] == std::pair<std::string, std::string>{"hash", "pbkdf2,sha256,4096,32"});
+  CHECK(a[1].second != b[1].second);  // a fresh salt each time
+  CHECK(a[0].second.size() == 64);
+  CHECK(verify_password(*spec, "pw", a[0].second, a[1].second));
+  CHECK_THROWS(issued_credential(*parse_hash_spec("plain"), "pw"));
+}
+
 TEST_CASE("secure_equal") {
   CHECK(secure_equal("", ""));
   CHECK(secure_equal("abc", "abc"));

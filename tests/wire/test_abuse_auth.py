@@ -2,6 +2,7 @@
 who can lock a lock out, who can widen an ACL rule through %u/%c, who can read the data dir, and
 how Sakura-issued credentials are stored. The HTTP-backed cases run on the embedded store and on
 Redis + MariaDB (scripts/services.sh), as the rest of the HTTP suite does."""
+import hashlib
 import os
 import pathlib
 import sqlite3
@@ -11,7 +12,7 @@ import pytest
 
 import mqtt_raw as m
 from auth_support import backend  # noqa: F401 (a fixture)
-from auth_support import new_key, new_lockno, start_with_backend as start_mqtt
+from auth_support import SharedRedis, new_key, new_lockno, start_with_backend as start_mqtt
 from conftest import built_with_sanitizers, wait_for
 from http_support import backends, curl, random_lockno, start_api
 
@@ -217,3 +218,52 @@ def test_client_id_wildcards_do_not_widen_acl(start_broker, backend, tmp_path):
                 first = p
         assert first.payload == b"marker", first
         honest.close()
+
+
+# --- Sakura-issued credentials are stored salted and slow ---------------------------------------
+
+def stored_user(api, user):
+    """The mqtt_user hash as the store holds it: Redis (HGETALL), or sakura.db read with sqlite3."""
+    redis = api.backend.get("redis.server")
+    if redis:  # redis-cli prints one field or value a line (none of these holds a newline)
+        values = SharedRedis(redis).cli("HGETALL", f"mqtt_user:{user}").splitlines()
+        return dict(zip(values[::2], values[1::2]))
+    db = sqlite3.connect(f"file:{api.broker.data_dir / 'sakura.db'}?mode=ro", uri=True)
+    try:
+        return dict(db.execute("SELECT field, value FROM kv_fields WHERE db = 0 AND key = ?",
+                               (f"mqtt_user:{user}",)).fetchall())
+    finally:
+        db.close()
+
+
+def test_issued_credentials_are_stored_hashed_and_work(api):
+    lockno, openid = random_lockno(), "issued-" + random_lockno()
+    dev = api.register(lockno)
+    bound = api.bind(openid, lockno, dev["bindcode_m"])
+    assert bound.status == 200, bound
+    user = bound.json()
+    for name, password in ((lockno, dev["password"]), (user["key"], user["pwd"])):
+        rec = stored_user(api, name)
+        assert rec.get("hash") == "pbkdf2,sha256,4096,32", rec
+        assert password not in rec.values(), rec
+        assert len(rec["salt"]) == 32 and len(rec["password"]) == 64, rec
+        # What the store holds is derived from the password the client got, with that salt.
+        assert rec["password"] == hashlib.pbkdf2_hmac("sha256", password.encode(), rec["salt"].encode(),
+                                                      4096, 32).hex()
+        c = m.Client(api.broker.port)
+        c.connect(name, username=name, password=password)
+        c.close()
+        # The stored hash is no password.
+        assert attempt(api.broker, name, rec["password"], client_id=name) == 5
+
+
+def test_legacy_plain_credentials_still_work(start_broker, backend):
+    """Records the old system wrote (no `hash` field) keep auth.password_hash (plain by default)."""
+    lockno, pwd = new_lockno(), "dev-" + new_lockno()
+    key, kpwd = new_key()
+    backend.put_user(lockno, {"password": pwd}, {f"/{lockno}/statu": "2"})
+    backend.put_user(key, {"password": kpwd}, {f"/{lockno}/#": "1"})
+    b = start_mqtt(start_broker, backend)
+    assert attempt(b, lockno, pwd) == 0
+    assert attempt(b, key, kpwd, client_id="mini") == 0
+    assert attempt(b, key, "wrong", client_id="mini") == 5

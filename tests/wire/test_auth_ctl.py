@@ -67,13 +67,15 @@ def test_embedded_offline_then_broker(start_broker, tmp_path):
 
 
 def test_redis_while_running(start_broker, redis):
-    s = {"auth.backend": "redis", "redis.server": redis.address, "auth.password_hash": "bcrypt"}
+    s = {"auth.backend": "redis", "redis.server": redis.address, "auth.password_hash": "bcrypt",
+         "auth.issued_password_hash": "bcrypt"}
     b = start_broker(auth__backend="redis", redis__server=redis.address, auth__password_hash="bcrypt",
                      auth__allow_anonymous="false", auth__credential_check="300ms")
     lock = new_lockno()
     pwd = password_of(ctl("device", "add", lock, settings=s).stdout)
     stored = redis.cli("HGET", f"mqtt_user:{lock}", "password")
     assert crypt.crypt(pwd, stored) == stored  # Python's crypt agrees with what sakura-ctl wrote
+    assert redis.cli("HGET", f"mqtt_user:{lock}", "hash") == "bcrypt"
     assert redis.cli("HGET", f"mqtt_acl:{lock}", f"/{lock}/statu") == "2"
     assert redis.cli("PTTL", f"mqtt_user:{lock}") == "-1"
     ctl("user", "add", "we*ird [name]", "--password", "x", settings=s)
@@ -86,11 +88,15 @@ def test_redis_while_running(start_broker, redis):
     assert code_of(b, lock, pwd, "again") == 5
 
 
-def test_salted_hash_and_session_ttl(redis):
+def test_salted_slow_hash_and_session_ttl(redis):
+    """Whatever auth.password_hash says (it reads the old system's records), what sakura-ctl writes
+    is auth.issued_password_hash, named in the record's `hash` field."""
     s = {"auth.backend": "redis", "redis.server": redis.address, "auth.password_hash": "salt,sha256"}
     ctl("user", "add", "sess", "--password", "pw", "--ttl", "10m", settings=s)
     salt = redis.cli("HGET", "mqtt_user:sess", "salt")
-    assert redis.cli("HGET", "mqtt_user:sess", "password") == hashlib.sha256((salt + "pw").encode()).hexdigest()
+    assert redis.cli("HGET", "mqtt_user:sess", "hash") == "pbkdf2,sha256,4096,32"
+    assert redis.cli("HGET", "mqtt_user:sess", "password") == \
+        hashlib.pbkdf2_hmac("sha256", b"pw", salt.encode(), 4096, 32).hex()
     assert redis.cli("HGET", "mqtt_user:sess", "ttl") == "600"
     assert 590000 < int(redis.cli("PTTL", "mqtt_user:sess")) <= 600000
 

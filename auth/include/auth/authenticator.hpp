@@ -90,10 +90,12 @@ class KvAuthenticator final : public broker::Authenticator,
   AuthOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<CredentialKeeper> keeper_;
-  // Where the merged HMGET puts is_superuser and ttl (auth_cmd fields come first).
+  // Where the merged HMGET puts is_superuser, ttl, hash and salt (auth_cmd fields come first).
   std::optional<std::size_t> salt_index_;
   std::optional<std::size_t> super_index_;
   std::size_t ttl_index_ = 0;
+  std::size_t hash_index_ = 0;      // the credential's own scheme (kHashField)
+  std::size_t own_salt_index_ = 0;  // its salt when it names one
   LoginThrottle throttle_;
   HashPool hashes_;
   AuthStats stats_;

@@ -7,9 +7,17 @@
 //   pbkdf2[,<mac>,<iterations>,<dklen>]           hex PBKDF2-HMAC of password with the salt field
 //                                                 (default sha256, 1000, 20 as in EMQX examples)
 // Every comparison is constant-time in the secret.
+//
+// A credential may name its own scheme in a `hash` field (to_string(HashSpec)); it then wins over
+// auth.password_hash. Sakura writes one on every credential it issues itself (/login, device
+// registration, sakura-ctl), always salted and slow (auth.issued_password_hash), so issuing never
+// stores a plain password whatever the legacy default; records without the field (the old
+// system's, operators' scripts) keep the configured scheme.
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "storage/key_value.hpp"
 
 namespace auth {
 
@@ -42,6 +50,17 @@ struct StoredPassword {
 // Hashes a new password with a fresh random salt where the scheme has one (for sakura-ctl and
 // the device API). bcrypt uses cost 10.
 StoredPassword make_password(const HashSpec& spec, std::string_view password);
+
+// The mqtt_user field naming a credential's own scheme.
+inline constexpr const char* kHashField = "hash";
+
+// The mqtt_user fields of a credential Sakura issues: password and salt under `spec` (which must
+// be slow(): bcrypt or pbkdf2), and the `hash` field naming it.
+storage::Fields issued_credential(const HashSpec& spec, std::string_view password);
+
+// Parses auth.issued_password_hash: as parse_hash_spec, and it must be bcrypt or pbkdf2 (salted,
+// slow), with pbkdf2 at 1000 iterations or more.
+std::optional<HashSpec> parse_issued_hash_spec(std::string_view text, std::string* why = nullptr);
 
 // Lowercase hex digest of `data` (md5/sha/sha224/sha256/sha384/sha512 only).
 std::string hex_digest(HashAlgo algo, std::string_view data);

@@ -53,7 +53,7 @@ struct Options {
   std::string wechat_cafile;  // empty: the system's trust store
 
   std::chrono::milliseconds credential_ttl{24 * 3600 * 1000};
-  std::string password_hash = "plain";  // auth.password_hash, for the credentials written
+  std::string password_hash = "pbkdf2,sha256,4096,32";  // auth.issued_password_hash, for the credentials written
 };
 
 class HttpApi {
