@@ -83,7 +83,9 @@ run() {
     # fresh directory that then replaces the cache.
     local merged
     merged=$(mktemp -d "$cache/.$corpus.XXXXXX")
+    # (an input that crashes is left out of the merge; its copy goes with the artifacts)
     if "$bin" -merge=1 -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$dir/artifacts/$name-merge-" \
         "$merged" "${inputs[@]}" "$work" >"$dir/$name.merge.log" 2>&1; then
       rm -rf "$cache/$corpus" && mv "$merged" "$cache/$corpus"
       size=", cache $(ls "$cache/$corpus" | wc -l) inputs"
