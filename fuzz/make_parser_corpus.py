@@ -189,8 +189,20 @@ def ws():
     }
 
 
+def http_query():
+    # The name and the value, each ended by a backslash and one other byte; then the query.
+    def seed(name, value, query):
+        return name + b"\\;" + value + b"\\;" + query
+    return {
+        "history": seed(b"lockno", b"12345678901", b"lockno=12345678901&before=1700000000000&limit=20"),
+        "escaped": seed(b"after", b"a b&c=d", b"after=a%20b%26c%3Dd&limit=+10"),
+        "repeated": seed(b"version", b"1.2.4", b"version=1.2.3&version=1.2.4"),
+        "bad-escapes": seed(b"x", b"%", b"%zz=%4&%=%%&=&&x"),
+    }
+
+
 TARGETS = {"proxy": proxy, "range": range_, "lock_wire": lock_wire, "lock_core": lock_core,
-           "json": json, "auth_files": auth_files, "ws": ws}
+           "json": json, "auth_files": auth_files, "ws": ws, "http_query": http_query}
 
 
 def main():

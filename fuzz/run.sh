@@ -28,6 +28,7 @@ all=(
   "fuzz_proxy 1 1200"
   "fuzz_range 1 256"
   "fuzz_auth_files 1 4096"
+  "fuzz_http_query 1 512"
 )
 selected=()
 for t in "${all[@]}"; do
