@@ -27,6 +27,12 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
            "messages for offline persistent sessions dropped at persistence.max_bytes",
            b.stats().get(broker::Stat::persistence_dropped));
   }
+  metric(out, "sakura_topics_rejected_total", "counter",
+         "PUBLISH topics, will topics and filters over limits.max_topic_levels/max_topic_length",
+         b.stats().get(broker::Stat::topics_rejected));
+  metric(out, "sakura_subscriptions_rejected_total", "counter",
+         "filters refused by limits.max_subscriptions or limits.max_subscription_bytes",
+         b.stats().get(broker::Stat::subscriptions_rejected));
   metric(out, "sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
   metric(out, "sakura_retained_rejected_total", "counter",
          "retained messages refused (limits.max_retained, limits.max_retained_payload)",

@@ -31,6 +31,9 @@ broker::ServerOptions server_options(const Config& c) {
   b.queue_qos0_offline = c.boolean("limits.queue_qos0_offline");
   b.max_write_queue_bytes = c.size("limits.max_write_queue");
   b.max_subscriptions_per_client = static_cast<std::size_t>(c.integer("limits.max_subscriptions"));
+  b.topics.max_levels = static_cast<std::size_t>(c.integer("limits.max_topic_levels"));
+  b.topics.max_length = static_cast<std::size_t>(c.integer("limits.max_topic_length"));
+  b.max_subscription_bytes = c.size("limits.max_subscription_bytes");
   b.max_client_id_length = static_cast<std::size_t>(c.integer("limits.max_client_id_length"));
   b.connect_timeout = c.duration("limits.connect_timeout");
   b.session_expiry = c.duration("limits.session_expiry");

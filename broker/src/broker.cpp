@@ -29,7 +29,11 @@ Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const Cloc
       clock_(clock),
       log_(std::move(log)),
       timers_(std::move(timers)),
-      retained_(options_.retained),
+      retained_([this] {
+        auto limits = options_.retained;
+        limits.topics = options_.topics;
+        return limits;
+      }()),
       stats_(workers_.size()),
       started_(std::chrono::steady_clock::now()) {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -113,7 +117,15 @@ void Broker::session_closed(const std::shared_ptr<Session>& s) {
 }
 
 bool Broker::subscribe(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos) {
-  if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client)) return false;
+  if (!within_limits(filter, options_.topics)) {
+    stats_.add(this_worker, Stat::topics_rejected);
+    return false;
+  }
+  if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client,
+                           options_.max_subscription_bytes)) {
+    stats_.add(this_worker, Stat::subscriptions_rejected);
+    return false;
+  }
   tree_.subscribe(filter, s, qos);
   if (auto* store = s->store()) store->append(persist::Subscribed{s->client_id, filter, qos});
   return true;

@@ -96,7 +96,7 @@ void Broker::restore(const PersistedState& state) {
     return it->second.message;
   };
 
-  std::size_t subscriptions = 0, expired = 0;
+  std::size_t subscriptions = 0, expired = 0, refused = 0;
   unsigned next_owner = 0;
   for (auto& [client_id, saved] : state.sessions) {
     // A session still attached when the broker stopped (or crashed) counts as detached now, and
@@ -115,15 +115,39 @@ void Broker::restore(const PersistedState& state) {
     auto s = std::make_shared<Session>(client_id, false, next_owner++ % workers_.size());
     s->set_store(persistence_.get());
     s->restore(saved, body, now - away);
-    for (auto& [filter, qos] : saved.subscriptions) tree_.subscribe(filter, s, qos);
-    subscriptions += saved.subscriptions.size();
+    // Checked as a SUBSCRIBE is: a journal an older build wrote may hold filters deeper, longer
+    // or more than today's limits allow, and rebuilding them blindly would cost what the limits
+    // exist to prevent. The store is told, so it forgets them too.
+    for (auto& [filter, qos] : saved.subscriptions) {
+      if (within_limits(filter, options_.topics) &&
+          s->add_subscription(filter, qos, options_.max_subscriptions_per_client,
+                              options_.max_subscription_bytes)) {
+        tree_.subscribe(filter, s, qos);
+        ++subscriptions;
+      } else {
+        ++refused;
+        if (persistence_) persistence_->append(persist::Unsubscribed{client_id, filter});
+      }
+    }
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(s->client_id, s);  // restored into an empty broker: no id is there yet
   }
   std::size_t retained = 0;
   for (auto& [topic, id] : state.retained) {
-    if (auto m = body(id); m && retained_.update(m) == RetainedStore::Update::stored) ++retained;
+    auto m = body(id);
+    if (!m) continue;
+    if (retained_.update(m) == RetainedStore::Update::stored) {
+      ++retained;
+    } else {
+      ++refused;
+      if (persistence_) persistence_->append(persist::RetainCleared{topic});
+    }
   }
+  if (refused > 0)
+    log_->warn("restore: {} stored subscriptions or retained messages are over today's limits "
+               "(limits.max_topic_levels, max_topic_length, max_subscriptions, "
+               "max_subscription_bytes, max_retained, max_retained_payload) and were dropped",
+               refused);
   log_->info("restored sessions={} (expired while stopped={}) subscriptions={} messages queued or "
              "in flight={} retained={} stored bytes={}",
              state.sessions.size() - expired, expired, subscriptions, state.queued_count(), retained,

@@ -185,6 +185,10 @@ void Connection::on_connect(codec::Connect&& c) {
   info_.username = std::move(c.username);
   if (auto cn = transport_->certificate_username()) info_.username = std::move(cn);
   clean_session_ = c.clean_session;
+  if (c.will && !within_limits(c.will->topic, broker_.options().topics)) {
+    count(Stat::topics_rejected);
+    return close(DisconnectReason::protocol_error, "will topic over limits.max_topic_levels or max_topic_length");
+  }
   if (c.will)
     will_ = make_message(std::move(c.will->topic), std::move(c.will->payload), c.will->qos,
                          c.will->retain);
@@ -249,6 +253,12 @@ void Connection::refuse(ConnectReturn code, const char* why) {
 }
 
 void Connection::on_publish(codec::Publish&& p) {
+  // 3.1.1 has no way to refuse one PUBLISH, and a client sending one this deep or long is not a
+  // lock or a phone of ours.
+  if (!within_limits(p.topic, broker_.options().topics)) {
+    count(Stat::topics_rejected);
+    return close(DisconnectReason::protocol_error, "topic over limits.max_topic_levels or max_topic_length");
+  }
   auto id = p.packet_id;
   auto qos = p.qos;
   bool duplicate = qos == 2 && !session_->begin_incoming_qos2(id);

@@ -27,37 +27,55 @@ RetainedStore::Update RetainedStore::update(const MessagePtr& message,
   return result;
 }
 
+RetainedStore::Update RetainedStore::clear_locked(const std::string& topic) {
+  // Walk down remembering the path so emptied nodes can be pruned bottom-up.
+  std::vector<std::pair<Node*, std::string>> path;
+  Node* node = root_.get();
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t next;
+    std::string level(topic_level(topic, pos, next));
+    auto it = node->children.find(level);
+    if (it == node->children.end()) return Update::cleared;
+    path.emplace_back(node, level);
+    node = it->second.get();
+    if (next == std::string_view::npos) break;
+    pos = next;
+  }
+  if (node->message) {
+    node->message.reset();
+    --count_;
+  }
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    auto child = it->first->children.find(it->second);
+    if (child->second->message || !child->second->children.empty()) break;
+    it->first->children.erase(child);
+  }
+  return Update::cleared;
+}
+
 RetainedStore::Update RetainedStore::update_locked(const MessagePtr& message) {
   const auto& topic = message->topic;
-  if (message->payload.empty()) {
-    // Walk down remembering the path so emptied nodes can be pruned bottom-up.
-    std::vector<std::pair<Node*, std::string>> path;
-    Node* node = root_.get();
-    std::size_t pos = 0;
-    while (true) {
+  if (message->payload.empty()) return clear_locked(topic);
+  // Every refusal is decided before a node is made: a refused topic must leave nothing behind
+  // (a 64 KB topic of 32,768 levels used to leave 15 MB of nodes per refused publish).
+  if (message->payload.size() > limits_.max_payload || !within_limits(topic, limits_.topics)) {
+    ++rejected_;
+    return Update::rejected_limit;
+  }
+  if (count_ >= limits_.max_messages) {
+    const Node* node = root_.get();
+    for (std::size_t pos = 0; node;) {
       std::size_t next;
-      std::string level(topic_level(topic, pos, next));
-      auto it = node->children.find(level);
-      if (it == node->children.end()) return Update::cleared;
-      path.emplace_back(node, level);
-      node = it->second.get();
+      auto it = node->children.find(std::string(topic_level(topic, pos, next)));
+      node = it == node->children.end() ? nullptr : it->second.get();
       if (next == std::string_view::npos) break;
       pos = next;
     }
-    if (node->message) {
-      node->message.reset();
-      --count_;
+    if (!node || !node->message) {  // full, and this would be one more
+      ++rejected_;
+      return Update::rejected_limit;
     }
-    for (auto it = path.rbegin(); it != path.rend(); ++it) {
-      auto child = it->first->children.find(it->second);
-      if (child->second->message || !child->second->children.empty()) break;
-      it->first->children.erase(child);
-    }
-    return Update::cleared;
-  }
-  if (message->payload.size() > limits_.max_payload) {
-    ++rejected_;
-    return Update::rejected_limit;
   }
   Node* node = root_.get();
   std::size_t pos = 0;
@@ -69,13 +87,7 @@ RetainedStore::Update RetainedStore::update_locked(const MessagePtr& message) {
     if (next == std::string_view::npos) break;
     pos = next;
   }
-  if (!node->message) {
-    if (count_ >= limits_.max_messages) {
-      ++rejected_;
-      return Update::rejected_limit;
-    }
-    ++count_;
-  }
+  if (!node->message) ++count_;
   node->message = message;
   return Update::stored;
 }

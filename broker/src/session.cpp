@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/options.hpp"
+#include "broker/subscription_tree.hpp"
 
 namespace broker {
 
@@ -57,7 +58,8 @@ void Session::restore(const PersistedState::Session& saved,
                       const std::function<MessagePtr(persist::MessageId)>& body,
                       Clock::time_point detached_at) {
   detached_at_ = detached_at;
-  subs_ = saved.subscriptions;
+  // The subscriptions come back one by one through Broker::restore, checked against today's
+  // limits (an older build may have stored deeper or more).
   for (auto& o : saved.outgoing) {
     auto m = body(o.id);
     if (o.packet_id != 0) {
@@ -212,21 +214,26 @@ bool Session::end_incoming_qos2(std::uint16_t id) {
   return appended;
 }
 
-bool Session::add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max) {
+bool Session::add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max,
+                               std::size_t max_bytes) {
   for (auto& s : subs_) {
     if (s.first == filter) {
       s.second = qos;
       return true;
     }
   }
-  if (subs_.size() >= max) return false;
+  auto bytes = SubscriptionTree::footprint(filter);
+  max_bytes = std::min<std::size_t>(max_bytes, UINT32_MAX);  // what subscription_bytes_ holds
+  if (subs_.size() >= max || subscription_bytes_ + bytes > max_bytes) return false;
   subs_.emplace_back(filter, qos);
+  subscription_bytes_ += static_cast<std::uint32_t>(bytes);
   return true;
 }
 
 bool Session::remove_subscription(const std::string& filter) {
   auto it = std::find_if(subs_.begin(), subs_.end(), [&](auto& s) { return s.first == filter; });
   if (it == subs_.end()) return false;
+  subscription_bytes_ -= static_cast<std::uint32_t>(SubscriptionTree::footprint(filter));
   subs_.erase(it);
   return true;
 }
@@ -234,6 +241,7 @@ bool Session::remove_subscription(const std::string& filter) {
 void Session::clear() {
   pending_.reset();
   subs_.clear();
+  subscription_bytes_ = 0;
 }
 
 }  // namespace broker

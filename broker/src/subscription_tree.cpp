@@ -18,6 +18,7 @@ namespace broker {
 // on the publish path builds no string.
 class SubscriptionTree::Children {
  public:
+  struct Entry;
   const Node* find(std::string_view level) const;
   Node* find(std::string_view level) {
     return const_cast<Node*>(static_cast<const Children&>(*this).find(level));
@@ -28,7 +29,6 @@ class SubscriptionTree::Children {
 
  private:
   static constexpr std::size_t small_limit = 8;
-  struct Entry;
   std::vector<Entry> small_;
   std::unique_ptr<std::unordered_map<std::string_view, std::unique_ptr<Entry>>> big_;
 };
@@ -186,6 +186,14 @@ void SubscriptionTree::match(std::string_view topic, std::vector<Match>& out) co
   out.erase(std::unique(out.begin(), out.end(),
                         [](const Match& a, const Match& b) { return a.session == b.session; }),
             out.end());
+}
+
+std::size_t SubscriptionTree::footprint(std::string_view filter) {
+  // A level's entry sits in its parent's vector, which may have doubled to hold it, plus a heap
+  // name past the small-string buffer; the session keeps the filter in a vector of pairs too.
+  constexpr std::size_t per_level = 2 * sizeof(Children::Entry) + 16;
+  constexpr std::size_t fixed = sizeof(Match) + 2 * sizeof(std::pair<std::string, std::uint8_t>);
+  return topic_levels(filter) * per_level + 2 * filter.size() + fixed;
 }
 
 std::size_t SubscriptionTree::subscription_count() const {

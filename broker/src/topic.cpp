@@ -20,6 +20,16 @@ bool valid_topic_filter(std::string_view filter) {
   return true;
 }
 
+std::size_t topic_levels(std::string_view s) {
+  std::size_t n = 1;
+  for (char c : s) n += c == '/';
+  return n;
+}
+
+bool within_limits(std::string_view s, const TopicLimits& limits) {
+  return s.size() <= limits.max_length && topic_levels(s) <= limits.max_levels;
+}
+
 std::string_view topic_level(std::string_view s, std::size_t pos, std::size_t& next) {
   auto slash = s.find('/', pos);
   next = slash == std::string_view::npos ? std::string_view::npos : slash + 1;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "broker/topic.hpp"
 
 using broker::topic_matches;
@@ -45,4 +47,26 @@ TEST_CASE("filter and name validity") {
   CHECK_FALSE(broker::valid_topic_name("a/+"));
   CHECK_FALSE(broker::valid_topic_name("#"));
   CHECK_FALSE(broker::valid_topic_name(""));
+}
+
+TEST_CASE("topic limits count levels and bytes") {
+  using broker::TopicLimits;
+  using broker::topic_levels;
+  using broker::within_limits;
+  CHECK(topic_levels("a") == 1);
+  CHECK(topic_levels("/") == 2);  // an empty level on each side
+  CHECK(topic_levels("/12345678901/statu") == 3);
+  CHECK(topic_levels("a//#") == 3);
+  TopicLimits limits{3, 10};
+  CHECK(within_limits("a/b/c", limits));
+  CHECK_FALSE(within_limits("a/b/c/d", limits));     // 4 levels
+  CHECK_FALSE(within_limits("///", limits));         // 4 empty levels
+  CHECK(within_limits("0123456789", limits));        // 10 bytes
+  CHECK_FALSE(within_limits("0123456789a", limits));  // 11 bytes
+  TopicLimits defaults;
+  CHECK(defaults.max_levels == 128);
+  std::string deep;
+  for (int i = 0; i < 128; ++i) deep += i ? "/a" : "a";
+  CHECK(within_limits(deep, defaults));
+  CHECK_FALSE(within_limits(deep + "/a", defaults));
 }

@@ -5,6 +5,7 @@
 
 #include "broker/codec/framer.hpp"
 #include "broker/retained_store.hpp"
+#include "broker/topic.hpp"
 
 namespace broker {
 
@@ -23,6 +24,12 @@ struct BrokerOptions {
   // disconnected rather than allowed to grow the broker's memory.
   std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
   std::size_t max_subscriptions_per_client = 1000;
+  // PUBLISH topics, will topics, filters and restored state: deeper or longer ones are refused.
+  TopicLimits topics;
+  // What one client's subscriptions may make the broker hold (SubscriptionTree::footprint of each
+  // filter: its tree nodes and the session's copy, counted pessimistically). 1,000 lock-sized
+  // filters count about 700 KiB; 1,000 filters of 128 levels would count 25 MiB without it.
+  std::size_t max_subscription_bytes = 1024 * 1024;
   std::size_t max_client_id_length = 1024;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds session_expiry{std::chrono::hours(24 * 14)};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker/message.hpp"
+#include "broker/topic.hpp"
 
 namespace broker {
 
@@ -20,6 +21,9 @@ class RetainedStore {
   struct Limits {
     std::size_t max_messages = 1'000'000;
     std::size_t max_payload = 1024 * 1024;
+    // Checked here as well as where PUBLISH arrives: restored state and hooks' publishes come
+    // in without passing a connection.
+    TopicLimits topics;
   };
   RetainedStore();
   explicit RetainedStore(Limits limits);
@@ -40,6 +44,7 @@ class RetainedStore {
  private:
   struct Node;
   Update update_locked(const MessagePtr& message);
+  Update clear_locked(const std::string& topic);
   void collect(const Node& node, std::string_view filter, std::size_t pos, bool first_level,
                std::vector<MessagePtr>& out) const;
   static void collect_all(const Node& node, bool first_level, std::vector<MessagePtr>& out);

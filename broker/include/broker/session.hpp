@@ -97,10 +97,13 @@ class Session {
   bool end_incoming_qos2(std::uint16_t id);
 
   // Subscriptions as the session knows them; the SubscriptionTree has the routing copy.
-  // Returns false when the filter is new and the session already holds `max` of them.
-  bool add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max);
+  // Returns false when the filter is new and the session already holds `max` of them, or they
+  // would then hold more than `max_bytes` (SubscriptionTree::footprint of each).
+  bool add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max,
+                        std::size_t max_bytes);
   bool remove_subscription(const std::string& filter);
   const std::vector<std::pair<std::string, std::uint8_t>>& subscriptions() const { return subs_; }
+  std::size_t subscription_bytes() const { return subscription_bytes_; }
   // Ends the session for good (takeover by a clean session, expiry): drops queued state.
   void clear();
   bool dead() const { return dead_; }
@@ -159,6 +162,7 @@ class Session {
   Clock::time_point detached_at_{};
   std::uint16_t last_packet_id_ = 0;
   bool dead_ = false;
+  std::uint32_t subscription_bytes_ = 0;  // in the word last_packet_id_ and dead_ leave half empty
 };
 
 }  // namespace broker

@@ -32,6 +32,10 @@ enum class Stat : std::uint8_t {
   wills_published,
   // Messages for offline persistent sessions not kept because the store was over its bytes limit.
   persistence_dropped,
+  // PUBLISH topics, will topics and filters refused by limits.max_topic_levels/max_topic_length.
+  topics_rejected,
+  // Filters refused by limits.max_subscriptions or limits.max_subscription_bytes.
+  subscriptions_rejected,
   count_
 };
 

@@ -36,6 +36,11 @@ class SubscriptionTree {
 
   std::size_t subscription_count() const;
 
+  // At most the bytes one subscription to `filter` makes the broker hold: a tree node per level
+  // (when no other filter shares them), its level names, its entry, and the session's own copy of
+  // the filter. The per-client budget (limits.max_subscription_bytes) adds these up.
+  static std::size_t footprint(std::string_view filter);
+
  private:
   struct Node;
   class Children;
