@@ -5,12 +5,10 @@ sakura-broker and checks what it answered and, from /proc, what it kept. The mem
 deltas of VmRSS from a baseline taken after the broker started and one client connected; each
 says why it is that figure. Under sanitizers the figures mean nothing and only they are skipped.
 """
-import socket
-import struct
-import time
 
 import mqtt_raw as m
-from conftest import built_with_sanitizers, wait_for
+from conftest import built_with_sanitizers
+from test_limits import healthy
 
 MiB = 1024 * 1024
 # A topic or filter of 65,535 bytes, 32,768 levels: the most MQTT's length prefix allows.
@@ -30,15 +28,6 @@ def assert_grew_less(b, baseline, limit, what):
         return
     grown = rss(b) - baseline
     assert grown < limit, f"{what}: RSS grew {grown / MiB:.1f} MiB (bound {limit / MiB:.0f} MiB)"
-
-
-def healthy(b):
-    c = m.Client(b.port)
-    c.connect("")
-    c.send(m.PINGREQ)
-    c.expect(m.PINGRESP)
-    c.close()
-    return True
 
 
 def test_deep_and_long_filters_get_suback_failure_and_hold_nothing(broker):
