@@ -106,6 +106,14 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
   log->info("auth: backend={} password_hash={} anonymous={} acl_nomatch={} global rules={}",
             config.str("auth.backend"), auth::to_string(o.hash), o.allow_anonymous ? "allow" : "deny",
             o.nomatch_allow ? "allow" : "deny", o.global->size());
+  // Legal (the old system ran this way) but worth a warning at every start: the lock topics stay
+  // guarded by lockrules' TopicGuard, every other topic is open to whoever gets in.
+  if (o.nomatch_allow)
+    log->warn("auth.acl_nomatch=allow lets clients without mqtt_acl rows publish and subscribe on "
+              "every topic (other locks' status, owners' requests); set auth.acl_nomatch=deny");
+  if (o.allow_anonymous && o.global->empty())
+    log->warn("auth.allow_anonymous=true without auth.acl_file lets clients with no credentials "
+              "publish and subscribe on every topic; give them rules in an acl file or refuse them");
   w.authenticator = std::make_shared<auth::KvAuthenticator>(std::move(kv), std::move(o), log, w.keeper);
   server.broker().set_authenticator(w.authenticator);
   server.broker().add_observer(w.keeper);

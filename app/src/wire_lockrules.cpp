@@ -41,6 +41,7 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(
   deps.log = logging.get("lockrules");
   auto rules = std::make_shared<lockrules::LockRules>(options, std::move(deps));
   server.broker().add_observer(rules);
+  server.broker().set_publish_guard(rules->publish_guard());
   return rules;
 }
 

@@ -265,9 +265,10 @@ void Connection::on_publish(codec::Publish&& p) {
   bool appended = qos == 2 && !duplicate && session_->store();
   if (!duplicate) {
     count(Stat::messages_received);
-    bool allowed = info_.superuser || !acl_ || acl_->allow_publish(p.topic);
-    if (allowed) {
-      auto m = make_message(std::move(p.topic), std::move(p.payload), qos, p.retain);
+    auto verdict = authorize(p.topic, p.retain);
+    if (verdict != PublishVerdict::deny) {
+      bool retain = p.retain && verdict == PublishVerdict::allow;
+      auto m = make_message(std::move(p.topic), std::move(p.payload), qos, retain);
       for (auto& o : broker_.observers()) o->on_publish(info_, m);
       appended |= broker_.route(m);
     } else {
@@ -278,6 +279,12 @@ void Connection::on_publish(codec::Publish&& p) {
   }
   if (qos == 1) acknowledge(codec::Ack{codec::PacketType::puback, id}, appended);
   if (qos == 2) acknowledge(codec::Ack{codec::PacketType::pubrec, id}, appended);
+}
+
+PublishVerdict Connection::authorize(std::string_view topic, bool retain) const {
+  if (!info_.superuser && acl_ && !acl_->allow_publish(topic)) return PublishVerdict::deny;
+  auto* guard = broker_.publish_guard();
+  return guard ? guard->check(info_, topic, retain) : PublishVerdict::allow;
 }
 
 void Connection::acknowledge(codec::Ack ack, bool appended) {
@@ -340,11 +347,14 @@ void Connection::on_unsubscribe(codec::Unsubscribe&& u) {
 void Connection::publish_will() {
   if (!will_) return;
   auto will = std::move(will_);
-  if (!info_.superuser && acl_ && !acl_->allow_publish(will->topic)) {
+  auto verdict = authorize(will->topic, will->retain);
+  if (verdict == PublishVerdict::deny) {
     count(Stat::publish_denied);
     broker_.log().info("will denied client={} topic={}", info_.client_id, will->topic);
     return;
   }
+  if (verdict == PublishVerdict::allow_unretained && will->retain)
+    will = make_message(will->topic, will->payload, will->qos, false);
   count(Stat::wills_published);
   for (auto& o : broker_.observers()) o->on_publish(info_, will);
   broker_.route(will);

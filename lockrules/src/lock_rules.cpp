@@ -6,6 +6,7 @@
 
 #include "lockrules/control_guard.hpp"
 #include "lockrules/rule_topic.hpp"
+#include "lockrules/topic_guard.hpp"
 #include "rule_engine.hpp"
 
 namespace lockrules {
@@ -23,6 +24,7 @@ LockRules::LockRules(Options options, Deps deps) : metrics_(std::make_shared<Met
   parts.clock = deps.clock ? std::move(deps.clock) : std::make_shared<SystemClock>();
   parts.log = std::move(deps.log);
   parts.metrics = metrics_;
+  guard_ = std::make_shared<TopicGuard>(metrics_, parts.clock, parts.log);
   engine_ = std::make_shared<RuleEngine>(options, std::move(parts));
 }
 

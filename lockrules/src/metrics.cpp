@@ -17,6 +17,10 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
   c("history_failures", "lock status changes the history spool refused", history_failures);
   c("status_unchanged", "lock status reports equal to the last known status", status_unchanged);
   c("status_invalid", "lock status reports with an unknown payload, ignored", status_invalid);
+  c("forged_commands", "lock commands from non-superusers and unlock requests from anonymous clients, dropped", forged_commands);
+  c("forged_reports", "lock reports (/statu, /fw) from another account than the lock's, dropped",
+    forged_reports);
+  c("retain_refused", "retained publishes on rule topics, routed without retain", retain_refused);
   c("ignored_topics", "lock-shaped topics without an 11-character lockno, ignored", ignored_topics);
   c("store_errors", "lock rule inputs dropped because the key-value store failed", store_errors);
   c("overloaded", "lock rule inputs dropped because their lock had too many queued", overloaded);

@@ -8,14 +8,22 @@ namespace {
 bool is_lockno(std::string_view level) { return level.size() == lockno_length; }
 }  // namespace
 
-std::optional<RuleTopic> classify(std::string_view topic) {
-  // Shortest rule topic is "/x/m"; every rule topic starts with '/'.
+std::optional<LockTopic> split_lock_topic(std::string_view topic) {
+  // Shortest is "/x/m"; every per-lock topic starts with '/'.
   if (topic.size() < 4 || topic[0] != '/') return std::nullopt;
-  if (topic == "/unauth") return RuleTopic{RuleKind::unauth, {}};
   auto slash = topic.find('/', 1);
-  if (slash == std::string_view::npos) return std::nullopt;
-  auto level = topic.substr(1, slash - 1);
-  auto rest = topic.substr(slash + 1);
+  if (slash == std::string_view::npos || slash == 1 || slash + 1 == topic.size()) return std::nullopt;
+  auto leaf = topic.substr(slash + 1);
+  if (leaf.find('/') != std::string_view::npos) return std::nullopt;
+  return LockTopic{topic.substr(1, slash - 1), leaf};
+}
+
+std::optional<RuleTopic> classify(std::string_view topic) {
+  if (topic == "/unauth") return RuleTopic{RuleKind::unauth, {}};
+  auto split = split_lock_topic(topic);
+  if (!split) return std::nullopt;
+  auto level = split->level;
+  auto rest = split->leaf;
   RuleKind kind;
   if (rest == "m")
     kind = RuleKind::owner_m;

@@ -22,6 +22,9 @@ from conftest import BROKER_BIN, BUILD, DEFAULTS, BrokerProcess, wait_for
 
 LOCK_BIN = pathlib.Path(os.environ.get("SAKURA_LOCK_BIN", BUILD / "firmware" / "sim" / "sakura-lock"))
 PASSWORD = "lock-secret"
+# The operator publish() speaks as: a superuser on Sakura (only superusers may command a lock),
+# any name on the anonymous Mosquitto.
+OPERATOR = "lock-tests-operator"
 
 
 def free_port():
@@ -84,10 +87,15 @@ class Sakura:
         self.proc = BrokerProcess(settings["node.data_dir"], settings).start()
         self.port = self.proc.port
         self.http_port = self.proc.ports.get("http")  # None until the HTTP API is wired in
+        self.add_operator()
 
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-h", self.redis_host, "-p", self.redis_port, *args],
                               check=True, capture_output=True, text=True).stdout.strip()
+
+    def add_operator(self):
+        # publish() speaks as this superuser: lock commands (/call, /ota) come only from one.
+        self.redis("-n", "0", "HSET", f"mqtt_user:{OPERATOR}", "password", PASSWORD, "is_superuser", "1")
 
     def add_lock(self, lockno, password=PASSWORD):
         # The compatible credential contract: plain password, superuser so no ACL rows are needed.
@@ -255,8 +263,9 @@ class Watcher:
 
 
 def publish(port, topic, payload, qos=1, retain=False):
+    """Publishes as the operator (see OPERATOR)."""
     c = m.Client(port)
-    c.connect(f"pub-{time.monotonic_ns()}")
+    c.connect(f"pub-{time.monotonic_ns()}", username=OPERATOR, password=PASSWORD)
     c.send(m.publish(topic, payload, qos=qos, retain=retain, packet_id=1))
     if qos:
         c.expect(m.PUBACK)

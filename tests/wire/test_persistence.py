@@ -90,12 +90,12 @@ def test_sigterm_restart_delivers_every_queued_message_in_order(start_broker, tm
 def test_sigkill_under_always_loses_no_acknowledged_message(start_broker, tmp_path):
     data = tmp_path / "data"
     b = start_broker(data_dir=data, persistence__sync="always")
-    persistent_subscriber(b.port, "lock", "/L0000000001/call", qos=1)
+    persistent_subscriber(b.port, "lock", "/L0000000001/inbox", qos=1)
     pub = m.Client(b.port)
     pub.connect("app")
     sent = 200
     for i in range(1, sent + 1):
-        pub.send(m.publish("/L0000000001/call", f"unlock-{i}", qos=1, packet_id=i))
+        pub.send(m.publish("/L0000000001/inbox", f"unlock-{i}", qos=1, packet_id=i))
     acked = set()
     while len(acked) < sent // 2:
         acked.add(pub.expect(m.PUBACK).packet_id)
@@ -119,23 +119,23 @@ def test_sigkill_under_always_loses_no_acknowledged_message(start_broker, tmp_pa
 def test_retained_messages_and_subscriptions_survive_restart(start_broker, tmp_path):
     data = tmp_path / "data"
     b = start_broker(data_dir=data)
-    mosquitto_pub(b.port, "/L0000000002/statu", ["1"], qos=1, retain=True)
-    mosquitto_pub(b.port, "/L0000000003/statu", ["0"], qos=0, retain=True)
-    persistent_subscriber(b.port, "owner", "/L0000000002/call", qos=1)
+    mosquitto_pub(b.port, "/L0000000002/state", ["1"], qos=1, retain=True)
+    mosquitto_pub(b.port, "/L0000000003/state", ["0"], qos=0, retain=True)
+    persistent_subscriber(b.port, "owner", "/L0000000002/inbox", qos=1)
     assert b.stop() == 0
 
     b = start_broker(data_dir=data)
     # The subscription came back without a SUBSCRIBE: a publish now reaches the owner's session.
-    mosquitto_pub(b.port, "/L0000000002/call", ["unlock"], qos=1)
+    mosquitto_pub(b.port, "/L0000000002/inbox", ["unlock"], qos=1)
     c = m.Client(b.port)
     assert c.connect("owner", clean=False).body[0] == 1
-    assert [(t, p) for t, p, _q, _d in receive(c, 1)] == [("/L0000000002/call", "unlock")]
+    assert [(t, p) for t, p, _q, _d in receive(c, 1)] == [("/L0000000002/inbox", "unlock")]
 
     fresh = m.Client(b.port)
     fresh.connect("viewer")
-    fresh.subscribe(1, ("/+/statu", 0))
+    fresh.subscribe(1, ("/+/state", 0))
     retained = {fresh.expect(m.PUBLISH).topic: None for _ in range(2)}
-    assert set(retained) == {"/L0000000002/statu", "/L0000000003/statu"}
+    assert set(retained) == {"/L0000000002/state", "/L0000000003/state"}
 
 
 def test_clean_session_and_disabled_persistence_keep_nothing(start_broker, tmp_path):

@@ -55,6 +55,8 @@ class Broker final : public BrokerControl {
   // Hooks, set before any connection arrives.
   void set_authenticator(std::shared_ptr<Authenticator> a) { authenticator_ = std::move(a); }
   Authenticator* authenticator() const { return authenticator_.get(); }
+  void set_publish_guard(std::shared_ptr<const PublishGuard> g) { publish_guard_ = std::move(g); }
+  const PublishGuard* publish_guard() const { return publish_guard_.get(); }
   void add_observer(std::shared_ptr<Observer> o) { observers_.push_back(std::move(o)); }
   const std::vector<std::shared_ptr<Observer>>& observers() const { return observers_; }
   // The store of persistent state, set before restore() and before any connection; null (the
@@ -150,6 +152,7 @@ class Broker final : public BrokerControl {
   std::atomic<std::uint64_t> next_message_id_{1};
   std::atomic<std::int64_t> store_limit_warned_ms_{0};
   std::vector<std::shared_ptr<Observer>> observers_;
+  std::shared_ptr<const PublishGuard> publish_guard_;
 
   mutable std::mutex sessions_mutex_;
   // Keyed by a view of the session's own client_id (immutable, and alive as long as the entry):

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/clock.hpp"
@@ -69,6 +70,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void consume_partial();
   void on_session(std::shared_ptr<Session> s, bool present);
   void on_publish(codec::Publish&& p);
+  // The Acl (superusers skip it), then the broker's PublishGuard, for a PUBLISH or the will.
+  PublishVerdict authorize(std::string_view topic, bool retain) const;
   void on_subscribe(codec::Subscribe&& s);
   void on_unsubscribe(codec::Unsubscribe&& u);
   void refuse(codec::ConnectReturn code, const char* why);

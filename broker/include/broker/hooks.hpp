@@ -39,6 +39,25 @@ class Acl {
   virtual bool allow_subscribe(std::string_view filter) const = 0;
 };
 
+// Optional, beside the Acl: rules about a topic that no ACL row can express, such as which
+// account a topic belongs to or which topics may never be retained. Asked for every PUBLISH and
+// will a client sends, after its Acl allowed it (superusers too), before the observers and the
+// routing; never for BrokerControl::publish, which is the broker's own voice.
+//
+// Threading: the publisher's I/O thread, on every publish. Must not block and must answer at
+// once (compare the topic, no store); shared across threads, so const and lock-free.
+enum class PublishVerdict : std::uint8_t {
+  allow,
+  allow_unretained,  // routed as a live message: neither stored as retained nor sent with retain
+  deny,              // dropped like an ACL denial: still acknowledged at QoS 1/2, counted
+};
+
+class PublishGuard {
+ public:
+  virtual ~PublishGuard() = default;
+  virtual PublishVerdict check(const ClientInfo& from, std::string_view topic, bool retain) const = 0;
+};
+
 struct AuthRequest {
   ClientInfo client;  // superuser not yet known
   std::optional<std::string> password;

@@ -54,6 +54,9 @@ class LockRules final : public broker::Observer {
 
   void on_publish(const broker::ClientInfo& from, const broker::MessagePtr& message) override;
 
+  // Who may publish on lock topics (topic_guard.hpp), for Broker::set_publish_guard. Shares the
+  // rules' metrics and log.
+  std::shared_ptr<const broker::PublishGuard> publish_guard() const { return guard_; }
   // Shared so an exporter may hold it past the rules' lifetime.
   std::shared_ptr<const Metrics> metrics() const { return metrics_; }
   // After this returns the rules publish, disconnect and schedule nothing more. Call before the
@@ -64,6 +67,7 @@ class LockRules final : public broker::Observer {
   std::shared_ptr<Metrics> metrics_;
   std::shared_ptr<ControlGuard> control_;
   std::shared_ptr<RuleEngine> engine_;
+  std::shared_ptr<const broker::PublishGuard> guard_;
 };
 
 }  // namespace lockrules

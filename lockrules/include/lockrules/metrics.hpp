@@ -28,6 +28,11 @@ struct Metrics {
   Counter status_unchanged{0};  // same as `monitor`: nothing written
   Counter status_invalid{0};    // payload not -2, 0 or 1
 
+  // The publish guard (topic_guard.hpp): what no ACL setting lets through.
+  Counter forged_commands{0};  // /x/call, /x/ota from a non-superuser, /x/m, /x/f from anonymous
+  Counter forged_reports{0};   // /x/statu or /x/fw from another account than x's, dropped
+  Counter retain_refused{0};   // a retained /x/m, /x/f, /x/call or /unauth, routed without retain
+
   // Health of the rules themselves.
   Counter ignored_topics{0};  // /x/m, /x/f, /x/statu whose x is not an 11-character lockno
   Counter store_errors{0};    // a KeyValue call failed; the input was dropped

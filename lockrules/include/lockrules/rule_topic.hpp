@@ -24,6 +24,14 @@ struct RuleTopic {
 // nullopt for every topic no rule is about.
 std::optional<RuleTopic> classify(std::string_view topic);
 
+// "/<level>/<leaf>": the shape of every per-lock topic, whatever the level's length (the publish
+// guard refuses a forged command to any level, a lock or not). Views into the topic passed in.
+struct LockTopic {
+  std::string_view level;  // the lockno when it is one; never empty
+  std::string_view leaf;   // "m", "call", "statu", ...; never empty, no '/'
+};
+std::optional<LockTopic> split_lock_topic(std::string_view topic);
+
 // Status payloads a lock sends; anything else is nullopt.
 enum class LockStatus { offline = -2, open = 0, locked = 1 };
 std::optional<LockStatus> parse_status(std::string_view payload);
