@@ -24,6 +24,7 @@ int add(Context& ctx, Args args) {
   bool generated = password.empty();
   if (generated) password = auth::random_hex(12);
   auto user = credential_fields(ctx.config(), password);
+  user.emplace_back(auth::kClientIdField, lockno);  // the lock's account connects as itself only
   const std::string t = "/" + lockno + "/";
   storage::Fields acl{{t + "statu", "2"}, {t + "fw", "2"}, {t + "call", "1"}, {t + "ota", "1"}};
   const std::chrono::milliseconds forever{0};

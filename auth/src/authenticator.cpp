@@ -19,6 +19,7 @@ struct KvAuthenticator::Attempt {
   std::string auth_key;     // store keys
   bool superuser = false;
   std::chrono::milliseconds ttl{0};
+  std::optional<std::string> pinned_client_id;
 };
 
 KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOptions options,
@@ -48,6 +49,8 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
   options_.auth_cmd.fields.push_back(ttl_field);
   hash_index_ = options_.auth_cmd.fields.size();
   options_.auth_cmd.fields.push_back(kHashField);
+  client_id_index_ = options_.auth_cmd.fields.size();
+  options_.auth_cmd.fields.push_back(kClientIdField);
   // A credential that names its own scheme keeps its salt in `salt`, whatever auth_cmd reads.
   for (std::size_t i = 1; i < fields.size(); ++i)
     if (fields[i] == "salt") own_salt_index_ = i;
@@ -60,7 +63,7 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
 KvAuthenticator::~KvAuthenticator() = default;
 
 void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why,
-                             bool failure) {
+                             bool failure, ConnectReturn code) {
   ++counter;
   auto user = a.client.username ? detail::log_text(*a.client.username) : "-";
   log_->info("auth refused client={} user={} addr={}: {}", detail::log_text(a.client.client_id), user,
@@ -74,7 +77,7 @@ void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, co
                  block.duration.count(), user, a.client.address);
   }
   auto done = std::move(a.done);
-  done(AuthResult{ConnectReturn::not_authorized, false, nullptr});
+  done(AuthResult{code, false, nullptr});
 }
 
 std::shared_ptr<broker::Acl> KvAuthenticator::make_acl(const broker::ClientInfo& client,
@@ -139,6 +142,7 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
     spec = *own;
     salt = own_salt_index_ < v.size() && v[own_salt_index_] ? *v[own_salt_index_] : "";
   }
+  if (client_id_index_ < v.size()) a->pinned_client_id = v[client_id_index_];
   if (super_index_ && *super_index_ < v.size()) a->superuser = v[*super_index_] == std::string("1");
   if (ttl_index_ < v.size() && v[ttl_index_]) {
     try {
@@ -157,6 +161,11 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
 void KvAuthenticator::on_password_checked(std::shared_ptr<Attempt> a, bool ok) {
   a->password.clear();
   if (!ok) return refuse(*a, stats_.bad_password, "wrong password", true);
+  // Checked before any session is opened: a lock's credentials under another lock's client id
+  // never take that lock's session over.
+  if (a->pinned_client_id && *a->pinned_client_id != a->client.client_id)
+    return refuse(*a, stats_.client_id_refused, "client id not allowed for this account", false,
+                  ConnectReturn::identifier_rejected);
   if (!options_.super_cmd) return on_superuser(a, a->superuser);
   const auto& s = *options_.super_cmd;
   kv_->hmget(storage::Db::auth, s.key(*a->client.username, a->client.client_id), s.fields,

@@ -29,7 +29,7 @@ void append_prometheus(const KvAuthenticator& authenticator, const CredentialKee
       {"accepted", &s.accepted},         {"unknown_user", &s.unknown_user},
       {"bad_password", &s.bad_password}, {"anonymous_refused", &s.anonymous_refused},
       {"store_error", &s.store_errors},  {"throttled", &s.throttled},
-      {"overloaded", &s.overloaded},
+      {"overloaded", &s.overloaded},     {"client_id_refused", &s.client_id_refused},
   };
   for (const auto& [result, value] : results)
     out += std::string("sakura_auth_logins_total{result=\"") + result + "\"} " +

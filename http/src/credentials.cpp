@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "auth/user_fields.hpp"
 #include "broker/hooks.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -62,7 +63,7 @@ void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& b,
   auto& kv = *ctx->store.kv;
   // The "ttl" field (seconds) tells auth/'s CredentialKeeper to renew the expiry while connected.
   password_fields(ctx, c.pwd, [ctx, key = c.key, ttl, step](storage::Fields f) {
-    f.emplace_back("ttl", std::to_string(std::max<long long>(1, ttl.count() / 1000)));
+    f.emplace_back(auth::kTtlField, std::to_string(std::max<long long>(1, ttl.count() / 1000)));
     ctx->store.kv->hreplace(Db::auth, "mqtt_user:" + key, std::move(f), ttl, step);
   });
   kv.hreplace(Db::auth, "mqtt_acl:" + c.key, std::move(acl), ttl, step);
@@ -129,6 +130,7 @@ void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
   auto& kv = *ctx->store.kv;
   const std::chrono::milliseconds forever{0};
   password_fields(ctx, s.password, [ctx, lockno, forever, step](storage::Fields f) {
+    f.emplace_back(auth::kClientIdField, lockno);  // the lock's account connects as itself only
     ctx->store.kv->hreplace(Db::auth, "mqtt_user:" + lockno, std::move(f), forever, step);
   });
   kv.hreplace(Db::auth, "mqtt_acl:" + lockno, std::move(acl), forever, step);

@@ -231,6 +231,23 @@ TEST_CASE("a credential naming its own hash is checked with it; legacy ones keep
   }
 }
 
+TEST_CASE("an account pinned to a client id connects only as that client id") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    auto lock = unique("L"), other = unique("L"), legacy = unique("L");
+    s.put("mqtt_user:" + lock, {{"password", "p"}, {"clientid", lock}});
+    s.put("mqtt_user:" + legacy, {{"password", "p"}});
+    auto a = make(s);
+    CHECK(login(*a, lock, "p", lock).code == ConnectReturn::accepted);
+    CHECK(login(*a, lock, "p", other).code == ConnectReturn::identifier_rejected);
+    CHECK(login(*a, lock, "p", "").code == ConnectReturn::identifier_rejected);
+    CHECK(login(*a, lock, "wrong", other).code == ConnectReturn::not_authorized);  // password first
+    CHECK(a->stats().client_id_refused == 2);
+    CHECK(login(*a, legacy, "p", other).code == ConnectReturn::accepted);  // no pin: as before
+  }
+}
+
 TEST_CASE("custom templates: %c in the key and is_superuser read by auth_cmd") {
   Store s(nullptr);
   AuthOptions o;

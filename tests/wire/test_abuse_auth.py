@@ -64,13 +64,13 @@ def exercise(api):
     lock.connect(lockno, username=lockno, password=dev["password"])
     lock.send(m.publish(f"/{lockno}/statu", b"1", qos=1, packet_id=1))
     lock.expect(m.PUBACK)
+    lock.close()
     sub = m.Client(api.broker.port)
-    sub.connect("keeper-" + lockno, clean=False, username=lockno, password=dev["password"])
+    sub.connect(lockno, clean=False, username=lockno, password=dev["password"])
     assert sub.subscribe(1, (f"/{lockno}/call", 1)) == [1]
     sub.close()
     up = curl(api.url(f"/firmware?version=9.{lockno}"), "POST", os.urandom(2048), admin=True)
     assert up.status in (200, 201), up
-    lock.close()
     return lockno, dev
 
 
@@ -267,3 +267,23 @@ def test_legacy_plain_credentials_still_work(start_broker, backend):
     assert attempt(b, lockno, pwd) == 0
     assert attempt(b, key, kpwd, client_id="mini") == 0
     assert attempt(b, key, "wrong", client_id="mini") == 5
+
+
+# --- a lock's account connects as that lock only -------------------------------------------------
+
+def test_lock_account_only_uses_its_own_lockno_as_client_id(api):
+    """A lock's credentials (in every lock's flash) under another lock's client id would take
+    that lock's session over and publish its will (offline). Registration pins the account to
+    its lockno: another client id gets CONNACK 2 and the victim stays connected."""
+    thief, victim = random_lockno(), random_lockno()
+    t, v = api.register(thief), api.register(victim)
+    assert stored_user(api, thief).get("clientid") == thief
+    lock = m.Client(api.broker.port)
+    lock.connect(victim, username=victim, password=v["password"])
+    assert attempt(api.broker, thief, t["password"], client_id=victim) == 2
+    assert attempt(api.broker, thief, t["password"], client_id="anything") == 2
+    assert attempt(api.broker, thief, t["password"], client_id=thief) == 0
+    lock.send(m.packet(0xC0))  # PINGREQ: the victim's connection is still there
+    assert lock.expect(m.PINGRESP).type == m.PINGRESP
+    lock.close()
+    assert "client id not allowed for this account" in api.broker.log()

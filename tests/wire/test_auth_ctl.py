@@ -63,7 +63,7 @@ def test_embedded_offline_then_broker(start_broker, tmp_path):
     ctl("user", "del", "alice", settings=s)
     b.start()
     assert code_of(b, "alice", "alice-pw", "alice2") == 5
-    assert code_of(b, lock, pwd, "lock-again") == 0
+    assert code_of(b, lock, pwd, lock) == 0  # a lock connects as its lockno (pinned)
 
 
 def test_redis_while_running(start_broker, redis):
@@ -85,7 +85,7 @@ def test_redis_while_running(start_broker, redis):
     c.connect(lock, username=lock, password=pwd)
     ctl("user", "del", lock, settings=s)
     assert c.closed(timeout=5)  # gone within a credential check
-    assert code_of(b, lock, pwd, "again") == 5
+    assert code_of(b, lock, pwd, lock) == 5
 
 
 def test_salted_slow_hash_and_session_ttl(redis):

@@ -55,6 +55,7 @@ struct AuthStats {
   std::atomic<std::uint64_t> store_errors{0};
   std::atomic<std::uint64_t> throttled{0};   // refused without a lookup: source or user blocked
   std::atomic<std::uint64_t> overloaded{0};  // refused: the hash queue was full
+  std::atomic<std::uint64_t> client_id_refused{0};  // right password, client id not the pinned one
 };
 
 class KvAuthenticator final : public broker::Authenticator,
@@ -74,7 +75,7 @@ class KvAuthenticator final : public broker::Authenticator,
   const LoginThrottle& throttle() const { return throttle_; }
 
   // The hash field that marks an expiring credential (see credential_keeper.hpp).
-  static constexpr const char* ttl_field = "ttl";
+  static constexpr const char* ttl_field = kTtlField;
 
  private:
   struct Attempt;
@@ -82,7 +83,8 @@ class KvAuthenticator final : public broker::Authenticator,
   void on_password_checked(std::shared_ptr<Attempt> a, bool ok);
   void on_superuser(std::shared_ptr<Attempt> a, bool superuser);
   void on_acl(std::shared_ptr<Attempt> a, storage::Result<storage::Fields> r);
-  void refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why, bool failure);
+  void refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why, bool failure,
+              broker::codec::ConnectReturn code = broker::codec::ConnectReturn::not_authorized);
   std::shared_ptr<broker::Acl> make_acl(const broker::ClientInfo& client,
                                         const storage::Fields& rows) const;
 
@@ -96,6 +98,7 @@ class KvAuthenticator final : public broker::Authenticator,
   std::size_t ttl_index_ = 0;
   std::size_t hash_index_ = 0;      // the credential's own scheme (kHashField)
   std::size_t own_salt_index_ = 0;  // its salt when it names one
+  std::size_t client_id_index_ = 0; // the account's pinned client id (kClientIdField)
   LoginThrottle throttle_;
   HashPool hashes_;
   AuthStats stats_;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/user_fields.hpp"
 #include "storage/key_value.hpp"
 
 namespace auth {
@@ -50,9 +51,6 @@ struct StoredPassword {
 // Hashes a new password with a fresh random salt where the scheme has one (for sakura-ctl and
 // the device API). bcrypt uses cost 10.
 StoredPassword make_password(const HashSpec& spec, std::string_view password);
-
-// The mqtt_user field naming a credential's own scheme.
-inline constexpr const char* kHashField = "hash";
 
 // The mqtt_user fields of a credential Sakura issues: password and salt under `spec` (which must
 // be slow(): bcrypt or pbkdf2), and the `hash` field naming it.
