@@ -33,6 +33,11 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
   metric(out, "sakura_subscriptions_rejected_total", "counter",
          "filters refused by limits.max_subscriptions or limits.max_subscription_bytes",
          b.stats().get(broker::Stat::subscriptions_rejected));
+  metric(out, "sakura_connects_too_large_total", "counter", "CONNECTs over limits.max_connect_size",
+         b.stats().get(broker::Stat::connects_too_large));
+  metric(out, "sakura_deliveries_shed_total", "counter",
+         "QoS 0 deliveries dropped because their worker was over limits.max_worker_backlog",
+         b.stats().get(broker::Stat::deliveries_shed));
   metric(out, "sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
   metric(out, "sakura_retained_rejected_total", "counter",
          "retained messages refused (limits.max_retained, limits.max_retained_payload)",
@@ -44,6 +49,10 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
   for (unsigned w = 0; w < pool.size(); ++w)
     out += fmt::format("sakura_worker_connections{{worker=\"{}\"}} {}\n", w,
                        b.stats().get(w, broker::Stat::clients_connected));
+  family(out, "sakura_worker_backlog", "gauge",
+         "deliveries other workers posted to the worker that it has not run yet");
+  for (unsigned w = 0; w < pool.size(); ++w)
+    out += fmt::format("sakura_worker_backlog{{worker=\"{}\"}} {}\n", w, b.worker_backlog(w));
   family(out, "sakura_worker_busy_ratio", "gauge",
          "share of one core the worker thread used at the last sample");
   for (unsigned w = 0; w < pool.size(); ++w)

@@ -1,5 +1,7 @@
 #include "wiring.hpp"
 
+#include <algorithm>
+
 #include "auth/metrics.hpp"
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
@@ -37,6 +39,10 @@ broker::ServerOptions server_options(const Config& c) {
   b.max_client_id_length = static_cast<std::size_t>(c.integer("limits.max_client_id_length"));
   b.connect_timeout = c.duration("limits.connect_timeout");
   b.session_expiry = c.duration("limits.session_expiry");
+  b.max_connect_size = c.size("limits.max_connect_size");
+  b.max_keepalive = static_cast<std::uint16_t>(std::min<std::int64_t>(c.integer("limits.max_keepalive"), 65535));
+  b.max_worker_backlog = static_cast<std::size_t>(c.integer("limits.max_worker_backlog"));
+  o.tcp_keepalive = std::chrono::duration_cast<std::chrono::seconds>(c.duration("limits.tcp_keepalive"));
   b.sys_interval = c.duration("limits.sys_interval");
   b.retained.max_messages = static_cast<std::size_t>(c.integer("limits.max_retained"));
   b.retained.max_payload = c.size("limits.max_retained_payload");

@@ -112,10 +112,16 @@ void Connection::consume_partial() {
 
 std::size_t Connection::consume(std::string_view data) {
   std::size_t pos = 0;
+  auto& opt = broker_.options();
   while (state_ == State::awaiting_connect || state_ == State::connected) {
-    auto f = codec::frame(data.substr(pos), broker_.options().max_packet_size);
+    // Before authentication only a CONNECT is read, and it is smaller: a client dribbling a
+    // 1 MB one is cut when its header arrives, not after holding the bytes for connect_timeout.
+    bool first = state_ == State::awaiting_connect;
+    auto max = first ? std::min(opt.max_connect_size, opt.max_packet_size) : opt.max_packet_size;
+    auto f = codec::frame(data.substr(pos), max);
     if (f.status == codec::Frame::Status::need_more) break;
     if (f.status == codec::Frame::Status::malformed) {
+      if (first && f.error == codec::Error::packet_too_large) count(Stat::connects_too_large);
       close(DisconnectReason::protocol_error, codec::to_string(f.error));
       break;
     }
@@ -172,7 +178,11 @@ void Connection::handle(std::string_view bytes) {
 
 void Connection::on_connect(codec::Connect&& c) {
   info_.protocol_level = c.protocol_level;
-  keepalive_ = c.keepalive;
+  // A client asking for no keepalive or a longer one gets max_keepalive (options.hpp): without
+  // it, a peer that vanished without a FIN held its connection and session forever.
+  auto max_keepalive = broker_.options().max_keepalive;
+  keepalive_ = max_keepalive > 0 && (c.keepalive == 0 || c.keepalive > max_keepalive) ? max_keepalive
+                                                                                      : c.keepalive;
   if (c.client_id.empty()) {
     // MQTT 3.1 requires an id; 3.1.1 allows none only for a clean session [MQTT-3.1.3-7/8].
     if (!c.clean_session || c.protocol_level == codec::protocol_v31)

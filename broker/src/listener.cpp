@@ -1,5 +1,11 @@
 #include "broker/listener.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -24,6 +30,17 @@ Listener::Listener(IoPool& pool, std::string name, const boost::asio::ip::tcp::e
 }
 
 void Listener::start() { accept(); }
+
+void Listener::keep_alive(std::chrono::seconds idle, std::chrono::seconds interval, int count) {
+  int fd = acceptor_.native_handle();
+  int on = idle.count() > 0 ? 1 : 0;
+  int idle_s = static_cast<int>(idle.count()), interval_s = static_cast<int>(interval.count());
+  if (::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+      (on && (::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s) != 0 ||
+              ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s) != 0 ||
+              ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) != 0)))
+    log_->warn("{} listener: TCP keepalive not set: {}", name_, std::strerror(errno));
+}
 
 void Listener::stop() {
   boost::system::error_code ignored;

@@ -40,6 +40,8 @@ Server::~Server() { stop(); }
 void Server::add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
                           Listener::Accepted accepted) {
   listeners_.push_back(std::make_unique<Listener>(pool_, name, bind, std::move(accepted), log_));
+  listeners_.back()->keep_alive(options_.tcp_keepalive, options_.tcp_keepalive_interval,
+                                options_.tcp_keepalive_count);
 }
 
 void Server::add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind) {

@@ -34,8 +34,10 @@ TEST_CASE("keepalive: closed after 1.5x the interval without a packet, will publ
   CHECK(h.recorder->disconnected.at(0).second == DisconnectReason::keepalive_timeout);
 }
 
-TEST_CASE("keepalive 0 never times out") {
-  Harness h;
+TEST_CASE("keepalive 0 never times out when limits.max_keepalive is 0 (no cap)") {
+  BrokerOptions opt;
+  opt.max_keepalive = 0;
+  Harness h(1, opt);
   auto c = h.connect("forever", true, 0);
   h.clock.advance(24h);
   h.sweep();

@@ -5,9 +5,12 @@ sakura-broker and checks what it answered and, from /proc, what it kept. The mem
 deltas of VmRSS from a baseline taken after the broker started and one client connected; each
 says why it is that figure. Under sanitizers the figures mean nothing and only they are skipped.
 """
+import os
+import socket
+import time
 
 import mqtt_raw as m
-from conftest import built_with_sanitizers
+from conftest import built_with_sanitizers, wait_for
 from test_limits import healthy
 
 MiB = 1024 * 1024
@@ -137,3 +140,82 @@ def test_deep_will_topic_refuses_the_connect(broker):
         p = None
     assert p is None, f"a will was published: {p!r}"
     assert healthy(broker)
+
+
+def connect_header(announced):
+    """The start of a CONNECT whose remaining length says `announced` bytes follow."""
+    return b"\x10" + m._len(announced) + b"\x00\x04MQTT\x04\x02\x00\x3c"
+
+
+def test_slowloris_connect_is_cut_once_over_the_cap(broker):
+    # 50 unauthenticated sockets each announce a 900 KB CONNECT (under max_packet_size, 1 MiB) and
+    # dribble 256 KiB of it. Before: each was buffered for connect_timeout (10 s) and held open
+    # (measured on main with 832 KiB dribbled each: RSS +27.8 MiB, all 50 open after 4 s). Now limits.max_connect_size (64 KiB) cuts each
+    # when its header arrives. Bound: 4 MiB of growth (50 x 64 KiB = 3.2 MiB would be the most
+    # the cap allows if the bytes were held), and every socket closed in 3 s, far under 10 s.
+    baseline = rss(broker)
+    socks = []
+    for _ in range(50):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        s.sendall(connect_header(900_000))
+        socks.append(s)
+    for _ in range(4):
+        for s in socks:
+            try:
+                s.sendall(b"x" * 65536)
+            except OSError:
+                pass  # already reset: what we want
+    assert_grew_less(broker, baseline, 4 * MiB, "50 dribbled 900 KB CONNECTs")
+    deadline = time.monotonic() + 3
+    for s in socks:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            while s.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            raise AssertionError("a socket dribbling an oversized CONNECT is still open")
+        s.close()
+    assert "larger than the configured maximum" in broker.log()
+    # A CONNECT under the cap (a 60,000-byte will) is still read.
+    c = m.Client(broker.port)
+    c.send(m.connect("big-but-fine", will=("w", b"p" * 60000, 0, False)))
+    assert c.expect(m.CONNACK).body[1] == 0
+
+
+def test_keepalive_zero_and_huge_are_reaped_at_max_keepalive(start_broker):
+    # Before: keepalive 0 disabled every timeout, so a client (or a peer gone without a FIN) held
+    # its connection and session forever; 65535 held it 27 hours. Now both get
+    # limits.max_keepalive (1 s here): cut after 1.5 s idle, at the next sweep.
+    b = start_broker(limits__max_keepalive="1")
+    zero, huge = m.Client(b.port), m.Client(b.port)
+    zero.connect("ka-zero", keepalive=0)
+    huge.connect("ka-huge", keepalive=65535)
+    start = time.monotonic()
+    assert zero.closed(timeout=5) and huge.closed(timeout=5)
+    assert time.monotonic() - start >= 1.4
+    assert b.log().count("reason=keepalive timeout") == 2
+
+
+def test_accepted_sockets_have_tcp_keepalive(start_broker):
+    # Before: no SO_KEEPALIVE, so a peer that vanished held its socket until the MQTT keepalive
+    # (never, with 0). Now every accepted socket carries the kernel's keepalive timer: /proc/net/tcp
+    # shows timer 2 ("keepalive") on the broker's side, due within limits.tcp_keepalive.
+    b = start_broker(limits__tcp_keepalive="30s")
+    c = m.Client(b.port)
+    c.connect("tcp-ka")
+    client_port = c.sock.getsockname()[1]
+
+    def broker_side():
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = line.split()
+            local, remote, timer = f[1], f[2], f[5]
+            if int(local.split(":")[1], 16) == b.port and int(remote.split(":")[1], 16) == client_port:
+                return timer
+        return None
+
+    timer = wait_for(broker_side, what="the broker's socket in /proc/net/tcp")
+    kind, when = timer.split(":")
+    assert int(kind, 16) == 2, f"timer {timer}: not the keepalive timer"
+    assert 0 < int(when, 16) <= 30 * os.sysconf("SC_CLK_TCK")

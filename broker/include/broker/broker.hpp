@@ -117,6 +117,8 @@ class Broker final : public BrokerControl {
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
   std::size_t session_count() const;
+  // Deliveries other workers have posted to `worker` that it has not run yet.
+  std::size_t worker_backlog(unsigned worker) const;
   std::size_t subscription_count() const { return tree_.subscription_count(); }
   RetainedStore& retained() { return retained_; }
   std::chrono::steady_clock::time_point started() const { return started_; }

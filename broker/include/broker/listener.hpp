@@ -24,6 +24,10 @@ class Listener {
            Accepted accepted, std::shared_ptr<spdlog::logger> log);
   void start();
   void stop();
+  // TCP keepalive on every socket this listener accepts (they inherit it from the listening
+  // socket): the kernel probes a peer idle for `idle` every `interval`, `count` times, then
+  // resets the connection. Reaps peers that vanished without a FIN whatever their MQTT keepalive.
+  void keep_alive(std::chrono::seconds idle, std::chrono::seconds interval, int count);
   std::uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
 

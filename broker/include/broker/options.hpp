@@ -32,6 +32,16 @@ struct BrokerOptions {
   std::size_t max_subscription_bytes = 1024 * 1024;
   std::size_t max_client_id_length = 1024;
   std::chrono::milliseconds connect_timeout{10'000};
+  // Largest CONNECT: until it is authenticated a client costs at most this (plus the one read
+  // that brought it) for connect_timeout. Client id, credentials and a will fit in far less.
+  std::size_t max_connect_size = 64 * 1024;
+  // Seconds. A client asking for a longer keepalive, or for none (0), gets this one: it is cut
+  // after 1.5 x max_keepalive without a packet. 3.1.1 cannot tell the client (no CONNACK field);
+  // the spec lets a server close a client it finds idle whatever its keepalive. 0 disables.
+  std::uint16_t max_keepalive = 900;
+  // Deliveries posted to one worker by the others and not yet run; past it, QoS 0 deliveries
+  // across workers are shed (counted) instead of queued without bound. QoS 1/2 still go.
+  std::size_t max_worker_backlog = 100'000;
   std::chrono::milliseconds session_expiry{std::chrono::hours(24 * 14)};
   std::chrono::milliseconds sys_interval{10'000};
   RetainedStore::Limits retained;

@@ -36,6 +36,10 @@ enum class Stat : std::uint8_t {
   topics_rejected,
   // Filters refused by limits.max_subscriptions or limits.max_subscription_bytes.
   subscriptions_rejected,
+  // CONNECTs over limits.max_connect_size (the connection is closed when its header arrives).
+  connects_too_large,
+  // QoS 0 deliveries to another worker dropped because it was over limits.max_worker_backlog.
+  deliveries_shed,
   count_
 };
 
