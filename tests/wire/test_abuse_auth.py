@@ -287,3 +287,15 @@ def test_lock_account_only_uses_its_own_lockno_as_client_id(api):
     assert lock.expect(m.PINGRESP).type == m.PINGRESP
     lock.close()
     assert "client id not allowed for this account" in api.broker.log()
+
+
+def test_data_dir_behind_a_symlink_is_tightened(start_broker, tmp_path):
+    """node.data_dir = /var/lib/sakura -> /data/sakura is common: the real directory is fixed."""
+    real = tmp_path / "real"
+    real.mkdir()
+    os.chmod(real, 0o755)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    start_broker(data_dir=link)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o700
+    assert_owner_only(real)
