@@ -178,7 +178,7 @@ def test_commands_are_well_formed(start_broker, redis):
     for line in lines:
         argv = shlex.split(line.split("]", 1)[1])  # after the "[db addr]" prefix
         if argv[0] == "HMGET":
-            assert argv[2:] == ["password", "salt", "is_superuser", "ttl"], argv
+            assert argv[2:] == ["password", "salt", "is_superuser", "ttl", "hash", "clientid"], argv
             keys.append(argv[1])
         elif argv[0] == "HGETALL":
             assert len(argv) == 2, argv
