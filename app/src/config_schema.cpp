@@ -45,7 +45,8 @@ const std::vector<KeySpec>& schema() {
       k("listener.wss.peer_cert_as_username", T::boolean, "false", "client certificate CN is the username"),
       k("listener.wss.handshake_timeout", T::duration, "10s", "time for the TLS handshake and the upgrade"),
 
-      k("http.bind", T::bind, "0.0.0.0:5005", "HTTP API; off disables"),
+      k("http.bind", T::bind, "0.0.0.0:5005", "public HTTP routes (login, binding, history, firmware download); off disables"),
+      k("http.ops_bind", T::bind, "127.0.0.1:5006", "operators' HTTP routes (admin, /metrics, /healthz) and the public ones; off disables"),
       k("http.admin_token", T::string, "", "bearer token for admin routes (generated if unset)", {}, true),
       k("http.threads", T::integer, "1", "HTTP API threads (its own, never the MQTT workers)"),
       k("http.max_body", T::size, "64KiB", "largest JSON request body"),
@@ -54,7 +55,7 @@ const std::vector<KeySpec>& schema() {
       k("http.idle_timeout", T::duration, "60s", "keep-alive wait for the next request"),
       k("http.rate_per_minute", T::integer, "30", "/login and binding requests a minute per address"),
       k("http.rate_burst", T::integer, "10", "/login and binding requests at once per address"),
-      k("http.trusted_proxies", T::string, "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
+      k("http.trusted_proxies", T::string, "127.0.0.1, ::1", "peers whose X-Forwarded-For is believed (addresses or networks)"),
       k("http.public_url", T::string, "", "base URL locks download firmware from (default: the admin's Host)"),
 
       k("auth.backend", T::choice, "embedded", "where credentials live", {"embedded", "redis"}),

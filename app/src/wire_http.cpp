@@ -1,32 +1,22 @@
 #include "wire_http.hpp"
 
-#include <sstream>
-
 #include "auth/credential_keeper.hpp"
 #include "broker/server.hpp"
 #include "http/api.hpp"
+#include "wire_listeners.hpp"
 
 namespace app {
 
-namespace {
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    auto b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-}  // namespace
 
 std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c,
                                          const Logging& logging, const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper,
+                                         std::shared_ptr<broker::Authenticator> authenticator,
                                          std::vector<std::function<void(std::string&)>> metrics) {
-  if (!c.enabled("http.bind")) return nullptr;
+  if (!c.enabled("http.bind") && !c.enabled("http.ops_bind")) return nullptr;
   http::Options o;
-  o.bind = broker::parse_endpoint(c.str("http.bind"));
+  if (c.enabled("http.bind")) o.bind = broker::parse_endpoint(c.str("http.bind"));
+  if (c.enabled("http.ops_bind")) o.ops_bind = broker::parse_endpoint(c.str("http.ops_bind"));
   o.threads = static_cast<unsigned>(c.integer("http.threads"));
   o.data_dir = c.str("node.data_dir");
   o.admin_token = c.str("http.admin_token");
@@ -36,7 +26,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
   o.idle_timeout = c.duration("http.idle_timeout");
   o.rate_per_minute = static_cast<int>(c.integer("http.rate_per_minute"));
   o.rate_burst = static_cast<int>(c.integer("http.rate_burst"));
-  o.trusted_proxies = split_list(c.str("http.trusted_proxies"));
+  o.trusted_proxies = trusted_proxies(c, "http.trusted_proxies");
   o.public_url = c.str("http.public_url");
   o.wechat_url = c.str("wechat.code2session_url");
   o.wechat_appid = c.str("wechat.appid");
@@ -57,6 +47,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
     api->set_revoker([keeper](const std::string& user, std::function<void(storage::Status)> done) {
       keeper->revoke(user, std::move(done));
     });
+  api->set_authenticator(std::move(authenticator));
   api->set_listeners([&server] { return server.ports(); });
   server.broker().add_observer(api->observer());
   for (auto& m : metrics) api->add_metrics(std::move(m));

@@ -11,6 +11,7 @@ namespace auth {
 class CredentialKeeper;
 }
 namespace broker {
+class Authenticator;
 class Server;
 }
 namespace http {
@@ -22,13 +23,15 @@ struct Storage;
 
 namespace app {
 
-// Builds and starts the HTTP API from the http.* and wechat.* settings (null when http.bind is
-// off), installs its observer on the broker, and revokes through `keeper` when given. `metrics`
+// Builds and starts the HTTP API from the http.* and wechat.* settings (null when http.bind and
+// http.ops_bind are off), installs its observer on the broker, and revokes through `keeper` when
+// given. /history's credentials are checked by `authenticator` (the MQTT one) when given. `metrics`
 // are other modules' /metrics sources (each appends Prometheus text), installed before it starts.
 // The caller keeps the API alive and stops it before the broker.
 std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config,
                                          const Logging& logging, const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper = nullptr,
+                                         std::shared_ptr<broker::Authenticator> authenticator = nullptr,
                                          std::vector<std::function<void(std::string&)>> metrics = {});
 
 }  // namespace app

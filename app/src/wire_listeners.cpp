@@ -14,13 +14,6 @@ namespace app {
 
 namespace {
 
-broker::TrustedProxies trusted(const Config& c, const std::string& key) {
-  try {
-    return broker::TrustedProxies(c.str(key));
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(key + ": " + e.what());
-  }
-}
 
 // Null when the listener is off or has no certificate (TLS listeners start only with one).
 std::shared_ptr<broker::TlsContext> tls_context(const Config& c, const std::string& section) {
@@ -44,18 +37,26 @@ broker::WsOptions ws_options(const Config& c, std::chrono::milliseconds handshak
   broker::WsOptions o;
   o.path = c.str("listener.ws.path");
   o.max_message_size = c.size("listener.ws.max_message_size");
-  o.trusted = trusted(c, "listener.ws.trusted_proxies");
+  o.trusted = trusted_proxies(c, "listener.ws.trusted_proxies");
   o.handshake_timeout = handshake_timeout;
   return o;
 }
 
 }  // namespace
 
+broker::TrustedProxies trusted_proxies(const Config& c, const std::string& key) {
+  try {
+    return broker::TrustedProxies(c.str(key));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(key + ": " + e.what());
+  }
+}
+
 std::function<void()> wire_listeners(broker::Server& server, const Config& config, const Logging& logging) {
   auto bind = [&](const std::string& section) { return broker::parse_endpoint(config.str(section + ".bind")); };
   if (config.enabled("listener.tcp.bind")) {
     if (config.boolean("listener.tcp.proxy_protocol")) {
-      broker::ProxyProtocolOptions o{trusted(config, "listener.tcp.trusted_proxies"),
+      broker::ProxyProtocolOptions o{trusted_proxies(config, "listener.tcp.trusted_proxies"),
                                      config.duration("listener.tcp.handshake_timeout")};
       server.add_listener("tcp", bind("listener.tcp"), broker::proxy_protocol_acceptor(server, std::move(o)));
     } else {

@@ -1,5 +1,8 @@
 #pragma once
 #include <functional>
+#include <string>
+
+#include "broker/proxy_protocol.hpp"
 
 #include "config.hpp"
 #include "logging.hpp"
@@ -13,6 +16,9 @@ namespace app {
 // Adds the MQTT listeners the configuration enables: tcp (with the PROXY protocol if asked), ws,
 // and tls / wss when a certificate is configured. Returns what reloads the TLS certificates
 // (SIGHUP): it logs the outcome and keeps the old certificates when the new ones do not load.
+// A trusted-proxies setting (listener.tcp/ws, http), or a ConfigError naming the key.
+broker::TrustedProxies trusted_proxies(const Config& c, const std::string& key);
+
 std::function<void()> wire_listeners(broker::Server& server, const Config& config, const Logging& logging);
 
 }  // namespace app

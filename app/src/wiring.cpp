@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/authenticator.hpp"
 #include "auth/metrics.hpp"
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
@@ -60,7 +61,7 @@ Application::Application(const Config& config, const Logging& logging)
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
-  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper,
+  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
                      [s = server_.get()](std::string& out) { append_broker_metrics(*s, out); }});
@@ -85,7 +86,8 @@ void Application::reload_certificates() { reload_certificates_(); }
 
 std::vector<std::pair<std::string, std::uint16_t>> Application::ports() const {
   auto ports = server_->ports();
-  if (http_) ports.emplace_back("http", http_->port());
+  if (http_ && http_->port()) ports.emplace_back("http", http_->port());
+  if (http_ && http_->ops_port()) ports.emplace_back("http_ops", http_->ops_port());
   return ports;
 }
 

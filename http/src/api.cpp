@@ -27,15 +27,22 @@ bool Context::is_online(const std::string& username) {
   return online.count(username) != 0;
 }
 
-bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply) {
-  auto auth = ex.req.find(bhttp::field::authorization);
-  std::string_view v = auth == ex.req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size());
+bool admin_authorized(const Context& ctx, const Request& req) {
+  auto auth = req.find(bhttp::field::authorization);
+  std::string_view v = auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size());
   constexpr std::string_view bearer = "Bearer ";
-  if (v.substr(0, bearer.size()) == bearer && auth::secure_equal(v.substr(bearer.size()), ctx.admin_token))
-    return true;
+  return v.substr(0, bearer.size()) == bearer && auth::secure_equal(v.substr(bearer.size()), ctx.admin_token);
+}
+
+Response admin_unauthorized() {
   auto res = error_response(401, "unauthorized", "admin routes need the bearer token (http.admin_token)");
   res.set(bhttp::field::www_authenticate, "Bearer realm=\"sakura\"");
-  reply(std::move(res));
+  return res;
+}
+
+bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply) {
+  if (ex.ops && admin_authorized(ctx, ex.req)) return true;
+  reply(ex.ops ? admin_unauthorized() : error_response(404, "not_found", "no such route"));
   return false;
 }
 
@@ -113,46 +120,95 @@ bool tail_of(const std::string& path, std::string_view prefix, std::string& tail
   return tail.find('/') == std::string::npos;
 }
 
-void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
+enum class RouteId { none, login, bind, unbind, history, firmware_get, healthz, metrics, devices, device,
+                     bindcodes, firmware, ota };
+
+struct Resolved {
+  RouteId id = RouteId::none;
+  std::string tail;        // the <lockno> or <version> in the path
+  bool method_ok = false;
+  bool admin = false;      // needs the bearer token
+  bool image = false;      // the body is a firmware image (http.max_firmware_size)
+};
+
+// Which route a request names, from its method and path alone (the header is all there is when
+// this decides). nginx forwards the old services' prefixes unchanged (deploy/nginx/sakura.conf:
+// /wx/ for the mini-program, /lock/ for devices); both name the same routes. The public bind
+// knows only the public routes: an ops or admin route there is "none", under any prefix.
+Resolved resolve(bhttp::verb m, std::string_view target, bool ops) {
   using V = bhttp::verb;
-  const auto m = ex.req.method();
-  // nginx forwards the old services' prefixes unchanged (deploy/nginx/sakura.conf: /wx/ for the
-  // mini-program, /lock/ for devices); both name the same routes.
-  std::string p = ex.path;
+  std::string p(target.substr(0, target.find('?')));
   for (std::string_view prefix : {"/wx/", "/lock/"})
     if (p.compare(0, prefix.size(), prefix) == 0) {
       p.erase(0, prefix.size() - 1);
       break;
     }
-  auto method_not_allowed = [&] { reply(error_response(405, "method_not_allowed", "method not allowed here")); };
-  std::string tail;
-  if (p == "/login") return m == V::post ? handle_login(ctx, ex, reply) : method_not_allowed();
-  if (p == "/bind") return m == V::post ? handle_bind(ctx, ex, reply) : method_not_allowed();
-  if (p == "/unbind") return m == V::post ? handle_unbind(ctx, ex, reply) : method_not_allowed();
-  if (p == "/history") return m == V::get ? handle_history(ctx, ex, reply) : method_not_allowed();
-  if (p == "/healthz") return m == V::get ? handle_healthz(ctx, reply) : method_not_allowed();
-  if (p == "/metrics") return m == V::get ? handle_metrics(ctx, reply) : method_not_allowed();
-  if (p == "/devices") {
-    if (m == V::post) return handle_device_register(ctx, ex, reply);
-    if (m == V::get) return handle_device_list(ctx, ex, reply);
-    return method_not_allowed();
-  }
-  if (tail_of(p, "/devices/", tail)) {
-    if (!check_admin(*ctx, ex, reply)) return;
-    if (m == V::get) return handle_device_get(ctx, tail, reply);
-    if (m == V::delete_) return handle_device_delete(ctx, tail, reply);
-    return method_not_allowed();
-  }
+  Resolved r;
+  auto is = [&r](RouteId id, bool method_ok, bool admin = false) {
+    r.id = id;
+    r.method_ok = method_ok;
+    r.admin = admin;
+    return r;
+  };
+  if (p == "/login") return is(RouteId::login, m == V::post);
+  if (p == "/bind") return is(RouteId::bind, m == V::post);
+  if (p == "/unbind") return is(RouteId::unbind, m == V::post);
+  if (p == "/history") return is(RouteId::history, m == V::get);
+  if (tail_of(p, "/firmware/", r.tail)) return is(RouteId::firmware_get, m == V::get || m == V::head);
+  if (!ops) return r;
+  if (p == "/healthz") return is(RouteId::healthz, m == V::get);
+  if (p == "/metrics") return is(RouteId::metrics, m == V::get);
+  if (p == "/devices") return is(RouteId::devices, m == V::post || m == V::get, true);
+  constexpr std::string_view codes = "/bindcodes";
+  if (p.size() > codes.size() && p.compare(p.size() - codes.size(), codes.size(), codes) == 0 &&
+      tail_of(p.substr(0, p.size() - codes.size()), "/devices/", r.tail))
+    return is(RouteId::bindcodes, m == V::post, true);
+  if (tail_of(p, "/devices/", r.tail)) return is(RouteId::device, m == V::get || m == V::delete_, true);
   if (p == "/firmware") {
-    if (m == V::post) return handle_firmware_upload(ctx, ex, reply);
-    if (m == V::get) return check_admin(*ctx, ex, reply) ? handle_firmware_list(ctx, reply) : void();
-    return method_not_allowed();
+    r.image = m == V::post;
+    return is(RouteId::firmware, m == V::post || m == V::get, true);
   }
-  if (tail_of(p, "/firmware/", tail)) {
-    if (m == V::get || m == V::head) return handle_firmware_download(ctx, ex, tail, reply);
-    return method_not_allowed();
+  if (p == "/ota") return is(RouteId::ota, m == V::post, true);
+  return r;
+}
+
+// Before the body: unknown routes, wrong methods and missing admin tokens are answered on the
+// header, so a 30 MB upload without the token costs its sender the upload, not us the read.
+ServerSettings::Admission admit(const Context& ctx, const Request& req, bool ops) {
+  ServerSettings::Admission a;
+  auto r = resolve(req.method(), std::string_view(req.target().data(), req.target().size()), ops);
+  if (r.id == RouteId::none) a.refuse = error_response(404, "not_found", "no such route");
+  else if (!r.method_ok) a.refuse = error_response(405, "method_not_allowed", "method not allowed here");
+  else if (r.admin && !admin_authorized(ctx, req)) a.refuse = admin_unauthorized();
+  a.body_limit = r.image ? ctx.opt.max_firmware : ctx.opt.max_body;
+  return a;
+}
+
+void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
+  using V = bhttp::verb;
+  const auto m = ex.req.method();
+  auto r = resolve(m, ex.path, ex.ops);
+  // admit() refused everything else before the body was read; the handlers check again.
+  switch (r.id) {
+    case RouteId::login: return handle_login(ctx, ex, reply);
+    case RouteId::bind: return handle_bind(ctx, ex, reply);
+    case RouteId::unbind: return handle_unbind(ctx, ex, reply);
+    case RouteId::history: return handle_history(ctx, ex, reply);
+    case RouteId::firmware_get: return handle_firmware_download(ctx, ex, r.tail, reply);
+    case RouteId::healthz: return handle_healthz(ctx, reply);
+    case RouteId::metrics: return handle_metrics(ctx, reply);
+    case RouteId::devices:
+      return m == V::post ? handle_device_register(ctx, ex, reply) : handle_device_list(ctx, ex, reply);
+    case RouteId::device:
+      if (!check_admin(*ctx, ex, reply)) return;
+      return m == V::get ? handle_device_get(ctx, r.tail, reply) : handle_device_delete(ctx, r.tail, reply);
+    case RouteId::bindcodes: return handle_bindcodes(ctx, ex, r.tail, reply);
+    case RouteId::firmware:
+      if (m == V::post) return handle_firmware_upload(ctx, ex, reply);
+      return check_admin(*ctx, ex, reply) ? handle_firmware_list(ctx, reply) : void();
+    case RouteId::ota: return handle_ota(ctx, ex, reply);
+    case RouteId::none: break;
   }
-  if (p == "/ota") return m == V::post ? handle_ota(ctx, ex, reply) : method_not_allowed();
   reply(error_response(404, "not_found", "no such route"));
 }
 
@@ -160,7 +216,8 @@ void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
 
 struct HttpApi::Impl {
   ContextPtr ctx;
-  std::unique_ptr<Server> server;
+  std::unique_ptr<Server> server;      // the public bind; also runs the WeChat client
+  std::unique_ptr<Server> ops_server;  // the ops bind
   std::shared_ptr<FwObserver> observer;
   std::shared_ptr<std::atomic<bool>> running = std::make_shared<std::atomic<bool>>(false);
 };
@@ -184,19 +241,23 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
   ctx->files = std::make_unique<boost::asio::thread_pool>(1);
   impl_->ctx = ctx;
 
-  ServerSettings s;
-  s.read_timeout = ctx->opt.read_timeout;
-  s.idle_timeout = ctx->opt.idle_timeout;
-  s.trusted_proxies = ctx->opt.trusted_proxies;
-  s.body_limit = [ctx](const Request& req) -> std::uint64_t {
-    return req.method() == bhttp::verb::post && req.target().starts_with("/firmware") ? ctx->opt.max_firmware
-                                                                                       : ctx->opt.max_body;
+  auto settings = [&](bool ops) {
+    ServerSettings s;
+    s.read_timeout = ctx->opt.read_timeout;
+    s.idle_timeout = ctx->opt.idle_timeout;
+    s.trusted_proxies = ctx->opt.trusted_proxies;
+    s.admit = [ctx, ops](const Request& req) { return admit(*ctx, req, ops); };
+    s.handler = [ctx, ops](Exchange ex, Reply reply) {
+      ex.ops = ops;
+      route(ctx, ex, std::move(reply));
+    };
+    s.on_response = [ctx](unsigned status) {
+      if (status >= 100 && status < 600) ctx->counters.responses[status / 100]++;
+    };
+    return s;
   };
-  s.handler = [ctx](Exchange ex, Reply reply) { route(ctx, ex, std::move(reply)); };
-  s.on_response = [ctx](unsigned status) {
-    if (status >= 100 && status < 600) ctx->counters.responses[status / 100]++;
-  };
-  impl_->server = std::make_unique<Server>(std::move(s), ctx->log);
+  impl_->server = std::make_unique<Server>(settings(false), ctx->log);
+  impl_->ops_server = std::make_unique<Server>(settings(true), ctx->log);
   // The WeChat client shares the server's io_context: its work is asynchronous too.
   WechatSettings w{ctx->opt.wechat_url, ctx->opt.wechat_appid, ctx->opt.wechat_secret,
                    ctx->opt.wechat_timeout, ctx->opt.wechat_retries, ctx->opt.wechat_cafile};
@@ -209,24 +270,32 @@ HttpApi::~HttpApi() { stop(); }
 std::shared_ptr<broker::Observer> HttpApi::observer() { return impl_->observer; }
 void HttpApi::add_metrics(MetricsSource source) { impl_->ctx->metrics.push_back(std::move(source)); }
 void HttpApi::set_revoker(Revoker revoker) { impl_->ctx->revoker = std::move(revoker); }
+void HttpApi::set_authenticator(std::shared_ptr<broker::Authenticator> authenticator) {
+  impl_->ctx->authenticator = std::move(authenticator);
+}
 void HttpApi::set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports) {
   impl_->ctx->listeners = std::move(ports);
 }
 
 void HttpApi::start() {
   auto& ctx = impl_->ctx;
+  // The public server runs even without a public bind: the WeChat client lives on its io_context.
   impl_->server->start(ctx->opt.bind, ctx->opt.threads);
+  if (ctx->opt.ops_bind) impl_->ops_server->start(ctx->opt.ops_bind, 1);
   *impl_->running = true;
-  ctx->log->info("http: listening on port {}", impl_->server->port());
+  if (ctx->opt.bind) ctx->log->info("http: listening on port {}", impl_->server->port());
+  if (ctx->opt.ops_bind) ctx->log->info("http: operators' routes on port {}", impl_->ops_server->port());
 }
 
 void HttpApi::stop() {
   if (!impl_) return;
   *impl_->running = false;
   impl_->server->stop();
+  impl_->ops_server->stop();
   if (impl_->ctx->files) impl_->ctx->files->join();
 }
 
-std::uint16_t HttpApi::port() const { return impl_->server->port(); }
+std::uint16_t HttpApi::port() const { return impl_->ctx->opt.bind ? impl_->server->port() : 0; }
+std::uint16_t HttpApi::ops_port() const { return impl_->ctx->opt.ops_bind ? impl_->ops_server->port() : 0; }
 
 }  // namespace http

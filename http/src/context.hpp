@@ -22,6 +22,7 @@
 #include "wechat_client.hpp"
 
 namespace broker {
+class Authenticator;
 class BrokerControl;
 struct Stats;
 }  // namespace broker
@@ -36,6 +37,8 @@ struct Counters {
   std::atomic<std::uint64_t> ota_offers{0}, fw_reports{0};
   std::atomic<std::uint64_t> fw_rejected{0};  // /fw reports too long or not a JSON object
   std::atomic<std::uint64_t> firmware_bytes_served{0};
+  // GET /history with Basic credentials: accepted, refused (every failure alike, throttled too).
+  std::atomic<std::uint64_t> history_ok{0}, history_refused{0};
 };
 
 struct Context {
@@ -46,6 +49,8 @@ struct Context {
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<WechatClient> wechat;
   std::unique_ptr<RateLimiter> limiter;
+  // The MQTT authenticator, which also checks /history's Basic credentials; null: none accepted.
+  std::shared_ptr<broker::Authenticator> authenticator;
   auth::HashSpec hash;  // auth.issued_password_hash
   std::string admin_token;
   std::string firmware_dir;  // data_dir/firmware
@@ -73,6 +78,7 @@ void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_device_list(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_device_get(const ContextPtr& ctx, const std::string& lockno, Reply reply);
 void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Reply reply);
+void handle_bindcodes(const ContextPtr& ctx, Exchange& ex, const std::string& lockno, Reply reply);
 void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_firmware_list(const ContextPtr& ctx, Reply reply);
 void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version,
@@ -82,6 +88,7 @@ void handle_healthz(const ContextPtr& ctx, Reply reply);
 void handle_metrics(const ContextPtr& ctx, Reply reply);
 
 // Shared checks. Each answers the client itself and returns false when the request stops here.
+// The admin token is accepted on the ops bind only; elsewhere an admin route does not exist (404).
 bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply);
 bool check_rate(Context& ctx, const Exchange& ex, const Reply& reply);
 bool valid_lockno(const std::string& s);

@@ -138,6 +138,18 @@ void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
               {{"m", sha256_hex(s.bindcode_m)}, {"f", sha256_hex(s.bindcode_f)}}, forever, step);
 }
 
+void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::string roles,
+                      std::function<void(Status, storage::Fields)> done) {
+  storage::Fields plain, hashed;
+  for (char role : roles) {
+    auto code = binding_code();
+    hashed.emplace_back(std::string(1, role), sha256_hex(code));
+    plain.emplace_back(std::string(1, role), std::move(code));
+  }
+  ctx->store.kv->hset(Db::lock, "bindcode:" + lockno, std::move(hashed),
+                      [plain = std::move(plain), done = std::move(done)](Status s) { done(s, plain); });
+}
+
 void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                            std::function<void(Status)> done) {
   auto join = Join::make(2, std::move(done));

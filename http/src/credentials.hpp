@@ -36,6 +36,10 @@ struct DeviceSecrets {
 };
 void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                           std::function<void(storage::Status, DeviceSecrets)> done);
+// New binding codes for `roles` ('m', 'f') of a registered lock: the hashes replace the old ones
+// in bindcode:<lockno>, so a code someone kept stops working. `done` gets the plain codes by role.
+void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::string roles,
+                      std::function<void(storage::Status, storage::Fields)> done);
 void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                            std::function<void(storage::Status)> done);
 

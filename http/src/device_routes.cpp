@@ -128,6 +128,31 @@ void handle_device_get(const ContextPtr& ctx, const std::string& lockno, Reply r
   });
 }
 
+void handle_bindcodes(const ContextPtr& ctx, Exchange& ex, const std::string& lockno, Reply reply) {
+  if (!check_admin(*ctx, ex, reply)) return;
+  if (!valid_lockno(lockno)) return reply(error_response(404, "not_found", "no such lock"));
+  std::string roles = "mf";
+  if (!ex.req.body().empty()) {
+    rapidjson::Document doc;
+    std::string morf;
+    if (!read_object(ex, doc, reply) || !string_field(doc, "morf", 1, morf, reply)) return;
+    if (morf != "m" && morf != "f") return reply(error_response(400, "invalid_field", "morf must be m or f"));
+    roles = morf;
+  }
+  ctx->store.sql->get_device(lockno, [ctx, reply, lockno, roles](storage::Result<std::optional<storage::Device>> r) {
+    if (!r.ok) return reply(storage_error(r.message));
+    if (!r.value) return reply(error_response(404, "not_found", "no such lock"));
+    rotate_bindcodes(ctx, lockno, roles, [ctx, reply, lockno](storage::Status s, storage::Fields codes) {
+      if (!s.ok) return reply(storage_error(s.message));
+      ctx->log->info("binding codes of {} regenerated ({})", lockno, codes.size());
+      JsonOut j;
+      j.begin_object().key("lockno").str(lockno);
+      for (auto& [role, code] : codes) j.key("bindcode_" + role).str(code);
+      reply(json_response(200, j.end_object().take()));
+    });
+  });
+}
+
 void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Reply reply) {
   if (!valid_lockno(lockno)) return reply(error_response(404, "not_found", "no such lock"));
   ctx->store.sql->delete_device(lockno, [ctx, reply, lockno](storage::Result<bool> r) {

@@ -21,6 +21,7 @@ struct Exchange {
   std::string source;  // client address: the peer, or X-Forwarded-For from a trusted proxy
   std::string path;    // target without the query, not decoded
   std::string query;   // after '?', not decoded
+  bool ops = false;    // arrived on the operators' bind (http.ops_bind)
 };
 
 Response json_response(unsigned status, std::string body);

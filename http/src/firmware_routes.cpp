@@ -23,7 +23,7 @@ namespace http::detail {
 namespace {
 
 std::string write_file(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return std::strerror(errno);
   std::size_t done = 0;
   while (done < data.size()) {
@@ -85,7 +85,9 @@ void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply) {
     std::filesystem::create_directories(ctx->firmware_dir, ec);
     auto rel = "firmware/" + version + ".bin";
     auto final_path = ctx->opt.data_dir + "/" + rel;
-    auto tmp = final_path + ".upload";
+    // Each upload its own temporary file: two uploads of one version at once must not write into
+    // the same file (the loser's bytes ended up under the winner's row and SHA-256).
+    auto tmp = final_path + ".upload-" + sha256_hex(random_bytes(16)).substr(0, 16);
     if (auto why = write_file(tmp, *image); !why.empty()) {
       ctx->log->error("firmware {}: cannot write {}: {}", version, tmp, why);
       return reply(error_response(500, "storage_error", "cannot store the image"));

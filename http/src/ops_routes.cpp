@@ -90,6 +90,10 @@ void handle_metrics(const ContextPtr& ctx, Reply reply) {
   out += "sakura_login_total{result=\"bound\"} " + std::to_string(c.login_bound.load()) + "\n";
   out += "sakura_login_total{result=\"unknown\"} " + std::to_string(c.login_unknown.load()) + "\n";
   out += "sakura_login_total{result=\"failed\"} " + std::to_string(c.login_failed.load()) + "\n";
+  out += "# HELP sakura_history_auth_total GET /history Basic credential checks\n"
+         "# TYPE sakura_history_auth_total counter\n";
+  out += "sakura_history_auth_total{result=\"ok\"} " + std::to_string(c.history_ok.load()) + "\n";
+  out += "sakura_history_auth_total{result=\"refused\"} " + std::to_string(c.history_refused.load()) + "\n";
   metric(out, "sakura_http_rate_limited_total", "counter", "requests refused by rate limits", c.rate_limited);
   metric(out, "sakura_binds_total", "counter", "users bound to locks", c.binds);
   metric(out, "sakura_unbinds_total", "counter", "users unbound", c.unbinds);

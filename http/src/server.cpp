@@ -13,6 +13,8 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 
+#include "broker/forwarded.hpp"
+
 namespace http::detail {
 
 namespace net = boost::asio;
@@ -20,12 +22,11 @@ using tcp = net::ip::tcp;
 
 namespace {
 constexpr std::size_t header_limit = 16 * 1024;
+// After refusing a request on its header, this much of the unread body is read and dropped (for
+// at most a second) so the client sees the answer instead of a reset; then the socket closes.
+constexpr std::size_t drain_limit = 256 * 1024;
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
+std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 }  // namespace
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -34,6 +35,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : state_(std::move(state)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
+    if (!ec) peer_address_ = ep.address();
     peer_ = ec ? std::string("?") : ep.address().to_string();
   }
 
@@ -87,11 +89,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // Beast checks Content-Length against the limit while parsing the header; the real limit,
     // which depends on the route, is applied once the header is in (on_header).
     parser_->body_limit((std::numeric_limits<std::uint64_t>::max)());
-    arm(first ? state_->settings.read_timeout : state_->settings.idle_timeout);
-    bhttp::async_read_header(socket_, buffer_, *parser_,
-                             [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                               self->on_header(ec);
-                             });
+    auto read = [self = shared_from_this()] {
+      self->arm(self->state_->settings.read_timeout);
+      bhttp::async_read_header(self->socket_, self->buffer_, *self->parser_,
+                               [self](boost::system::error_code ec, std::size_t) { self->on_header(ec); });
+    };
+    // Between keep-alive requests the idle timeout applies only until the next request's first
+    // byte; from there it has read_timeout like any request (a slow header is slow).
+    if (first || buffer_.size() > 0) return read();
+    arm(state_->settings.idle_timeout);
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this(), read](boost::system::error_code ec) {
+                         if (ec) {
+                           self->timer_.cancel();
+                           return self->shutdown();  // idle keep-alive connection ended or timed out
+                         }
+                         read();
+                       });
   }
 
   void on_header(boost::system::error_code ec) {
@@ -107,7 +121,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     method_ = std::string(req.method_string());
     target_ = std::string(req.target());
-    std::uint64_t limit = state_->settings.body_limit(req);
+    source_ = source_address(req);
+    auto admission = state_->settings.admit(req);
+    if (admission.refuse) {
+      timer_.cancel();
+      keep_alive_ = false;
+      draining_ = true;
+      return write(std::move(*admission.refuse));
+    }
+    std::uint64_t limit = admission.body_limit;
     if (auto len = parser_->content_length(); len && *len > limit)
       return fail(413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
     parser_->body_limit(limit);
@@ -129,13 +151,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     Exchange ex;
     ex.req = parser_->release();
-    ex.source = source_address(ex.req);
+    ex.source = source_;
     auto target = std::string(ex.req.target());
     auto q = target.find('?');
     ex.path = target.substr(0, q);
     if (q != std::string::npos) ex.query = target.substr(q + 1);
     keep_alive_ = ex.req.keep_alive();
-    source_ = ex.source;
     auto state = state_;
     auto once = std::make_shared<ReplyOnce>(shared_from_this());
     Reply reply = [once](Response res) { once->deliver(std::move(res)); };
@@ -148,19 +169,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::string source_address(const Request& req) const {
-    const auto& proxies = state_->settings.trusted_proxies;
-    if (std::find(proxies.begin(), proxies.end(), peer_) == proxies.end()) return peer_;
-    auto xff = req.find("X-Forwarded-For");
-    if (xff == req.end()) return peer_;
-    // The trusted proxy appends the address it saw: the last entry is the one to believe.
-    auto v = std::string_view(xff->value().data(), xff->value().size());
-    auto comma = v.rfind(',');
-    auto last = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
-    return last.empty() ? peer_ : last;
+    if (!peer_address_) return peer_;
+    auto a = broker::forwarded_address(*peer_address_, sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]),
+                                       state_->settings.trusted_proxies);
+    return a ? a->to_string() : peer_;
   }
 
   void fail(unsigned status, std::string_view code, std::string message) {
     keep_alive_ = false;
+    draining_ = true;
     if (method_.empty()) method_ = "-";
     if (target_.empty()) target_ = "-";
     if (source_.empty()) source_ = peer_;
@@ -181,11 +198,33 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write(socket_, res_,
                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                          self->timer_.cancel();
+                         if (!ec && self->draining_) return self->drain();
                          if (ec || !self->keep_alive_) return self->shutdown();
                          self->method_.clear();
                          self->target_.clear();
+                         self->source_.clear();
                          self->read_header(false);
                        });
+  }
+
+  // The answer to a refused request is out: stop sending, read and drop what the client still
+  // sends (bounded in bytes and time), then close.
+  void drain() {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm(std::chrono::milliseconds(1000));
+    drain_some();
+  }
+
+  void drain_some() {
+    if (drained_ >= drain_limit) return shutdown();
+    scratch_.resize(16 * 1024);
+    socket_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec) return self->shutdown();
+                              self->drain_some();
+                            });
   }
 
   // The path only: query strings may carry codes or tokens that do not belong in logs.
@@ -208,6 +247,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Response res_;
   std::string peer_, source_, method_, target_;
+  std::optional<net::ip::address> peer_address_;
+  std::vector<char> scratch_;
+  std::size_t drained_ = 0;
+  bool draining_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool timed_out_ = false;
   bool keep_alive_ = true;
@@ -221,15 +264,17 @@ Server::Server(ServerSettings settings, std::shared_ptr<spdlog::logger> log)
 
 Server::~Server() { stop(); }
 
-void Server::start(const tcp::endpoint& bind, unsigned threads) {
-  acceptor_.open(bind.protocol());
-  acceptor_.set_option(net::socket_base::reuse_address(true));
-  acceptor_.bind(bind);
-  acceptor_.listen(net::socket_base::max_listen_connections);
-  port_ = acceptor_.local_endpoint().port();
+void Server::start(const std::optional<tcp::endpoint>& bind, unsigned threads) {
+  if (bind) {
+    acceptor_.open(bind->protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(*bind);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  }
   guard_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
       state_->io.get_executor());
-  accept();
+  if (bind) accept();
   for (unsigned i = 0; i < std::max(1u, threads); ++i)
     threads_.emplace_back([state = state_] { state->io.run(); });
 }

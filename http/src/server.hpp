@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "broker/proxy_protocol.hpp"
 #include "exchange.hpp"
 
 namespace spdlog {
@@ -36,9 +38,15 @@ class Session;
 struct ServerSettings {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
-  std::vector<std::string> trusted_proxies;
-  // The body limit for a request whose header has been read.
-  std::function<std::uint64_t(const Request&)> body_limit;
+  broker::TrustedProxies trusted_proxies;
+  // Decided on the header alone, before any of the body is read: an answer that ends the request
+  // there (unknown route, wrong method, missing admin token), or nullopt and the body limit its
+  // route allows. A refused request's body is never read; its connection closes after the answer.
+  struct Admission {
+    std::optional<Response> refuse;
+    std::uint64_t body_limit = 0;
+  };
+  std::function<Admission(const Request&)> admit;
   std::function<void(Exchange, Reply)> handler;
   std::function<void(unsigned status)> on_response;  // counters
 };
@@ -56,7 +64,9 @@ class Server {
  public:
   Server(ServerSettings settings, std::shared_ptr<spdlog::logger> log);
   ~Server();
-  void start(const boost::asio::ip::tcp::endpoint& bind, unsigned threads);
+  // Runs `threads` threads; accepts on `bind` when there is one (without, the io_context still
+  // serves work posted to it).
+  void start(const std::optional<boost::asio::ip::tcp::endpoint>& bind, unsigned threads);
   void stop();
   std::uint16_t port() const { return port_; }
   boost::asio::io_context& io() { return state_->io; }

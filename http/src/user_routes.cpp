@@ -1,10 +1,13 @@
 // The mini-program's routes: POST /login, POST /bind, POST /unbind, GET /history. Each of the
 // first three starts from a wx.login code exchanged through code2Session; /history takes the
-// MQTT credentials /login handed out (their ACL must cover the lock) or the admin token.
+// MQTT credentials /login handed out (their ACL must cover the lock) or, on the ops bind, the
+// admin token.
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <spdlog/spdlog.h>
 
+#include "broker/hooks.hpp"
+#include "broker/tcp_transport.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -120,13 +123,26 @@ void handle_unbind(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   std::string code;
   if (!check_rate(*ctx, ex, reply) || !read_code(ex, doc, code, reply)) return;
   exchange_code(ctx, code, reply, [ctx, reply](std::string openid) {
-    ctx->store.sql->unbind(openid, [ctx, reply, openid](storage::Result<bool> r) {
-      if (!r.ok) return reply(storage_error(r.message));
-      if (!r.value) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
-      ctx->counters.unbinds++;
-      revoke_user(ctx, openid, [reply](storage::Status s) {
-        if (!s.ok) return reply(storage_error("unbound, but revoking credentials failed: " + s.message));
-        reply(json_response(200, R"({"unbound":1})"));
+    ctx->store.sql->find_binding_by_user(openid, [ctx, reply, openid](
+                                                     storage::Result<std::optional<storage::Binding>> b) {
+      if (!b.ok) return reply(storage_error(b.message));
+      if (!b.value) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
+      auto binding = *b.value;
+      ctx->store.sql->unbind(openid, [ctx, reply, openid, binding](storage::Result<bool> r) {
+        if (!r.ok) return reply(storage_error(r.message));
+        if (!r.value) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
+        ctx->counters.unbinds++;
+        // The code the user bound with stops working: whoever kept it cannot bind again. The
+        // operator hands out a new one (POST /devices/<lockno>/bindcodes).
+        rotate_bindcodes(ctx, binding.lockno, std::string(1, binding.morf),
+                         [ctx, reply, openid](storage::Status rs, storage::Fields) {
+                           if (!rs.ok) return reply(storage_error("unbound, binding code not rotated: " + rs.message));
+                           revoke_user(ctx, openid, [reply](storage::Status s) {
+                             if (!s.ok)
+                               return reply(storage_error("unbound, but revoking credentials failed: " + s.message));
+                             reply(json_response(200, R"({"unbound":1})"));
+                           });
+                         });
       });
     });
   });
@@ -159,54 +175,51 @@ void history_page(const ContextPtr& ctx, const std::string& lockno, std::int64_t
       });
 }
 
-void check_acl(const ContextPtr& ctx, const std::string& key, const std::string& lockno,
-               const Reply& reply, const std::function<void()>& next) {
-  ctx->store.kv->hmget(Db::auth, "mqtt_acl:" + key, {"/" + lockno + "/#"},
-                       [reply, next](storage::Result<std::vector<std::optional<std::string>>> r) {
-                         if (!r.ok) return reply(storage_error(r.message));
-                         auto& v = r.value.at(0);
-                         if (!v || (*v != "1" && *v != "3"))
-                           return reply(error_response(403, "forbidden", "not a user of this lock"));
-                         next();
-                       });
+Response history_unauthorized() {
+  auto res = error_response(401, "unauthorized", "credentials from /login required");
+  res.set(bhttp::field::www_authenticate, "Basic realm=\"sakura\"");
+  return res;
 }
 
-// Basic key:pwd of /login's credentials: valid password and an ACL granting "/<lockno>/#".
+// Basic key:pwd of /login's credentials, checked by the MQTT authenticator exactly as a CONNECT
+// with them from the client's address would be (the record's own hash scheme, slow hashes on its
+// bounded pool, its per (user, address) / address / user throttle and metrics), and an ACL that
+// lets them subscribe to "/<lockno>/#". Every failure (no or malformed header, unknown key, wrong
+// password, throttled, right password without this lock) gets the same 401, so the answer says
+// nothing about the password, and a guess here costs what a guess over MQTT costs.
 void check_user_credentials(const ContextPtr& ctx, const Exchange& ex, const std::string& lockno,
                             Reply reply, std::function<void()> next) {
+  auto refuse = [ctx, reply] {
+    ctx->counters.history_refused++;
+    reply(history_unauthorized());
+  };
   auto auth = ex.req.find(bhttp::field::authorization);
   std::string value = auth == ex.req.end() ? "" : std::string(auth->value());
-  auto unauthorized = [reply] {
-    auto res = error_response(401, "unauthorized", "credentials from /login or the admin token required");
-    res.set(bhttp::field::www_authenticate, "Basic realm=\"sakura\"");
-    reply(std::move(res));
-  };
-  if (value.rfind("Basic ", 0) != 0) return unauthorized();
+  if (value.rfind("Basic ", 0) != 0 || !ctx->authenticator) return refuse();
   std::string encoded = value.substr(6);
   std::string decoded(boost::beast::detail::base64::decoded_size(encoded.size()), '\0');
   auto n = boost::beast::detail::base64::decode(decoded.data(), encoded.data(), encoded.size()).first;
   decoded.resize(n);
   // The key is base64 and may hold no ':'; the password is everything after the first one.
   auto colon = decoded.find(':');
-  if (colon == std::string::npos) return unauthorized();
-  std::string key = decoded.substr(0, colon), pwd = decoded.substr(colon + 1);
-  ctx->store.kv->hmget(
-      Db::auth, "mqtt_user:" + key, {"password", "salt"},
-      [ctx, key, pwd, lockno, reply, unauthorized, next = std::move(next)](
-          storage::Result<std::vector<std::optional<std::string>>> r) {
-        if (!r.ok) return reply(storage_error(r.message));
-        if (!r.value.at(0)) return unauthorized();
-        // bcrypt and pbkdf2 take milliseconds: checked on the file pool, like hashing.
-        auto check = [ctx, key, pwd, lockno, reply, unauthorized, next, hash = *r.value[0],
-                      salt = r.value.at(1).value_or("")] {
-          if (!auth::verify_password(ctx->hash, pwd, hash, salt)) return unauthorized();
-          check_acl(ctx, key, lockno, reply, next);
-        };
-        if (ctx->hash.slow()) boost::asio::post(*ctx->files, check);
-        else check();
+  if (colon == std::string::npos || colon == 0) return refuse();
+  broker::AuthRequest request;
+  request.client.client_id = "http-history";
+  request.client.username = decoded.substr(0, colon);
+  request.password = decoded.substr(colon + 1);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(ex.source, ec);
+  request.client.address = ec ? ex.source : broker::format_endpoint({address, 0});
+  request.client.listener = "http";
+  ctx->authenticator->authenticate(
+      request, [ctx, topic = "/" + lockno + "/#", refuse, next = std::move(next)](broker::AuthResult r) {
+        bool ok = r.code == broker::codec::ConnectReturn::accepted &&
+                  (!r.acl || r.acl->allow_subscribe(topic));
+        if (!ok) return refuse();
+        ctx->counters.history_ok++;
+        next();
       });
 }
-
 
 }  // namespace
 
@@ -223,8 +236,9 @@ void handle_history(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   }
   if (before < 0 || limit < 1 || limit > 100)
     return reply(error_response(400, "invalid_field", "limit must be 1..100 and before >= 0"));
+  // Operators read any lock's history with the admin token, on the ops bind only.
   auto auth = ex.req.find(bhttp::field::authorization);
-  if (auth != ex.req.end() && auth->value().starts_with("Bearer ")) {
+  if (ex.ops && auth != ex.req.end() && auth->value().starts_with("Bearer ")) {
     if (!check_admin(*ctx, ex, reply)) return;
     return history_page(ctx, lockno, before, limit, reply);
   }

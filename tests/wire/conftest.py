@@ -102,6 +102,7 @@ DEFAULTS = {
     "listener.tls.bind": "off",
     "listener.wss.bind": "off",
     "http.bind": "off",
+    "http.ops_bind": "off",
     "auth.allow_anonymous": "true",
     "log.level": "debug",
 }

@@ -39,7 +39,7 @@ def main():
     stub = WechatStub().start()
     tmp = tempfile.mkdtemp(prefix="sakura-login-rate-")
     settings = dict(DEFAULTS)
-    settings.update({"node.data_dir": tmp, "http.bind": "127.0.0.1:0", "http.admin_token": "bench",
+    settings.update({"node.data_dir": tmp, "http.bind": "127.0.0.1:0", "http.ops_bind": "127.0.0.1:0", "http.admin_token": "bench",
                      "http.rate_burst": "100000000", "http.rate_per_minute": "100000000",
                      "wechat.code2session_url": stub.url, "wechat.appid": stub.appid,
                      "wechat.secret": stub.secret, "log.level": "warn", "auth.allow_anonymous": "false"})
@@ -50,7 +50,7 @@ def main():
     port = broker.ports["http"]
     try:
         if a.bound:
-            c = http.client.HTTPConnection("127.0.0.1", port)
+            c = http.client.HTTPConnection("127.0.0.1", broker.ports["http_ops"])
             st, body = post(c, "/devices", {"lockno": "30000000001"}, {"Authorization": "Bearer bench"})
             codes = json.loads(body)
             st, body = post(c, "/bind", {"code": "bench-user.0", "lockno": "30000000001",

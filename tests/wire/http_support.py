@@ -85,14 +85,15 @@ class Api:
     def __init__(self, broker, stub):
         self.broker, self.stub = broker, stub
         self.base = f"http://127.0.0.1:{broker.ports['http']}"
+        self.ops_base = f"http://127.0.0.1:{broker.ports['http_ops']}"
         self.codes = 0
 
     def url(self, path):
         return self.base + path
 
     def ops_url(self, path):
-        """Operators' routes (/metrics, /healthz, admin)."""
-        return self.base + path
+        """The ops bind (http.ops_bind): admin routes, /metrics, /healthz."""
+        return self.ops_base + path
 
     def code(self, openid):
         """A fresh single-use wx.login code for `openid`."""
@@ -103,7 +104,7 @@ class Api:
         return curl(self.url("/login"), "POST", {"code": self.code(openid)}, **kw)
 
     def register(self, lockno):
-        r = curl(self.url("/devices"), "POST", {"lockno": lockno}, admin=True)
+        r = curl(self.ops_url("/devices"), "POST", {"lockno": lockno}, admin=True)
         assert r.status == 201, r
         return r.json()
 
@@ -116,6 +117,7 @@ def start_api(start_broker, backend, **settings):
     stub = WechatStub().start()
     merged = {
         "http.bind": "127.0.0.1:0",
+        "http.ops_bind": "127.0.0.1:0",
         "listener.ws.bind": "127.0.0.1:0",
         "http.admin_token": ADMIN,
         "auth.allow_anonymous": "false",

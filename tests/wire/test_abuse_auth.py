@@ -69,7 +69,7 @@ def exercise(api):
     sub.connect(lockno, clean=False, username=lockno, password=dev["password"])
     assert sub.subscribe(1, (f"/{lockno}/call", 1)) == [1]
     sub.close()
-    up = curl(api.url(f"/firmware?version=9.{lockno}"), "POST", os.urandom(2048), admin=True)
+    up = curl(api.ops_url(f"/firmware?version=9.{lockno}"), "POST", os.urandom(2048), admin=True)
     assert up.status in (200, 201), up
     return lockno, dev
 
@@ -120,7 +120,7 @@ def attempt(b, user, password, source="127.0.0.1", client_id=None):
 
 
 def metric(b, name):
-    r = curl(f"http://127.0.0.1:{b.ports['http']}/metrics", admin=True)
+    r = curl(f"http://127.0.0.1:{b.ports['http_ops']}/metrics", admin=True)
     assert r.status == 200, r
     for line in r.body.decode().splitlines():
         if line.startswith(name + " "):
@@ -145,7 +145,7 @@ def test_sustained_guessing_raises_the_alert_and_spares_known_addresses(start_br
     lockno, pwd = new_lockno(), "dev-" + new_lockno()
     backend.put_user(lockno, {"password": pwd}, {f"/{lockno}/statu": "2"})
     b = start_mqtt(start_broker, backend, auth__max_failures_per_user_total="10",
-                   auth__lockout_base="60s", http__bind="127.0.0.1:0",
+                   auth__lockout_base="60s", http__ops_bind="127.0.0.1:0",
                    http__admin_token="test-admin-token-0123456789")
     assert attempt(b, lockno, pwd, source="127.0.0.1") == 0  # the lock's own address
     assert metric(b, 'sakura_auth_lockouts_total{scope="user"}') == 0
@@ -164,7 +164,7 @@ def test_throttle_keys_on_a_hash_of_the_username(start_broker, backend):
     """64 KiB usernames, 300 of them: the throttle's tables hold fixed-size keys (16 bytes for the
     username), and the broker's memory grows by far less than the names' bytes."""
     b = start_mqtt(start_broker, backend, auth__max_failures_per_address="100000",
-                   http__bind="127.0.0.1:0", http__admin_token="test-admin-token-0123456789")
+                   http__ops_bind="127.0.0.1:0", http__admin_token="test-admin-token-0123456789")
     def rss():
         for line in open(f"/proc/{b.proc.pid}/status"):
             if line.startswith("VmRSS:"):

@@ -70,3 +70,218 @@ def test_json_bomb_in_an_unauthenticated_body_is_a_400(start_broker):
         still_serving(api)
     finally:
         api.stub.stop()
+
+
+# --- Item 3: GET /history as a password oracle ---------------------------------------------------
+
+def test_history_is_no_password_oracle_and_failures_are_throttled(start_broker):
+    """A wrong password and a right password without the lock's ACL were 401 and 403: the answer
+    confirmed a guessed password, without limit. Now both are the same 401, and the check is the
+    MQTT authenticator's: after auth.max_failures_per_user wrong guesses from one address even
+    the right password is refused there, as it would be over MQTT."""
+    api = start_api(start_broker, {}, auth__max_failures_per_user="3", auth__lockout_base="30s")
+    try:
+        mine, other = random_lockno(), random_lockno()
+        dev = api.register(mine)
+        api.register(other)
+        creds = api.bind("owner-" + mine, mine, dev["bindcode_m"]).json()
+        key, pwd = creds["key"], creds["pwd"]
+        ok = curl(api.url(f"/history?lockno={mine}"), user=(key, pwd))
+        assert ok.status == 200, ok
+        wrong = curl(api.url(f"/history?lockno={mine}"), user=(key, "wrong-password"))
+        no_acl = curl(api.url(f"/history?lockno={other}"), user=(key, pwd))
+        unknown = curl(api.url(f"/history?lockno={mine}"), user=("no-such-key", "x"))
+        admin = curl(api.url(f"/history?lockno={mine}"), admin=True)  # no credential here
+        assert wrong.status == no_acl.status == unknown.status == admin.status == 401
+        assert wrong.body == no_acl.body == unknown.body == admin.body
+        # Four wrong guesses from this address: the right password no longer gets through.
+        for _ in range(4):
+            assert curl(api.url(f"/history?lockno={mine}"), user=(key, "guess")).status == 401
+        r = curl(api.url(f"/history?lockno={mine}"), user=(key, pwd))
+        assert r.status == 401 and r.body == wrong.body, r
+        text = curl(api.ops_url("/metrics")).body.decode()
+        assert 'sakura_history_auth_total{result="ok"} 1' in text, text
+        assert 'sakura_history_auth_total{result="refused"} 9' in text
+        assert 'sakura_auth_logins_total{result="throttled"} 1' in text
+        # Over MQTT from the same address, the same block.
+        c = m.Client(api.broker.port)
+        c.connect("mini-" + key, username=key, password=pwd, expect_code=5)
+        c.close()
+    finally:
+        api.stub.stop()
+
+
+# --- Item 4: every phone behind nginx in one rate-limit bucket ------------------------------------
+
+def test_logins_through_a_loopback_proxy_are_limited_per_phone(start_broker):
+    """nginx on loopback forwards every phone: with http.trusted_proxies empty by default they all
+    shared 127.0.0.1's bucket and the 11th login got 429. Loopback is trusted by default now."""
+    api = start_api(start_broker, {})
+    try:
+        for i in range(12):
+            r = curl(api.url("/wx/login"), "POST", {"code": api.code(f"phone{i}")},
+                     headers={"X-Forwarded-For": f"203.0.113.{i}, 2001:db8::{i + 1}",
+                              "X-Real-IP": f"2001:db8::{i + 1}"})
+            assert r.status == 200, (i, r)
+        # One phone is still one bucket (http.rate_burst = 10), IPv6 without brackets included.
+        codes = [curl(api.url("/wx/login"), "POST", {"code": api.code("same")},
+                      headers={"X-Forwarded-For": "2001:db8::77"}).status for _ in range(11)]
+        assert codes[:10] == [200] * 10 and codes[10] == 429, codes
+        # A peer that is not a trusted proxy (127.0.0.2 is loopback, but not listed) cannot pick
+        # its address by header.
+        codes = [curl(api.url("/wx/login"), "POST", {"code": api.code("spoof")},
+                      headers={"X-Forwarded-For": f"198.51.100.{i}"},
+                      extra=("--interface", "127.0.0.2")).status for i in range(11)]
+        assert codes[10] == 429, codes
+    finally:
+        api.stub.stop()
+
+
+# --- Item 5: bodies read before authentication ---------------------------------------------------
+
+def upload_without_token(port, target, size=30 << 20):
+    """Sends a POST of `size` bytes without a token as fast as the server takes it; returns
+    (bytes the client managed to send, the status line the server answered with)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(f"POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+              f"Content-Length: {size}\r\n\r\n".encode())
+    chunk, sent = b"\0" * 65536, 0
+    try:
+        while sent < size:
+            sent += s.send(chunk[:min(len(chunk), size - sent)])
+    except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        pass
+    answer = b""
+    try:
+        while b"\r\n" not in answer:
+            part = s.recv(4096)
+            if not part:
+                break
+            answer += part
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    return sent, answer.split(b"\r\n")[0].decode(errors="replace")
+
+
+def test_unauthenticated_upload_is_refused_on_its_header(api):
+    """A 30 MB POST /firmware without the token was read whole (the route's 32 MiB limit applied
+    to anyone), then answered 401; /firmwareXYZ likewise, then 404. Now the answer comes from the
+    header and the body is never read: the sender gets to push only what the sockets buffer."""
+    size = 30 << 20
+    for port, target, status in ((api.broker.ports["http_ops"], "/firmware?version=9.9.9", "401"),
+                                 (api.broker.ports["http_ops"], "/firmwareXYZ", "404"),
+                                 (api.broker.ports["http"], "/firmware?version=9.9.9", "404"),
+                                 (api.broker.ports["http"], "/lock/firmware?version=9.9.9", "404")):
+        sent, line = upload_without_token(port, target, size)
+        assert line.startswith("HTTP/1.1 " + status), (target, line)
+        assert sent < size // 3, f"{target}: the client pushed {sent} of {size} bytes"
+    still_serving(api)
+
+
+def test_firmware_upload_under_the_lock_prefix_takes_a_real_image(api):
+    """POST /lock/firmware got the 64 KiB JSON limit (the limit looked at the raw target), so a
+    real image failed with 413. The limit now follows the route the path names."""
+    import hashlib
+    import os
+    image = os.urandom(1_500_000)
+    r = curl(api.ops_url("/lock/firmware?version=2.0.0"), "POST", image,
+             headers={"Content-Type": "application/octet-stream"}, admin=True)
+    assert r.status == 201, r
+    assert r.json()["sha256"] == hashlib.sha256(image).hexdigest()
+    got = curl(api.url("/lock/firmware/2.0.0"))
+    assert got.status == 200 and got.body == image
+
+
+# --- Item 10: ops and admin routes reachable through the public prefixes -------------------------
+
+def test_ops_and_admin_routes_do_not_exist_on_the_public_bind(api):
+    """nginx forwards /wx/ and /lock/ to the public bind: /wx/metrics, /lock/healthz and the admin
+    routes (with a valid token even) were reachable from the internet. Now they are 404 there
+    and served on http.ops_bind only."""
+    lockno = random_lockno()
+    api.register(lockno)
+    for prefix in ("", "/wx", "/lock"):
+        for method, path, body in (("GET", "/metrics", None), ("GET", "/healthz", None),
+                                   ("GET", "/devices", None), ("GET", f"/devices/{lockno}", None),
+                                   ("DELETE", f"/devices/{lockno}", None), ("GET", "/firmware", None),
+                                   ("POST", "/devices", {"lockno": random_lockno()}),
+                                   ("POST", f"/devices/{lockno}/bindcodes", None),
+                                   ("POST", "/ota", {"version": "1", "locknos": [lockno]})):
+            r = curl(api.url(prefix + path), method, body, admin=True)
+            assert r.status == 404 and r.json()["error"] == "not_found", (prefix + path, r)
+    assert curl(api.ops_url("/metrics")).status == 200
+    assert curl(api.ops_url("/healthz")).status == 200
+    assert curl(api.ops_url(f"/devices/{lockno}"), admin=True).status == 200
+    assert curl(api.ops_url(f"/devices/{lockno}")).status == 401
+
+
+# --- Item 10: two uploads of one version shared a temporary file ----------------------------------
+
+def test_concurrent_uploads_of_one_version_stay_intact(api):
+    import concurrent.futures
+    import hashlib
+    import os
+    for round_ in range(4):
+        version = f"3.0.{round_}"
+        images = [os.urandom(3_000_000), os.urandom(3_000_000)]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(
+                lambda img: curl(api.ops_url(f"/firmware?version={version}"), "POST", img,
+                                 headers={"Content-Type": "application/octet-stream"}, admin=True),
+                images))
+        assert sorted(a.status for a in answers) == [201, 409], answers
+        winner = next(a for a in answers if a.status == 201).json()
+        got = curl(api.url(f"/firmware/{version}")).body
+        assert hashlib.sha256(got).hexdigest() == winner["sha256"], f"round {round_}: image differs from its row"
+        assert got in images
+    leftovers = [p for p in (api.broker.data_dir / "firmware").iterdir() if ".upload" in p.name]
+    assert leftovers == []
+
+
+# --- Item 10: the keep-alive wait used the idle timeout for a request already begun ---------------
+
+def test_a_begun_keep_alive_request_has_the_read_timeout(start_broker):
+    import time
+    api = start_api(start_broker, {}, http__read_timeout="1s", http__idle_timeout="30s")
+    try:
+        s = socket.create_connection(("127.0.0.1", api.broker.ports["http"]), timeout=10)
+        s.sendall(b"GET /history HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = s.recv(65536)
+        assert first.startswith(b"HTTP/1.1 400"), first
+        t0 = time.monotonic()
+        s.sendall(b"GET /history HTTP/1.1\r\nHost: x\r\n")  # the header never ends
+        out = b""
+        while b"\r\n\r\n" not in out:
+            part = s.recv(65536)
+            if not part:
+                break
+            out += part
+        took = time.monotonic() - t0
+        assert out.startswith(b"HTTP/1.1 408"), out
+        assert took < 5, f"a begun request waited {took:.1f}s (the idle timeout is 30 s)"
+        s.close()
+    finally:
+        api.stub.stop()
+
+
+# --- Item 10: binding codes never rotated ----------------------------------------------------------
+
+def test_binding_code_rotates_on_unbind_and_can_be_regenerated(api):
+    lockno = random_lockno()
+    dev = api.register(lockno)
+    openid = "tenant-" + lockno
+    assert api.bind(openid, lockno, dev["bindcode_m"]).status == 200
+    r = curl(api.url("/wx/unbind"), "POST", {"code": api.code(openid)})
+    assert r.status == 200, r
+    # The former tenant kept the code: it no longer binds.
+    r = api.bind("former-" + lockno, lockno, dev["bindcode_m"])
+    assert r.status == 403 and r.json()["error"] == "bad_bindcode", r
+    # The other owner's code was not touched.
+    assert api.bind("f-" + lockno, lockno, dev["bindcode_f"]).status == 200
+    r = curl(api.ops_url(f"/devices/{lockno}/bindcodes"), "POST", {"morf": "m"}, admin=True)
+    assert r.status == 200, r
+    fresh = r.json()
+    assert set(fresh) == {"lockno", "bindcode_m"} and len(fresh["bindcode_m"]) == 12
+    assert api.bind("new-" + lockno, lockno, fresh["bindcode_m"]).json()["morf"] == "m"
+    assert curl(api.ops_url(f"/devices/{random_lockno()}/bindcodes"), "POST", admin=True).status == 404

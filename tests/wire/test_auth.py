@@ -217,7 +217,7 @@ def test_login_outcomes_in_metrics(start_broker, backend):
     import urllib.request
     user, pwd = new_key()
     backend.put_user(user, {"password": pwd})
-    b = start(start_broker, backend, http__bind="127.0.0.1:0", auth__max_failures_per_user="1",
+    b = start(start_broker, backend, http__ops_bind="127.0.0.1:0", auth__max_failures_per_user="1",
               auth__lockout_base="30s")
     raw(b, user, "guess-1", "g1", code=5).close()
     raw(b, user, "guess-2", "g2", code=5).close()
@@ -225,7 +225,7 @@ def test_login_outcomes_in_metrics(start_broker, backend):
     raw(b, "nobody-" + new_lockno(), "x", "g3", code=5).close()
 
     def counts():
-        text = urllib.request.urlopen(f"http://127.0.0.1:{b.ports['http']}/metrics", timeout=10).read().decode()
+        text = urllib.request.urlopen(f"http://127.0.0.1:{b.ports['http_ops']}/metrics", timeout=10).read().decode()
         return {m.group(1): int(m.group(2))
                 for m in re.finditer(r'^sakura_auth_logins_total\{result="(\w+)"\} (\d+)$', text, re.M)}
 

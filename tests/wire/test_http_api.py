@@ -36,7 +36,7 @@ def test_unknown_user_gets_exists_0(api):
     # The old services' prefixes, as nginx forwards them, reach the same routes.
     r = curl(api.url("/wx/login"), "POST", {"code": api.code("nobody-wx")})
     assert r.status == 200 and r.json() == {"exists": 0}, r
-    assert curl(api.url("/lock/healthz")).status == 200
+    assert curl(api.ops_url("/lock/healthz")).status == 200, "the ops bind takes the prefixes too"
 
 
 def test_bound_user_gets_credentials_with_exactly_the_lock_acl(api):
@@ -156,8 +156,9 @@ def test_malformed_requests_get_json_errors(api):
         (curl(u, "POST", {"code": "x" * 70000}), 413, "body_too_large"),
         (curl(u, "GET"), 405, "method_not_allowed"),
         (curl(api.url("/nope")), 404, "not_found"),
-        (curl(api.url("/devices")), 401, "unauthorized"),
-        (curl(api.url("/devices"), headers={"Authorization": "Bearer wrong"}), 401, "unauthorized"),
+        (curl(api.url("/devices")), 404, "not_found"),  # admin routes: ops bind only
+        (curl(api.ops_url("/devices")), 401, "unauthorized"),
+        (curl(api.ops_url("/devices"), headers={"Authorization": "Bearer wrong"}), 401, "unauthorized"),
         (curl(api.url("/history?lockno=12345678901")), 401, "unauthorized"),
         (curl(api.url("/history?lockno=bad")), 400, "invalid_field"),
     ]
@@ -196,7 +197,7 @@ def test_slow_body_times_out_with_408_and_keep_alive_works(start_broker):
         assert time.monotonic() - t0 < 5
         # Keep-alive: three requests on one connection, answered in order.
         req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", a.broker.ports["http_ops"]), timeout=5)
         got = b""
         for _ in range(3):
             s.sendall(req)
@@ -209,14 +210,15 @@ def test_slow_body_times_out_with_408_and_keep_alive_works(start_broker):
 
 
 def test_rate_limit_per_address_and_forwarded_for_only_from_a_trusted_proxy(start_broker):
-    a = start_api(start_broker, {}, http__rate_burst="3", http__rate_per_minute="1")
+    a = start_api(start_broker, {}, http__rate_burst="3", http__rate_per_minute="1",
+                  http__trusted_proxies="")
     try:
         codes = [curl(a.url("/login"), "POST", {"code": a.code("rl")}).status for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         r = curl(a.url("/login"), "POST", {"code": a.code("rl")}, headers={"X-Forwarded-For": "10.0.0.9"})
         assert r.status == 429 and int(r.headers["retry-after"]) >= 1, "untrusted peers cannot pick an address"
         assert r.json()["error"] == "rate_limited"
-        assert curl(a.url("/healthz")).status == 200, "other routes are not limited"
+        assert curl(a.ops_url("/healthz")).status == 200, "other routes are not limited"
     finally:
         a.stub.stop()
     b = start_api(start_broker, {}, http__rate_burst="1", http__rate_per_minute="1",
@@ -236,13 +238,13 @@ def test_admin_token_is_generated_into_the_data_dir(start_broker, tmp_path):
     from wechat_stub import WechatStub
     stub = WechatStub().start()
     try:
-        b = start_broker(http__bind="127.0.0.1:0", wechat__code2session_url=stub.url,
+        b = start_broker(http__bind="127.0.0.1:0", http__ops_bind="127.0.0.1:0", wechat__code2session_url=stub.url,
                          data_dir=tmp_path / "gen")
         token_file = tmp_path / "gen" / "admin_token"
         token = token_file.read_text().strip()
         assert len(token) >= 32 and oct(token_file.stat().st_mode & 0o777) == "0o600"
         assert token not in b.log()
-        url = f"http://127.0.0.1:{b.ports['http']}/devices"
+        url = f"http://127.0.0.1:{b.ports['http_ops']}/devices"
         assert curl(url).status == 401
         assert curl(url, headers={"Authorization": f"Bearer {token}"}).status == 200
     finally:
@@ -250,13 +252,13 @@ def test_admin_token_is_generated_into_the_data_dir(start_broker, tmp_path):
 
 
 def test_healthz_and_metrics(api):
-    r = curl(api.url("/healthz"))
+    r = curl(api.ops_url("/healthz"))
     assert r.status == 200, r
     body = r.json()
     assert body["status"] == "ok" and body["kv"] == "ok" and body["sql"] == "ok"
     assert body["listeners"]["tcp"] == api.broker.port
     api.login("metrics-user")
-    text = curl(api.url("/metrics")).body.decode()
+    text = curl(api.ops_url("/metrics")).body.decode()
     assert "sakura_clients_connected " in text
     assert 'sakura_login_total{result="unknown"} 1' in text
     assert 'sakura_http_responses_total{code="2xx"}' in text
@@ -266,19 +268,19 @@ def test_devices_list_get_and_delete(api):
     a, b = sorted([random_lockno(), random_lockno()])
     da = api.register(a)
     api.register(b)
-    r = curl(api.url("/devices"), "POST", {"lockno": a}, admin=True)
+    r = curl(api.ops_url("/devices"), "POST", {"lockno": a}, admin=True)
     assert r.status == 409 and r.json()["error"] == "exists"
-    assert curl(api.url("/devices"), "POST", {"lockno": "short"}, admin=True).status == 400
-    items = curl(api.url("/devices?limit=1000"), admin=True).json()["items"]
+    assert curl(api.ops_url("/devices"), "POST", {"lockno": "short"}, admin=True).status == 400
+    items = curl(api.ops_url("/devices?limit=1000"), admin=True).json()["items"]
     mine = {d["lockno"]: d for d in items if d["lockno"] in (a, b)}
     assert set(mine) == {a, b} and mine[a]["online"] is False and mine[a]["firmware"] == ""
-    page = curl(api.url(f"/devices?limit=1&after={a}"), admin=True).json()
+    page = curl(api.ops_url(f"/devices?limit=1&after={a}"), admin=True).json()
     assert page["items"][0]["lockno"] > a
     openid = "owner-" + a
     assert api.bind(openid, a, da["bindcode_m"]).status == 200
-    assert curl(api.url(f"/devices/{a}"), "DELETE", admin=True).json() == {"deleted": 1}
-    assert curl(api.url(f"/devices/{a}"), admin=True).status == 404
-    assert curl(api.url(f"/devices/{a}"), "DELETE", admin=True).status == 404
+    assert curl(api.ops_url(f"/devices/{a}"), "DELETE", admin=True).json() == {"deleted": 1}
+    assert curl(api.ops_url(f"/devices/{a}"), admin=True).status == 404
+    assert curl(api.ops_url(f"/devices/{a}"), "DELETE", admin=True).status == 404
     assert api.login(openid).json() == {"exists": 0}, "deleting a lock unbinds its owners"
 
 
@@ -297,7 +299,7 @@ def test_code2session_over_https_verifies_the_certificate_and_host_name(start_br
         return WechatStub(tls=ctx, host=host).start()
 
     def login_through(stub, **settings):
-        b = start_broker(http__bind="127.0.0.1:0", wechat__code2session_url=stub.url,
+        b = start_broker(http__bind="127.0.0.1:0", http__ops_bind="127.0.0.1:0", wechat__code2session_url=stub.url,
                          wechat__appid=stub.appid, wechat__secret=stub.secret, **settings)
         r = curl(f"http://127.0.0.1:{b.ports['http']}/login", "POST", {"code": "tls-user.1"})
         b.stop()

@@ -424,7 +424,7 @@ def test_a_mini_program_that_goes_silent_loses_its_credentials_within_the_keepal
 
 
 def test_what_the_rules_did_shows_in_metrics(start_broker, tmp_path, backend):
-    rig = Rig(start_broker, tmp_path, backend, http__bind="127.0.0.1:0")
+    rig = Rig(start_broker, tmp_path, backend, http__ops_bind="127.0.0.1:0")
     lock = rig.lock_listener()
     try:
         rig.pub(rig.m, f"/{rig.L}/m", "")
@@ -432,7 +432,7 @@ def test_what_the_rules_did_shows_in_metrics(start_broker, tmp_path, backend):
         wait_for(lambda: "unlock" in lock.lines, what="unlock")
     finally:
         lock.close()
-    url = f"http://127.0.0.1:{rig.broker.ports['http']}/metrics"
+    url = f"http://127.0.0.1:{rig.broker.ports['http_ops']}/metrics"
     body = urllib.request.urlopen(url, timeout=10).read().decode()
     assert "sakura_lockrules_unlocks_total 1\n" in body
     assert "sakura_lockrules_windows_opened_total 1\n" in body

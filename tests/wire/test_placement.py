@@ -9,7 +9,7 @@ from http_support import curl
 
 
 def worker_connections(b):
-    text = curl(f"http://127.0.0.1:{b.ports['http']}/metrics").body.decode()
+    text = curl(f"http://127.0.0.1:{b.ports['http_ops']}/metrics").body.decode()
     found = re.findall(r'^sakura_worker_connections\{worker="(\d+)"\} (\d+)$', text, re.M)
     assert re.search(r'^sakura_worker_busy_ratio\{worker="0"\} [0-9.]+$', text, re.M)
     return [int(n) for _, n in sorted(found, key=lambda f: int(f[0]))]
@@ -18,7 +18,7 @@ def worker_connections(b):
 @pytest.mark.parametrize("placement,expected", [("pack", [20, 0]), ("spread", [10, 10])])
 def test_idle_broker_packs_connections_onto_the_first_worker_unless_told_to_spread(
         start_broker, placement, expected):
-    b = start_broker(node__threads="2", node__placement=placement, http__bind="127.0.0.1:0")
+    b = start_broker(node__threads="2", node__placement=placement, http__ops_bind="127.0.0.1:0")
     clients = []
     for i in range(20):
         c = m.Client(b.port)

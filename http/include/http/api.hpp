@@ -1,6 +1,9 @@
 #pragma once
-// The HTTP API (docs/api.md): the mini-program's login, binding and history routes, the admin
-// routes for devices, firmware and OTA, and /healthz and /metrics for operators.
+// The HTTP API (docs/api.md): the mini-program's login, binding and history routes and the locks'
+// firmware download on the public bind (`bind`, what nginx forwards /wx/ and /lock/ to); those and
+// the admin routes for devices, firmware and OTA, /healthz and /metrics on the operators' bind
+// (`ops_bind`, loopback by default). The public bind never serves an ops or admin route, under
+// any prefix.
 //
 // THREADING: the API runs its own io_context on `Options::threads` threads (never the broker's
 // workers); every connection lives on its own strand. Storage callbacks arrive on storage threads
@@ -10,14 +13,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "broker/proxy_protocol.hpp"
 #include "storage/open.hpp"
 
 namespace broker {
+class Authenticator;
 class BrokerControl;
 class Observer;
 struct Stats;
@@ -30,7 +36,8 @@ class logger;
 namespace http {
 
 struct Options {
-  boost::asio::ip::tcp::endpoint bind;
+  std::optional<boost::asio::ip::tcp::endpoint> bind;      // public routes; nullopt: off
+  std::optional<boost::asio::ip::tcp::endpoint> ops_bind;  // every route; nullopt: off
   unsigned threads = 1;
   std::string data_dir = "./data";
   std::string admin_token;                 // empty: read or generate data_dir/admin_token
@@ -42,7 +49,8 @@ struct Options {
   // /login and the binding routes.
   int rate_per_minute = 30;
   int rate_burst = 10;
-  std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-For is believed
+  // Peers whose X-Forwarded-For / X-Real-IP are believed (read as the WebSocket listener reads them).
+  broker::TrustedProxies trusted_proxies{"127.0.0.1, ::1"};
   std::string public_url;                    // base URL locks download firmware from
 
   std::string wechat_url = "https://api.weixin.qq.com/sns/jscode2session";
@@ -73,6 +81,9 @@ class HttpApi {
   std::shared_ptr<broker::Observer> observer();
   // Other modules' metrics and listeners for /metrics and /healthz; before start().
   void add_metrics(MetricsSource source);
+  // Checks /history's Basic credentials as an MQTT CONNECT with them would be checked (its
+  // throttle, hash pool and ACL); without one, only the admin token reads history. Before start().
+  void set_authenticator(std::shared_ptr<broker::Authenticator> authenticator);
   // Without one, unbinding deletes mqtt_user:/mqtt_acl: itself and disconnects the user.
   void set_revoker(Revoker revoker);
   void set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports);
@@ -80,7 +91,8 @@ class HttpApi {
   // Binds (throws std::system_error on failure) and starts serving.
   void start();
   void stop();
-  std::uint16_t port() const;
+  std::uint16_t port() const;      // the public bind's, 0 when off
+  std::uint16_t ops_port() const;  // the ops bind's, 0 when off
 
   struct Impl;
 
