@@ -19,7 +19,7 @@ def api(start_broker):
 
 def lock_client(api, lockno, password):
     c = m.Client(api.broker.port)
-    c.connect("lock-" + lockno, username=lockno, password=password)
+    c.connect(lockno, username=lockno, password=password)  # registration pins the client id
     return c
 
 
