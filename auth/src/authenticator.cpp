@@ -4,7 +4,7 @@
 
 #include "auth/credential_keeper.hpp"
 #include "auth/user_acl.hpp"
-#include "log_text.hpp"
+#include "broker/log_text.hpp"
 
 namespace auth {
 
@@ -65,9 +65,9 @@ KvAuthenticator::~KvAuthenticator() = default;
 void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why,
                              bool failure, ConnectReturn code) {
   ++counter;
-  auto user = a.client.username ? detail::log_text(*a.client.username) : "-";
-  log_->info("auth refused client={} user={} addr={}: {}", detail::log_text(a.client.client_id), user,
-             a.client.address, why);
+  auto user = a.client.username ? broker::log_text(*a.client.username) : "-";
+  log_->info("auth refused client={} user={} addr={}: {}", broker::log_text(a.client.client_id), user,
+             broker::log_text(a.client.address), why);
   if (failure) {
     auto block = throttle_.failure(a.throttle_keys);
     // A username or an address blocked is sustained guessing: the alert (a pair's block is one
@@ -136,7 +136,7 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
     auto own = parse_hash_spec(*v[hash_index_]);
     if (!own) {
       log_->warn("auth: the credential of user={} names an unknown hash",
-                 detail::log_text(*a->client.username));
+                 broker::log_text(*a->client.username));
       return refuse(*a, stats_.store_errors, "credential with an unknown hash", false);
     }
     spec = *own;

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "log_text.hpp"
+#include "broker/log_text.hpp"
 
 namespace auth {
 
@@ -70,7 +70,7 @@ std::size_t CredentialKeeper::tracked_users() const {
 
 void CredentialKeeper::lost(const std::string& username) {
   ++stats_.vanished;
-  log_->info("credentials of user={} are gone: disconnecting its clients", detail::log_text(username));
+  log_->info("credentials of user={} are gone: disconnecting its clients", broker::log_text(username));
   if (auto* c = control_.load()) c->disconnect_user(username);
 }
 
@@ -127,7 +127,7 @@ void CredentialKeeper::revoke(const std::string& username, std::function<void(st
            [weak = weak_from_this(), username, done = std::move(done)](storage::Result<long long> r) {
              if (auto self = weak.lock()) {
                if (!r.ok)
-                 self->log_->warn("revoke user={}: delete failed: {}", detail::log_text(username), r.message);
+                 self->log_->warn("revoke user={}: delete failed: {}", broker::log_text(username), r.message);
                if (auto* c = self->control_.load()) c->disconnect_user(username);
              }
              if (done) done(r);

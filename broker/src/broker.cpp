@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/connection.hpp"
+#include "broker/log_text.hpp"
 
 namespace broker {
 
@@ -313,7 +314,7 @@ void Broker::expire_sessions() {
     }
   }
   for (auto& s : expired) {
-    log_->info("session expired client={}", s->client_id);
+    log_->info("session expired client={}", log_text(s->client_id));
     end_session(*s);
   }
 }

@@ -9,6 +9,7 @@
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
 #include "broker/codec/framer.hpp"
+#include "broker/log_text.hpp"
 
 namespace broker {
 
@@ -238,8 +239,8 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
   count(Stat::clients_total);
   send_packet(codec::Connack{present, ConnectReturn::accepted});
   broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
-                     info_.client_id, info_.username.value_or("-"), info_.address, info_.listener,
-                     keepalive_, bool(clean_session_), present);
+                     log_text(info_.client_id), log_text(info_.username.value_or("-")),
+                     log_text(info_.address), info_.listener, keepalive_, bool(clean_session_), present);
   for (auto& o : broker_.observers()) o->on_connected(info_);
   // After the connected observers: if what the session resends closes this connection, the
   // disconnected ones follow them, never the other way round.
@@ -252,8 +253,8 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
 
 void Connection::refuse(ConnectReturn code, const char* why) {
   count(Stat::connect_refused);
-  broker_.log().info("refused client={} user={} addr={} code={} reason={}", info_.client_id,
-                     info_.username.value_or("-"), info_.address, static_cast<int>(code), why);
+  broker_.log().info("refused client={} user={} addr={} code={} reason={}", log_text(info_.client_id),
+                     log_text(info_.username.value_or("-")), log_text(info_.address), static_cast<int>(code), why);
   will_.reset();
   ++auth_attempt_;
   send_packet(codec::Connack{false, code});
@@ -284,7 +285,7 @@ void Connection::on_publish(codec::Publish&& p) {
     } else {
       // 3.1.1 has no negative acknowledgement: drop, and still acknowledge below.
       count(Stat::publish_denied);
-      broker_.log().debug("publish denied client={} topic={}", info_.client_id, p.topic);
+      broker_.log().debug("publish denied client={} topic={}", log_text(info_.client_id), log_text(p.topic));
     }
   }
   if (qos == 1) acknowledge(codec::Ack{codec::PacketType::puback, id}, appended);
@@ -335,7 +336,8 @@ void Connection::on_subscribe(codec::Subscribe&& s) {
     bool allowed = info_.superuser || !acl_ || acl_->allow_subscribe(t.filter);
     if (allowed && broker_.subscribe(session_, t.filter, t.qos)) {
       ack.codes.push_back(t.qos);
-      broker_.log().debug("subscribed client={} filter={} qos={}", info_.client_id, t.filter, t.qos);
+      broker_.log().debug("subscribed client={} filter={} qos={}", log_text(info_.client_id), log_text(t.filter),
+                          t.qos);
     } else {
       if (!allowed) count(Stat::subscribe_denied);
       ack.codes.push_back(codec::suback_failure);
@@ -360,7 +362,7 @@ void Connection::publish_will() {
   auto verdict = authorize(will->topic, will->retain);
   if (verdict == PublishVerdict::deny) {
     count(Stat::publish_denied);
-    broker_.log().info("will denied client={} topic={}", info_.client_id, will->topic);
+    broker_.log().info("will denied client={} topic={}", log_text(info_.client_id), log_text(will->topic));
     return;
   }
   if (verdict == PublishVerdict::allow_unretained && will->retain)
@@ -385,12 +387,12 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
     if (publishes_will(reason)) publish_will();
     if (session_->sink() == this) session_->detach(broker_.clock().now(), broker_.clock().unix_ms());
     broker_.session_closed(session_);
-    broker_.log().info("disconnected client={} user={} addr={} reason={}{}{}", info_.client_id,
-                       info_.username.value_or("-"), info_.address, to_string(reason),
+    broker_.log().info("disconnected client={} user={} addr={} reason={}{}{}", log_text(info_.client_id),
+                       log_text(info_.username.value_or("-")), log_text(info_.address), to_string(reason),
                        detail.empty() ? "" : ": ", detail);
     for (auto& o : broker_.observers()) o->on_disconnected(info_, reason);
   } else if (reason != DisconnectReason::connect_refused) {
-    broker_.log().info("closed before CONNECT accepted addr={} reason={}{}{}", info_.address,
+    broker_.log().info("closed before CONNECT accepted addr={} reason={}{}{}", log_text(info_.address),
                        to_string(reason), detail.empty() ? "" : ": ", detail);
   }
   will_.reset();

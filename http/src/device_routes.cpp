@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/hooks.hpp"
+#include "broker/log_text.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -34,7 +35,7 @@ void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply) {
         return reply(storage_error(s.message));
       }
       ctx->store.sql->set_device_credential(lockno, sha256_hex(secrets.password), [](storage::Result<bool>) {});
-      ctx->log->info("registered lock {}", lockno);
+      ctx->log->info("registered lock {}", broker::log_text(lockno));
       JsonOut j;
       j.begin_object()
           .key("lockno").str(lockno)
@@ -176,7 +177,7 @@ void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Repl
           });
         }
         join->step(storage::Status::success());
-        ctx->log->info("deleted lock {} ({} binding(s) removed)", lockno, b.value.size());
+        ctx->log->info("deleted lock {} ({} binding(s) removed)", broker::log_text(lockno), b.value.size());
       });
     });
   });

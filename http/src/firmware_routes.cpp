@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/hooks.hpp"
+#include "broker/log_text.hpp"
 #include "byte_range.hpp"
 #include "context.hpp"
 #include "json.hpp"
@@ -89,7 +90,7 @@ void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply) {
     // the same file (the loser's bytes ended up under the winner's row and SHA-256).
     auto tmp = final_path + ".upload-" + sha256_hex(random_bytes(16)).substr(0, 16);
     if (auto why = write_file(tmp, *image); !why.empty()) {
-      ctx->log->error("firmware {}: cannot write {}: {}", version, tmp, why);
+      ctx->log->error("firmware {}: cannot write {}: {}", broker::log_text(version), tmp, why);
       return reply(error_response(500, "storage_error", "cannot store the image"));
     }
     storage::Firmware f{version, static_cast<std::int64_t>(image->size()), sha256_hex(*image), rel, 0};
@@ -103,10 +104,10 @@ void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply) {
         }
         std::filesystem::rename(tmp, final_path, ec);
         if (ec) {
-          ctx->log->error("firmware {}: rename: {}", f.version, ec.message());
+          ctx->log->error("firmware {}: rename: {}", broker::log_text(f.version), ec.message());
           return reply(error_response(500, "storage_error", "cannot store the image"));
         }
-        ctx->log->info("firmware {} stored: {} bytes, sha256 {}", f.version, f.size, f.sha256);
+        ctx->log->info("firmware {} stored: {} bytes, sha256 {}", broker::log_text(f.version), f.size, f.sha256);
         auto stored = f;
         stored.created_ms = now_ms();
         reply(json_response(201, firmware_json(stored)));
@@ -149,7 +150,7 @@ void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::st
       if (!head) {
         auto data = read_slice(ctx->opt.data_dir + "/" + f.file, br.first, len);
         if (!data) {
-          ctx->log->error("firmware {}: file {} missing or short", f.version, f.file);
+          ctx->log->error("firmware {}: file {} missing or short", broker::log_text(f.version), f.file);
           return reply(error_response(500, "storage_error", "the image file is unreadable"));
         }
         body = std::move(*data);
@@ -212,7 +213,7 @@ void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply) {
                               std::chrono::milliseconds(0), [](storage::Status) {});
     }
     ctx->counters.ota_offers += locknos.size();
-    ctx->log->info("offered firmware {} to {} lock(s)", f.version, locknos.size());
+    ctx->log->info("offered firmware {} to {} lock(s)", broker::log_text(f.version), locknos.size());
     JsonOut j;
     j.begin_object().key("offered").num(static_cast<std::int64_t>(locknos.size())).key("offer").raw(payload).end_object();
     reply(json_response(200, j.take()));

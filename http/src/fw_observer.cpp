@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/log_text.hpp"
 #include "context.hpp"
 #include "json.hpp"
 
@@ -47,14 +48,14 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
   // flat, so anything longer is dropped unparsed, on this broker I/O thread.
   if (m->payload.size() > max_fw_report) {
     ctx_->counters.fw_rejected++;
-    ctx_->log->warn("lock {}: /fw report of {} bytes dropped (limit {})", lockno, m->payload.size(),
+    ctx_->log->warn("lock {}: /fw report of {} bytes dropped (limit {})", broker::log_text(lockno), m->payload.size(),
                     max_fw_report);
     return;
   }
   rapidjson::Document doc;
   if (!parse_json(m->payload, doc) || !doc.IsObject()) {
     ctx_->counters.fw_rejected++;
-    ctx_->log->warn("lock {}: /fw report is not a JSON object", lockno);
+    ctx_->log->warn("lock {}: /fw report is not a JSON object", broker::log_text(lockno));
     return;
   }
   storage::Fields fields;
@@ -83,7 +84,8 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
     ctx_->store.sql->set_device_firmware(lockno, version, [](storage::Result<bool>) {});
   }
   if (state == "failed" || state == "verified" || state == "rejected")
-    ctx_->log->info("lock {}: firmware {} {}", lockno, version, state);
+    ctx_->log->info("lock {}: firmware {} {}", broker::log_text(lockno), broker::log_text(version),
+                  broker::log_text(state));
 }
 
 }  // namespace http::detail

@@ -8,6 +8,7 @@
 
 #include "broker/hooks.hpp"
 #include "broker/tcp_transport.hpp"
+#include "broker/log_text.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -111,7 +112,7 @@ void handle_bind(const ContextPtr& ctx, Exchange& ex, Reply reply) {
               case storage::BindOutcome::bound: break;
             }
             ctx->counters.binds++;
-            ctx->log->info("bound a user to {} as {}", b.lockno, b.morf);
+            ctx->log->info("bound a user to {} as {}", broker::log_text(b.lockno), b.morf);
             answer_with_credentials(ctx, b, reply);
           });
         });

@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
+#include "broker/log_text.hpp"
 #include "exchange.hpp"
 #include "json.hpp"
 
@@ -233,7 +234,7 @@ void WechatClient::code2session(const std::string& code, std::function<void(Sess
             return;
           }
           if (r.outcome == SessionResult::Outcome::failed)
-            log_->warn("code2session failed after {} attempt(s): {}", n + 1, r.detail);
+            log_->warn("code2session failed after {} attempt(s): {}", n + 1, broker::log_text(r.detail));
           *attempt = nullptr;  // breaks the self-reference once finished
           done(std::move(r));
         });

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/log_text.hpp"
+
 namespace lockrules {
 
 namespace {
@@ -24,7 +26,7 @@ bool same_bytes(const std::string& a, const std::string& b) {
 
 // A username is the key of a credential: logs show only enough to correlate lines.
 std::string redact(const std::string& username) {
-  return username.size() <= 4 ? std::string("****") : username.substr(0, 4) + "…";
+  return username.size() <= 4 ? std::string("****") : broker::log_text(username.substr(0, 4)) + "…";
 }
 
 int role_index(char role) { return role == 'm' ? 0 : 1; }
@@ -50,14 +52,14 @@ void RuleEngine::unauth(const broker::ClientInfo& from, const std::string& paylo
   if (!from.username || !same_bytes(*from.username, payload)) {
     bump(m_.unauth_forged);
     p_.log->warn("lockrules: /unauth from client {} ({}) names another user; ignored",
-                 from.client_id, from.address);
+                 broker::log_text(from.client_id), broker::log_text(from.address));
     return;
   }
   auto self = shared_from_this();
   p_.revoker->revoke(payload, [self, user = payload](storage::Result<bool> r) {
     if (!r) {
       bump(self->m_.store_errors);
-      self->p_.log->warn("lockrules: revoking {} failed: {}", redact(user), r.message);
+      self->p_.log->warn("lockrules: revoking {} failed: {}", redact(user), broker::log_text(r.message));
     } else if (r.value) {
       bump(self->m_.revocations);
       self->p_.log->info("lockrules: credentials of {} revoked (/unauth)", redact(user));
@@ -76,7 +78,7 @@ void RuleEngine::status(std::string lockno, const std::string& payload) {
   auto parsed = parse_status(payload);
   if (!parsed) {
     bump(m_.status_invalid);
-    p_.log->info("lockrules: status of {} with an unknown payload ({} bytes); ignored", lockno,
+    p_.log->info("lockrules: status of {} with an unknown payload ({} bytes); ignored", broker::log_text(lockno),
                  payload.size());
     return;
   }
@@ -100,7 +102,7 @@ void RuleEngine::submit(const std::string& lockno, KeyedSequencer::Task task) {
   if (!sequencer_.submit(lockno, std::move(counted))) {
     m_.pending.fetch_sub(1, std::memory_order_relaxed);
     bump(m_.overloaded);
-    p_.log->warn("lockrules: lock {} has {} inputs queued; input dropped", lockno,
+    p_.log->warn("lockrules: lock {} has {} inputs queued; input dropped", broker::log_text(lockno),
                  options_.max_pending_per_lock);
   }
 }
@@ -113,12 +115,12 @@ void RuleEngine::run_pair(const std::string& lockno, char role, Done done) {
         auto& e = *self;
         if (!r) {
           bump(e.m_.store_errors);
-          e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", lockno, role, r.message);
+          e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", broker::log_text(lockno), role, broker::log_text(r.message));
         } else if (r.value == storage::PairOutcome::paired) {
           e.p_.control->publish(broker::make_message("/" + lockno + "/call", "unlock", 1));
           bump(e.m_.unlocks);
           e.window_paired(lockno);
-          e.p_.log->info("lockrules: both owners of {} asked: unlock sent", lockno);
+          e.p_.log->info("lockrules: both owners of {} asked: unlock sent", broker::log_text(lockno));
         } else {
           e.window_waiting(lockno, role);
         }
@@ -136,7 +138,7 @@ void RuleEngine::run_status(const std::string& lockno, LockStatus status, std::i
         auto& e = *self;
         if (!r) {
           bump(e.m_.store_errors);
-          e.p_.log->warn("lockrules: status of {} dropped: {}", lockno, r.message);
+          e.p_.log->warn("lockrules: status of {} dropped: {}", broker::log_text(lockno), broker::log_text(r.message));
           return done();
         }
         std::optional<std::string> previous = r.value.empty() ? std::nullopt : r.value[0];
@@ -149,8 +151,8 @@ void RuleEngine::run_status(const std::string& lockno, LockStatus status, std::i
                        done = std::move(done)](storage::Status s) {
                         if (!s) {
                           bump(self->m_.store_errors);
-                          self->p_.log->warn("lockrules: monitor update of {} failed: {}", lockno,
-                                             s.message);
+                          self->p_.log->warn("lockrules: monitor update of {} failed: {}", broker::log_text(lockno),
+                                             broker::log_text(s.message));
                         } else {
                           self->record(lockno, previous, status, ts_ms);
                         }
@@ -165,7 +167,7 @@ void RuleEngine::record(const std::string& lockno, std::optional<std::string> pr
   event.lockno = lockno;
   event.event = event_for(previous, status);
   event.ts_ms = ts_ms;
-  p_.log->debug("lockrules: {} {} -> {}: {}", lockno, previous.value_or("(none)"),
+  p_.log->debug("lockrules: {} {} -> {}: {}", broker::log_text(lockno), broker::log_text(previous.value_or("(none)")),
                 status_text(status), storage::event_code(event.event));
   // The spool keeps append order, so the next status of this lock may start before this
   // acknowledgement without reordering its history.
@@ -173,7 +175,7 @@ void RuleEngine::record(const std::string& lockno, std::optional<std::string> pr
   p_.history->append(std::move(event), [self, lockno](storage::Status s) {
     if (s) return bump(self->m_.history_events);
     bump(self->m_.history_failures);
-    self->p_.log->error("lockrules: history event of {} lost: {}", lockno, s.message);
+    self->p_.log->error("lockrules: history event of {} lost: {}", broker::log_text(lockno), broker::log_text(s.message));
   });
 }
 

@@ -8,6 +8,7 @@
 #include "sqlite_session.hpp"
 #include "worker_pool.hpp"
 
+#include "broker/log_text.hpp"
 namespace storage::detail {
 namespace {
 
@@ -192,7 +193,7 @@ struct EmbeddedKeyValue::Impl {
       try {
         r = work(s);
       } catch (const std::exception& e) {
-        log->error("embedded store: {}", e.what());
+        log->error("embedded store: {}", broker::log_text(e.what()));
         r = Result<T>::failure(std::string("embedded store: ") + e.what());
       }
       if (done) done(std::move(r));

@@ -1,5 +1,6 @@
 #include "mariadb_session.hpp"
 
+#include "broker/log_text.hpp"
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -76,7 +77,7 @@ void MariadbSession::ensure_ready() {
       disconnect();
       next_attempt_ = Clock::now() + backoff_;
       backoff_ = std::min(backoff_ * 2, config_.reconnect_max);
-      if (!down_logged_) log_->warn("{}; retrying with backoff", e.what());
+      if (!down_logged_) log_->warn("{}; retrying with backoff", broker::log_text(e.what()));
       down_logged_ = true;
       throw;
     }

@@ -1,5 +1,6 @@
 #include "redis_connection.hpp"
 
+#include "broker/log_text.hpp"
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/bind_executor.hpp>
@@ -153,7 +154,7 @@ void RedisConnection::handshake() {
     return [self, step](Result<RedisReply> r) {
       if (!r.ok) return;  // the connection is already being torn down
       if (r.value.type == RedisReply::Type::error) {
-        self->log_->error("redis: {} refused: {}", step, r.value.str);
+        self->log_->error("redis: {} refused: {}", step, broker::log_text(r.value.str));
         boost::asio::post(self->strand_, [self] { self->lost("handshake refused"); });
         return;
       }

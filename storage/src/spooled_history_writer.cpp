@@ -13,6 +13,7 @@
 
 #include "history_spool.hpp"
 
+#include "broker/log_text.hpp"
 namespace storage::detail {
 namespace {
 
@@ -95,7 +96,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
     try {
       pending.push_back(spool.append(std::move(event)));
     } catch (const std::exception& e) {
-      log->error("{}", e.what());
+      log->error("{}", broker::log_text(e.what()));
       if (done) done(Status::failure(e.what()));
       return;
     }
@@ -121,7 +122,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
     try {
       spool.sync();
     } catch (const std::exception& e) {
-      log->error("{}", e.what());
+      log->error("{}", broker::log_text(e.what()));
       st = Status::failure(e.what());
     }
     auto acks = std::move(unsynced);
@@ -137,7 +138,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
       try {
         spool.sync();
       } catch (const std::exception& e) {
-        log->error("{}", e.what());
+        log->error("{}", broker::log_text(e.what()));
       }
       tick();
     });
@@ -167,7 +168,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
     if (!st.ok) {
       ++stat_failures;
       if (backoff == kRetryMin)
-        log->warn("history: database write failed ({}); {} events wait in the spool", st.message,
+        log->warn("history: database write failed ({}); {} events wait in the spool", broker::log_text(st.message),
                   pending.size());
       waiting_retry = true;
       retry.expires_after(backoff);
@@ -186,7 +187,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
     try {
       spool.committed(last, pending.empty());
     } catch (const std::exception& e) {
-      log->error("{}", e.what());  // replays stay exactly-once by uid, so carry on
+      log->error("{}", broker::log_text(e.what()));  // replays stay exactly-once by uid, so carry on
     }
     committed_seq = last;
     for (auto it = waiters.begin(); it != waiters.end();) {

@@ -1,7 +1,9 @@
 #pragma once
-// Client-chosen text (usernames, client ids, topics) as it goes into a log line: control bytes
-// escaped, so a CR/LF in a username cannot forge a log line, and at most 128 bytes kept. Shared by
-// every module that logs what a client sent.
+// Client-chosen text (client ids, usernames, topics, filters, forwarded addresses, HTTP paths and
+// headers, lock numbers taken from topics, store errors that echo a value) as it goes into a log
+// line: control bytes and the backslash escaped as \xNN, so a CR/LF cannot forge a log line and an
+// ESC cannot drive the operator's terminal, and at most 128 bytes kept. The one escaper every
+// module uses (broker/ is the library they all link).
 #include <cstdio>
 #include <string>
 #include <string_view>
