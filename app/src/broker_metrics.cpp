@@ -26,6 +26,12 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
     metric(out, "sakura_persistence_dropped_total", "counter",
            "messages for offline persistent sessions dropped at persistence.max_bytes",
            b.stats().get(broker::Stat::persistence_dropped));
+    metric(out, "sakura_persistence_failing", "gauge",
+           "1 while the persistence store cannot write (nothing new is stored meanwhile)",
+           p->failing() ? 1 : 0);
+    metric(out, "sakura_persistence_refused_total", "counter",
+           "messages for offline persistent sessions refused while the store could not write",
+           b.stats().get(broker::Stat::persistence_refused));
   }
   metric(out, "sakura_topics_rejected_total", "counter",
          "PUBLISH topics, will topics and filters over limits.max_topic_levels/max_topic_length",

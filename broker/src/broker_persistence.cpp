@@ -19,6 +19,12 @@ void Broker::store_body(const MessagePtr& m) {
 
 bool Broker::persist_retain(const MessagePtr& m, RetainedStore::Update result) {
   if (!persistable(m->topic)) return false;
+  if (persistence_->failing() && result != RetainedStore::Update::rejected_limit) {
+    // Nothing new is stored while the store cannot write. Forgetting the topic there keeps a
+    // restart from bringing back the value this one replaced; memory serves it until then.
+    persistence_->append(persist::RetainCleared{m->topic});
+    return false;
+  }
   switch (result) {
     case RetainedStore::Update::stored:
       store_body(m);
@@ -35,21 +41,33 @@ bool Broker::persist_retain(const MessagePtr& m, RetainedStore::Update result) {
 bool Broker::persist_route(const MessagePtr& m, std::vector<Match>& matches) {
   if (!persistable(m->topic)) return false;
   bool appended = false;
+  // While the store cannot write, a message is not stored at all: offline sessions are refused
+  // it, connected ones get it from memory (with no id, their sends record nothing), and the
+  // publisher's acknowledgement waits for nothing.
+  const bool failing = persistence_->failing();
   auto keep = matches.begin();
   for (auto& match : matches) {
     auto& s = *match.session;
     auto qos = std::min(m->qos, match.qos);
     if (qos > 0 && s.store()) {
-      // The store limit stops growth where it happens: messages piling up for sessions nobody
-      // reads. A connected session's deliveries drain at once and still go through.
-      if (!s.online.load(std::memory_order_relaxed) && over_store_limit()) continue;
-      if (!appended) {
-        // A retained body was appended when it was retained, but may since have been replaced
-        // there and dropped by the store: appending it again is harmless (same id, ignored).
-        if (m->persist_id == 0 || m->retain) store_body(m);
-        appended = true;
+      const bool offline = !s.online.load(std::memory_order_relaxed);
+      if (failing) {
+        if (offline) {
+          refuse_while_failing(s);
+          continue;
+        }
+      } else {
+        // The store limit stops growth where it happens: messages piling up for sessions nobody
+        // reads. A connected session's deliveries drain at once and still go through.
+        if (offline && over_store_limit()) continue;
+        if (!appended) {
+          // A retained body was appended when it was retained, but may since have been replaced
+          // there and dropped by the store: appending it again is harmless (same id, ignored).
+          if (m->persist_id == 0 || m->retain) store_body(m);
+          appended = true;
+        }
+        persistence_->append(persist::Enqueued{s.client_id, m->persist_id, qos, false});
       }
-      persistence_->append(persist::Enqueued{s.client_id, m->persist_id, qos, false});
     }
     if (&*keep != &match) *keep = std::move(match);
     ++keep;
@@ -62,6 +80,7 @@ bool Broker::persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos,
   // A body without an id was never stored (a $ topic), and it is too late to name it now: other
   // workers may be reading this message.
   if (!persistence_ || qos == 0 || !s.store() || m->persist_id == 0) return false;
+  if (persistence_->failing()) return false;  // sent from memory; its records find no enqueue
   persistence_->append(persist::MessageStored{m->persist_id, m});
   persistence_->append(persist::Enqueued{s.client_id, m->persist_id, qos, retain});
   return true;
@@ -70,16 +89,22 @@ bool Broker::persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos,
 bool Broker::over_store_limit() {
   if (persistence_->stored_bytes() < options_.persistence_max_bytes) return false;
   stats_.add(current_worker(), Stat::persistence_dropped);
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-  auto last = store_limit_warned_ms_.load(std::memory_order_relaxed);
-  if ((last == 0 || now_ms - last >= 60'000) &&
-      store_limit_warned_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) {
+  std::uint64_t held_back = 0;
+  if (store_limit_log_.due(clock_.now(), held_back))
     log_->warn("persistence store at {} bytes, over persistence.max_bytes={}: messages for offline "
                "persistent sessions are dropped ({} so far)",
                persistence_->stored_bytes(), options_.persistence_max_bytes,
                stats_.get(Stat::persistence_dropped));
-  }
   return true;
+}
+
+void Broker::refuse_while_failing(const Session& s) {
+  stats_.add(current_worker(), Stat::persistence_refused);
+  std::uint64_t held_back = 0;
+  if (store_failing_log_.due(clock_.now(), held_back))
+    log_->warn("persistence store cannot write: a message for offline persistent session {} was "
+               "refused, {} more since the last line ({} so far)",
+               s.client_id, held_back, stats_.get(Stat::persistence_refused));
 }
 
 void Broker::restore(const PersistedState& state) {

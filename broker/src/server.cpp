@@ -111,6 +111,7 @@ void Server::publish_sys() {
   if (auto* store = broker_->persistence()) {
     pub("persistence/bytes", std::to_string(store->stored_bytes()));
     pub("persistence/dropped", n(Stat::persistence_dropped));
+    pub("persistence/refused", n(Stat::persistence_refused));
   }
   after(pool_.context(0), options_.broker.sys_interval, [this] { publish_sys(); });
 }

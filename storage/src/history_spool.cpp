@@ -102,11 +102,29 @@ SpooledEvent HistorySpool::append(HistoryEvent event) {
   put_u32(record, static_cast<std::uint32_t>(payload.size()));
   put_u32(record, crc(payload));
   record += payload;
-  if (!write_all(fd_, record)) fail("write", path_);
+  // ENOSPC or EFBIG may leave part of a record behind. Recovery stops at the first torn record,
+  // so a whole one written after it (once the disk has room again) would be lost at the next
+  // start although it was acknowledged: the spool is cut back to its last whole record before
+  // anything else is written, and no append goes ahead until that cut has worked.
+  if (torn_ && !cut_back()) fail("truncate after a failed write of", path_);
+  if (!write_all(fd_, record)) {
+    int saved = errno;
+    torn_ = true;
+    cut_back();
+    errno = saved;
+    fail("write", path_);
+  }
   ++next_seq_;
   size_ += record.size();
   dirty_ = true;
   return e;
+}
+
+bool HistorySpool::cut_back() {
+  if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0 || ::lseek(fd_, static_cast<off_t>(size_), SEEK_SET) < 0)
+    return false;
+  torn_ = false;
+  return true;
 }
 
 void HistorySpool::sync() {

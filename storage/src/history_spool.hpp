@@ -4,7 +4,8 @@
 //                        payload = u64 seq, i64 ts_ms, u8 event, lockno bytes (little endian)
 //   history.spool.state  "node <16 hex>\ncommitted <seq>\n", replaced atomically (rename)
 // An event's uid is node id + seq in hex, so a replay after a crash is recognised by the
-// database. A torn last record (crash mid-write) fails its length or CRC and is cut off.
+// database. A torn last record (crash mid-write) fails its length or CRC and is cut off; a
+// failed write (disk full) is cut off at once, so no torn record ever precedes a whole one.
 //
 // THREADING: not thread-safe; the HistoryWriter's thread owns it.
 #include <cstdint>
@@ -48,6 +49,8 @@ class HistorySpool {
  private:
   void recover();
   void write_state();
+  // Truncates the file to size_ (its last whole record) and moves the offset there.
+  bool cut_back();
 
   std::string dir_;
   std::string path_;
@@ -59,6 +62,7 @@ class HistorySpool {
   std::uint64_t committed_ = 0;
   std::uint64_t next_seq_ = 1;
   bool dirty_ = false;
+  bool torn_ = false;  // a failed write may have left part of a record after size_
   std::deque<SpooledEvent> recovered_;
 };
 

@@ -131,7 +131,9 @@ void Journal::run() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       while (queue_.empty() && barriers_.empty() && !stopping_) {
-        if (dirty_ && cfg_.sync == SyncPolicy::everysec) {
+        if (failing_) {
+          if (wake_.wait_until(lock, next_retry_) == std::cv_status::timeout) break;
+        } else if (dirty_ && cfg_.sync == SyncPolicy::everysec) {
           if (wake_.wait_until(lock, last_sync_ + kEverysec) == std::cv_status::timeout) break;
         } else {
           wake_.wait(lock);
@@ -142,9 +144,16 @@ void Journal::run() {
       stop = stopping_ && batch.empty() && done.empty();
     }
     write_batch(batch);
-    stored_bytes_ = state_.stored_bytes();
-    if (cfg_.sync == SyncPolicy::always || (cfg_.sync == SyncPolicy::everysec && Clock::now() - last_sync_ >= kEverysec))
+    if (!failing_ && (cfg_.sync == SyncPolicy::always ||
+                      (cfg_.sync == SyncPolicy::everysec && Clock::now() - last_sync_ >= kEverysec)))
       sync();
+    if (failing_) {
+      // Nothing appended is durable until the state is written whole again: the barriers wait.
+      held_.insert(held_.end(), std::make_move_iterator(done.begin()), std::make_move_iterator(done.end()));
+      done.clear();
+      if ((stop || Clock::now() >= next_retry_) && recover()) done.swap(held_);
+    }
+    stored_bytes_ = state_.stored_bytes();
     for (auto& f : done) {
       // One throwing callback must not cost the others their acknowledgement, nor the thread.
       try {
@@ -153,23 +162,31 @@ void Journal::run() {
         log_->error("journal {}: a barrier callback threw: {}", cfg_.path, e.what());
       }
     }
-    maybe_compact();
+    if (!failing_) maybe_compact();
     batch.clear();
     done.clear();
     stored_bytes_ = state_.stored_bytes();  // compaction may have dropped stale bodies
-    if (stop) return;  // close() syncs what is left
+    if (stop) {
+      if (failing_)
+        log_->critical("journal {}: stopping with records not persisted (the disk never took them)", cfg_.path);
+      return;  // close() syncs what is left
+    }
   }
 }
 
 void Journal::write_batch(std::vector<broker::persist::Record>& batch) {
   if (batch.empty()) return;
+  // While failing the records only go to memory: the rewrite that ends the failure writes them.
+  if (failing_) {
+    for (auto& r : batch) state_.apply(r);
+    return;
+  }
   buffer_.clear();
   for (auto& r : batch) {
     state_.apply(r);
     append_frame(r, buffer_);
   }
-  // A failed write may leave part of the batch in the file; the rewrite replaces all of it.
-  if (!write_all(fd_, buffer_)) return recover_file("write");
+  if (!write_all(fd_, buffer_)) return fail("write");
   file_size_ += buffer_.size();
   dirty_ = true;
   if (buffer_.capacity() > kRewriteChunk * 16) std::string().swap(buffer_);  // after a burst
@@ -178,21 +195,35 @@ void Journal::write_batch(std::vector<broker::persist::Record>& batch) {
 void Journal::sync() {
   if (!dirty_) return;
   // After a failed fsync the kernel may have dropped the dirty pages, so a retry proves nothing:
-  // write the state again from memory instead.
-  if (::fdatasync(fd_) != 0) return recover_file("fdatasync");
+  // the state is written again from memory instead.
+  if (::fdatasync(fd_) != 0) return fail("fdatasync");
   dirty_ = false;
   last_sync_ = Clock::now();
 }
 
-void Journal::recover_file(const char* what) {
-  log_->error("journal {}: {} failed ({}); rewriting it from memory", cfg_.path, what, errno_text());
-  while (!rewrite()) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (wake_.wait_for(lock, kRetryEvery, [this] { return stopping_; })) {
-      log_->critical("journal {}: stopping with records not persisted", cfg_.path);
-      return;
-    }
-  }
+void Journal::fail(const char* what) {
+  auto why = errno_text();
+  // A failed write may leave part of a batch at the end: cut it off, so that a crash while the
+  // disk is full replays whole records only (load() would cut a torn tail too, but only a tail).
+  if (::ftruncate(fd_, static_cast<off_t>(file_size_)) == 0) ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
+  failing_ = true;
+  failed_at_ = Clock::now();
+  next_retry_ = failed_at_ + kRetryEvery;
+  log_->error("journal {}: {} failed ({}); nothing new is stored and acknowledgements that wait on "
+              "the store are held until it is written again from memory (tried every second)",
+              cfg_.path, what, why);
+}
+
+bool Journal::recover() {
+  next_retry_ = Clock::now() + kRetryEvery;
+  // Smallest first: a full disk may take the live state but not the history of the file.
+  state_.drop_unreferenced(true);
+  if (!rewrite()) return false;  // logged by rewrite(): at most once per retry
+  failing_ = false;
+  log_->warn("journal {}: written again from memory after {} ms ({} bytes); storing resumes", cfg_.path,
+             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - failed_at_).count(),
+             file_size_);
+  return true;
 }
 
 void Journal::maybe_compact() {

@@ -3,7 +3,7 @@
 //
 // THREADING: append() and barrier() from any thread only touch the queue under mu_. Everything
 // else (the file, state_, the sync clock) belongs to the writer thread, or to load() before that
-// thread starts and close() after it stopped. stored_bytes_ is the one field read across.
+// thread starts and close() after it stopped. stored_bytes_ and failing_ are read across.
 // Barrier callbacks run on the writer thread: they must not call close() or drop the last
 // reference to the journal (it joins that thread).
 //
@@ -35,6 +35,7 @@ class Journal final : public broker::Persistence {
   void append(broker::persist::Record record) override;
   void barrier(std::function<void()> done) override;
   std::uint64_t stored_bytes() const override { return stored_bytes_.load(); }
+  bool failing() const override { return failing_.load(std::memory_order_relaxed); }
   void close() override;
 
  private:
@@ -48,8 +49,11 @@ class Journal final : public broker::Persistence {
   // rewrite at start, and the recovery from a failed write or sync (the state in memory is
   // whole even when the file is not). False (logged) when it could not.
   bool rewrite();
-  // Retries rewrite() once a second until it works or close() gives up.
-  void recover_file(const char* what);
+  // A write or sync failed (errno says why): cut the file back to its last whole batch and
+  // fail over to memory. While failing_, records are applied to state_ only and barriers wait in
+  // held_; recover() (at most once a second) rewrites state_ and ends it.
+  void fail(const char* what);
+  bool recover();
   std::string describe(const broker::PersistedState& state) const;
 
   const JournalConfig cfg_;
@@ -71,6 +75,9 @@ class Journal final : public broker::Persistence {
   bool dirty_ = false;           // written since the last fdatasync
   Clock::time_point last_sync_ = Clock::now();
   std::atomic<std::uint64_t> stored_bytes_{0};
+  std::atomic<bool> failing_{false};  // written by the writer thread, read by the broker
+  std::vector<std::function<void()>> held_;  // barriers of records appended while failing
+  Clock::time_point failed_at_, next_retry_;
 
   std::mutex close_mu_;
   std::thread writer_;

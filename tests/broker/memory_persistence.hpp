@@ -18,6 +18,7 @@ class MemoryPersistence final : public broker::Persistence {
   std::vector<broker::persist::Record> records;
   std::deque<std::function<void()>> barriers;
   bool closed = false;
+  bool fail = false;  // what failing() answers: a store that cannot write
 
   broker::PersistedState load() override {
     broker::PersistedState copy;
@@ -31,6 +32,7 @@ class MemoryPersistence final : public broker::Persistence {
   }
   void barrier(std::function<void()> done) override { barriers.push_back(std::move(done)); }
   std::uint64_t stored_bytes() const override { return state.stored_bytes(); }
+  bool failing() const override { return fail; }
   void close() override { closed = true; }
 
   // Completes every barrier asked for so far.

@@ -399,3 +399,54 @@ TEST_CASE("persistence: a retained message sent on SUBSCRIBE to a persistent ses
   CHECK(out[0].retain);
   CHECK(out[0].packet_id != 0);
 }
+
+TEST_CASE("persistence: while the store cannot write, nothing new is stored or waited for") {
+  Fixture f;
+  auto& h = f.h;
+  offline_subscriber(h, "away", "t", 1);
+  auto here = h.connect("here", false);
+  h.send(here, codec::Subscribe{1, {{"t", 1}}});
+  h.received(here);
+  auto pub = h.connect("pub");
+  h.received(pub);
+  f.store->take_kinds();
+
+  f.store->fail = true;
+  h.send(pub, publish("t", "during", 1, 1));
+  // Acknowledged at once: no barrier is asked for a message that was not stored.
+  CHECK(acks_of(h.received(pub), codec::PacketType::puback) == std::vector<std::uint16_t>{1});
+  CHECK(f.store->barriers.empty());
+  // The connected session gets it from memory; the offline one is refused it, counted.
+  auto got = only<codec::Publish>(h.received(here));
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].payload == "during");
+  h.send(here, ack(codec::PacketType::puback, got[0].packet_id));
+  CHECK(f.store->state.sessions.at("away").outgoing.empty());
+  CHECK(h.b->stats().get(Stat::persistence_refused) == 1);
+  CHECK(h.b->stats().get(Stat::persistence_dropped) == 0);
+  // No body, no enqueue; the send and its acknowledgement name no stored message.
+  for (auto& k : f.store->take_kinds()) CHECK_MESSAGE(k != "MessageStored", k);
+
+  // A retained message lives in memory only; the store forgets the topic rather than keep the
+  // value it replaced for a restart.
+  f.store->fail = false;
+  h.send(pub, publish("r", "old", 1, 2, true));
+  f.store->complete_barriers();
+  h.drain();
+  CHECK(acks_of(h.received(pub), codec::PacketType::puback) == std::vector<std::uint16_t>{2});
+  CHECK(f.store->state.retained.count("r") == 1);
+  f.store->fail = true;
+  h.send(pub, publish("r", "new", 1, 3, true));
+  CHECK(acks_of(h.received(pub), codec::PacketType::puback) == std::vector<std::uint16_t>{3});
+  CHECK(f.store->state.retained.count("r") == 0);
+  CHECK(h.b->retained().size() == 1);
+
+  // Once it writes again, messages are stored as before.
+  f.store->fail = false;
+  h.send(pub, publish("t", "after", 1, 4));
+  CHECK(f.store->state.sessions.at("away").outgoing.size() == 1);
+  CHECK(acks_of(h.received(pub), codec::PacketType::puback).empty());  // waits for the barrier
+  f.store->complete_barriers();
+  h.drain();
+  CHECK(acks_of(h.received(pub), codec::PacketType::puback) == std::vector<std::uint16_t>{4});
+}

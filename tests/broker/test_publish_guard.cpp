@@ -34,6 +34,13 @@ std::vector<codec::Publish> publishes(const std::vector<codec::Packet>& packets)
 
 struct Fixture {
   Fixture() { h.b->set_publish_guard(guard); }
+  // A client subscribed to `filter` at QoS 1, its SUBACK already read.
+  Harness::Client subscriber(const std::string& id, const std::string& filter = "#") {
+    auto c = h.connect(id);
+    h.send(c, codec::Subscribe{1, {{filter, 1}}});
+    h.received(c);
+    return c;
+  }
   std::shared_ptr<TopicPrefixGuard> guard = std::make_shared<TopicPrefixGuard>();
   Harness h;
 };
@@ -43,9 +50,7 @@ struct Fixture {
 TEST_CASE("publish guard: a denied publish is acknowledged, counted, and reaches nobody") {
   Fixture f;
   auto& h = f.h;
-  auto sub = h.connect("sub");
-  h.send(sub, codec::Subscribe{1, {{"#", 1}}});
-  h.received(sub);
+  auto sub = f.subscriber("sub");
   auto pub = h.connect("pub");
   h.received(pub);
   h.send(pub, publish("deny/x", "unlock", 1, 7));
@@ -84,9 +89,7 @@ TEST_CASE("publish guard: a retained publish it makes live is routed but not sto
 TEST_CASE("publish guard: wills are asked too") {
   Fixture f;
   auto& h = f.h;
-  auto sub = h.connect("sub");
-  h.send(sub, codec::Subscribe{1, {{"#", 1}}});
-  h.received(sub);
+  auto sub = f.subscriber("sub");
   auto denied = h.connect("a", true, 0, codec::Will{"deny/w", "-2", 1, false});
   auto live = h.connect("b", true, 0, codec::Will{"live/w", "-2", 1, true});
   denied.conn->close(DisconnectReason::network_error);
@@ -101,9 +104,7 @@ TEST_CASE("publish guard: wills are asked too") {
 TEST_CASE("publish guard: the broker's own publishes are not asked") {
   Fixture f;
   auto& h = f.h;
-  auto sub = h.connect("sub");
-  h.send(sub, codec::Subscribe{1, {{"#", 1}}});
-  h.received(sub);
+  auto sub = f.subscriber("sub");
   Broker::set_current_worker(0);
   h.b->publish(make_message("deny/call", "unlock", 1));
   h.drain();

@@ -3,12 +3,14 @@
 // environment provides (embedded always; Redis and MariaDB from scripts/services.sh variables),
 // and `wait` to turn a callback into a value with a deadline instead of a sleep.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -70,6 +72,27 @@ bool eventually(Probe probe, std::chrono::milliseconds timeout = 10s) {
   }
   return true;
 }
+
+// RLIMIT_FSIZE for this process while alive: a write that crosses it is cut short (then EFBIG),
+// as on a disk that fills up in the middle of a record. SIGXFSZ is ignored meanwhile.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(std::uintmax_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lim = saved_;
+    lim.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = SIG_DFL;
+};
 
 class TempDir {
  public:

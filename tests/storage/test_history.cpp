@@ -1,5 +1,6 @@
 // The history write-behind: every acknowledged event reaches the database in order, exactly
 // once, through an unreachable database, a restart and a crash; a torn spool tail is cut off.
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -131,6 +132,38 @@ TEST_CASE("history: a crash loses nothing the spool acknowledged, and a torn tai
   r.value.history->append({"CRASH000001", LockEvent::locked, 1700000000000 + n, ""});
   REQUIRE(wait<Status>([&](auto cb) { r.value.history->flush(10s, cb); }, 15s).ok);
   check_sequence(all_rows(*r.value.sql, "CRASH000001"), 1700000000000, n + 1);
+}
+
+TEST_CASE("history: a write the disk cuts short leaves no torn record before later events") {
+  TempDir dir;
+  IoThread io;
+  auto append = [](storage::HistoryWriter& h, std::int64_t ts) {
+    return wait<Status>([&](auto cb) { h.append({"TORN0000001", LockEvent::locked, ts, ""}, cb); });
+  };
+  {
+    storage::Config cfg = unreachable_mariadb();  // everything stays in the spool
+    cfg.data_dir = dir.str();
+    auto r = storage::open(cfg, io.io(), logger());
+    REQUIRE_MESSAGE(r.ok, r.message);
+    for (int i = 0; i < 3; ++i) REQUIRE(append(*r.value.history, 100 + i).ok);
+    auto spool = std::filesystem::path(dir.str()) / "history.spool";
+    auto size = std::filesystem::file_size(spool);
+    {
+      FileSizeLimit full(size + 10);  // room for 10 bytes of the next 36-byte record
+      CHECK_FALSE(append(*r.value.history, 103).ok);
+      CHECK(std::filesystem::file_size(spool) == size);  // cut back at once
+    }
+    // Room again: this one is acknowledged, and must survive the restart below.
+    REQUIRE(append(*r.value.history, 104).ok);
+  }
+  storage::Config cfg;
+  cfg.data_dir = dir.str();
+  auto r = storage::open(cfg, io.io(), logger());
+  REQUIRE_MESSAGE(r.ok, r.message);
+  REQUIRE(wait<Status>([&](auto cb) { r.value.history->flush(10s, cb); }, 15s).ok);
+  std::vector<std::int64_t> ts;
+  for (auto& row : all_rows(*r.value.sql, "TORN0000001")) ts.push_back(row.ts_ms);
+  CHECK(ts == std::vector<std::int64_t>{100, 101, 102, 104});
 }
 
 TEST_CASE("history: a full spool refuses and counts instead of growing") {

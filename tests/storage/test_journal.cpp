@@ -351,3 +351,41 @@ TEST_CASE("every acknowledged message survives a SIGKILL under sync=always") {
   for (auto& o : state.sessions["c"].outgoing) queued.insert(o.id);
   for (auto a : acked) CHECK(queued.count(a));
 }
+
+TEST_CASE("a full disk: the journal keeps its state in memory, holds barriers, and catches up") {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  auto c = config(dir, SyncPolicy::always);
+  auto j = storage::open_journal(c, storage_test::logger());
+  j->load();
+  j->append(p::SessionCreated{"lock-A"});
+  j->append(p::Subscribed{"lock-A", "/12345678901/call", 1});
+  std::promise<void> first;
+  j->barrier([&] { first.set_value(); });
+  REQUIRE(first.get_future().wait_for(10s) == std::future_status::ready);
+  const auto size = fs::file_size(c.path);
+
+  std::atomic<int> held{0};
+  {
+    storage_test::FileSizeLimit full(size + 10);  // a frame fits only partly
+    const std::string body(100'000, 'x');
+    for (std::uint64_t id = 1; id <= 50; ++id) {
+      j->append(p::MessageStored{id, broker::make_message("/12345678901/call", body, 1)});
+      j->append(p::Enqueued{"lock-A", id, 1, false});
+    }
+    j->barrier([&] { ++held; });
+    CHECK(storage_test::eventually([&] { return j->failing(); }));
+    // The records went to memory (what persistence.max_bytes is checked against), not to a queue.
+    CHECK(storage_test::eventually([&] { return j->stored_bytes() >= 50 * body.size(); }));
+    CHECK(fs::file_size(c.path) == size);  // the partial frame was cut off
+    CHECK(held == 0);                      // nothing appended since the failure is durable yet
+  }
+  // Room again: within about a second the state is written whole and the barrier runs.
+  CHECK(storage_test::eventually([&] { return !j->failing() && held == 1; }, 5s));
+  j->append(p::Sent{"lock-A", 1, 1});
+  j->close();
+  auto state = load(c);
+  REQUIRE(state.sessions.count("lock-A") == 1);
+  CHECK(state.sessions.at("lock-A").outgoing.size() == 50);
+  CHECK(state.sessions.at("lock-A").outgoing.front().packet_id == 1);
+}

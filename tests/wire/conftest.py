@@ -22,6 +22,15 @@ def built_with_sanitizers():
     return cache.exists() and "SAKURA_SANITIZE:BOOL=ON" in cache.read_text(errors="replace")
 
 
+def rss_kib(pid):
+    """VmRSS of a process in KiB, from /proc (memory bounds in tests read this)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Polls `predicate` until it returns a truthy value; fails the test after `timeout`."""
     deadline = time.monotonic() + timeout

@@ -9,7 +9,7 @@ import ssl
 import pytest
 
 import mqtt_raw
-from conftest import built_with_sanitizers
+from conftest import built_with_sanitizers, rss_kib
 from test_tls import tls_settings
 from tls_pki import Pki
 from ws_raw import WsClient
@@ -31,12 +31,6 @@ def enough_descriptors():
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
     yield
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
 
 
 def open_client(kind, port, ca, i):

@@ -22,6 +22,7 @@
 #include "broker/clock.hpp"
 #include "broker/executor.hpp"
 #include "broker/hooks.hpp"
+#include "broker/log_throttle.hpp"
 #include "broker/options.hpp"
 #include "broker/persisted_state.hpp"
 #include "broker/persistence.hpp"
@@ -138,6 +139,8 @@ class Broker final : public BrokerControl {
   bool persist_delivery(Session& s, const MessagePtr& m, std::uint8_t qos, bool retain);
   void store_body(const MessagePtr& m);
   bool over_store_limit();
+  // The store cannot write: counts a refused delivery and logs at most once a second.
+  void refuse_while_failing(const Session& s);
   void deliver(Delivery&& d);
   void flush_outbound(unsigned from);
   void flush_dirty(unsigned worker);
@@ -152,7 +155,8 @@ class Broker final : public BrokerControl {
   std::shared_ptr<Authenticator> authenticator_;
   std::shared_ptr<Persistence> persistence_;
   std::atomic<std::uint64_t> next_message_id_{1};
-  std::atomic<std::int64_t> store_limit_warned_ms_{0};
+  LogThrottle store_limit_log_{std::chrono::minutes(1)};
+  LogThrottle store_failing_log_{std::chrono::seconds(1)};
   std::vector<std::shared_ptr<Observer>> observers_;
   std::shared_ptr<const PublishGuard> publish_guard_;
 

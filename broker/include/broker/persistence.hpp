@@ -143,6 +143,12 @@ class Persistence {
   // Bytes of message bodies the store holds now (live state, not file size), for the store limit.
   virtual std::uint64_t stored_bytes() const = 0;
 
+  // True while the store cannot write (a full disk, a failing device). It keeps taking records,
+  // into memory, and writes them whole once it can again; barriers wait until then. Meanwhile the
+  // broker asks it to promise nothing new: deliveries to offline persistent sessions are refused
+  // and new messages are routed without being stored (Broker::route). Any thread; cheap.
+  virtual bool failing() const { return false; }
+
   // Clean stop: writes and syncs everything appended, whatever the policy. Idempotent.
   virtual void close() = 0;
 };

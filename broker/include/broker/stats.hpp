@@ -40,6 +40,8 @@ enum class Stat : std::uint8_t {
   connects_too_large,
   // QoS 0 deliveries to another worker dropped because it was over limits.max_worker_backlog.
   deliveries_shed,
+  // Deliveries to offline persistent sessions refused because the store could not write.
+  persistence_refused,
   count_
 };
 
