@@ -44,6 +44,9 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
   metric(out, "sakura_deliveries_shed_total", "counter",
          "QoS 0 deliveries dropped because their worker was over limits.max_worker_backlog",
          b.stats().get(broker::Stat::deliveries_shed));
+  metric(out, "sakura_client_id_refused_total", "counter",
+         "CONNECTs refused because the client id belongs to another user's session",
+         b.stats().get(broker::Stat::client_id_refused));
   metric(out, "sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
   metric(out, "sakura_retained_rejected_total", "counter",
          "retained messages refused (limits.max_retained, limits.max_retained_payload)",

@@ -61,6 +61,8 @@ Application::Application(const Config& config, const Logging& logging)
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
+  if (auth.authenticator)
+    server_->broker().set_authenticator(lockrules_->guard_client_ids(auth.authenticator));
   http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },

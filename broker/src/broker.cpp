@@ -61,21 +61,36 @@ void Broker::run_on_owner(const std::shared_ptr<Session>& s, std::function<void(
   post(owner, [this, s, fn = std::move(fn)]() mutable { run_on_owner(s, std::move(fn)); });
 }
 
-void Broker::open_session(const std::string& client_id, bool clean, SessionReady done) {
+void Broker::open_session(const std::string& client_id, const std::optional<std::string>& username,
+                          bool clean, SessionReady done) {
   auto here = static_cast<unsigned>(this_worker);
   std::shared_ptr<Session> old;
   std::shared_ptr<Session> fresh;
   {
     std::lock_guard lock(sessions_mutex_);
     auto it = sessions_.find(client_id);
+    if (it != sessions_.end() && it->second->owner_known && it->second->owner_user != username) {
+      // Another user's id: neither kicked (no takeover) nor resumed (its messages stay its own).
+      // Refused rather than given a fresh session: one id names one session in routing and in
+      // the store, so a second one could only replace the first.
+      stats_.add(this_worker, Stat::client_id_refused);
+      return done(nullptr, false);
+    }
     if (it != sessions_.end() && !clean && !it->second->clean) {
       old = it->second;
+      if (!old->owner_known) {  // restored from an older journal: the first to resume it owns it
+        old->owner_known = true;
+        old->owner_user = username;
+        if (persistence_)
+          persistence_->append(persist::SessionOwned{client_id, username.value_or(""), username.has_value()});
+      }
     } else {
       if (it != sessions_.end()) {  // replaced: a clean session starts from nothing
         old = it->second;
         sessions_.erase(it);
       }
       fresh = std::make_shared<Session>(client_id, clean, here);
+      fresh->owner_user = username;
       sessions_.emplace(fresh->client_id, fresh);
       // Appended under the lock, so a store never sees two connections' versions of one id
       // out of order.
@@ -83,6 +98,7 @@ void Broker::open_session(const std::string& client_id, bool clean, SessionReady
       if (persistence_ && !clean) {
         fresh->set_store(persistence_.get());
         persistence_->append(persist::SessionCreated{client_id});
+        persistence_->append(persist::SessionOwned{client_id, username.value_or(""), username.has_value()});
       }
     }
   }
@@ -92,11 +108,12 @@ void Broker::open_session(const std::string& client_id, bool clean, SessionReady
     return;
   }
   // Resume a persistent session: its owner closes the old connection and hands it over.
-  run_on_owner(old, [this, here, old, client_id, clean, done = std::move(done)](Session& s) mutable {
+  run_on_owner(old, [this, here, old, client_id, username, clean,
+                     done = std::move(done)](Session& s) mutable {
     if (s.sink()) s.sink()->taken_over();
     if (s.dead()) {  // expired between the lookup and now: start over
-      post(here, [this, client_id, clean, done = std::move(done)]() mutable {
-        open_session(client_id, clean, std::move(done));
+      post(here, [this, client_id, username, clean, done = std::move(done)]() mutable {
+        open_session(client_id, username, clean, std::move(done));
       });
       return;
     }
@@ -293,26 +310,31 @@ void Broker::close_all(unsigned worker) {
                       [](Connection& c) { c.close(DisconnectReason::shutdown); });
 }
 
-void Broker::expire_sessions() {
+template <typename Pick>
+std::vector<std::shared_ptr<Session>> Broker::take_sessions(Pick pick) {
   auto here = this_worker;
-  auto now = clock_.now();
-  std::vector<std::shared_ptr<Session>> expired;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      auto& s = it->second;
-      // Only sessions this worker owns: their sink and detach time are ours to read.
-      if (static_cast<int>(s->owner.load(std::memory_order_acquire)) == here && !s->sink() &&
-          now - s->detached_at() > options_.session_expiry) {
-        // Under the lock, like SessionCreated: a new session of this id comes after it.
-        if (s->store()) s->store()->append(persist::SessionEnded{s->client_id});
-        expired.push_back(s);
-        it = sessions_.erase(it);
-      } else {
-        ++it;
-      }
+  std::vector<std::shared_ptr<Session>> taken;
+  std::lock_guard lock(sessions_mutex_);
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto& s = it->second;
+    // Only sessions this worker owns: their sink and detach time are ours to read.
+    if (static_cast<int>(s->owner.load(std::memory_order_acquire)) == here && pick(*s)) {
+      // Under the lock, like SessionCreated: a new session of this id comes after it.
+      if (s->store()) s->store()->append(persist::SessionEnded{s->client_id});
+      taken.push_back(s);
+      it = sessions_.erase(it);
+    } else {
+      ++it;
     }
   }
+  return taken;
+}
+
+void Broker::expire_sessions() {
+  auto now = clock_.now();
+  auto expired = take_sessions([&](const Session& s) {
+    return !s.sink() && now - s.detached_at() > options_.session_expiry;
+  });
   for (auto& s : expired) {
     log_->info("session expired client={}", log_text(s->client_id));
     end_session(*s);
@@ -321,12 +343,55 @@ void Broker::expire_sessions() {
 
 void Broker::publish(MessagePtr message) { route(message); }
 
+void Broker::publish_now(MessagePtr message,
+                         std::function<void(std::vector<std::string> reached)> done) {
+  // Each matched session answers on its owner worker; the last answer calls `done`.
+  struct Tally {
+    std::mutex mutex;
+    std::vector<std::string> reached;
+    std::size_t waiting = 0;
+    std::function<void(std::vector<std::string>)> done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->done = std::move(done);
+  auto answer = [tally](const std::string* reached) {
+    std::unique_lock lock(tally->mutex);
+    if (reached) tally->reached.push_back(*reached);
+    if (--tally->waiting > 0) return;
+    auto result = std::move(tally->reached);
+    lock.unlock();
+    tally->done(std::move(result));
+  };
+  auto start = [this, message, tally, answer] {
+    std::vector<Match> matches;
+    tree_.match(message->topic, matches);
+    tally->waiting = matches.size() + 1;  // +1: this task's own, so `done` waits for the posts
+    for (auto& match : matches) {
+      run_on_owner(match.session, [this, message, answer](Session& s) {
+        bool sent = !s.dead() && s.sink() && s.deliver(message, 0, false, options_);
+        answer(sent ? &s.client_id : nullptr);
+      });
+    }
+    answer(nullptr);
+  };
+  // Always posted: `done` never runs inside this call, so a caller may hold its own lock here.
+  post(this_worker < 0 ? 0u : static_cast<unsigned>(this_worker), std::move(start));
+}
+
 void Broker::disconnect_user(const std::string& username) {
   for (unsigned w = 0; w < workers_.size(); ++w) {
     post(w, [this, w, username] {
       for_each_connection(worker_state_[w]->connections, [&](Connection& c) {
         if (c.info().username == username) c.close(DisconnectReason::revoked);
       });
+      // Then its persistent sessions, which would otherwise keep collecting what its
+      // subscriptions match and hand it to whoever logs in under that id next. Their connections
+      // closed just above (wills published), so only detached sessions are left to end here.
+      auto ended = take_sessions([&](const Session& s) { return s.owner_user == username; });
+      for (auto& s : ended) {
+        log_->info("session ended client={}: its user was revoked", s->client_id);
+        end_session(*s);
+      }
     });
   }
 }

@@ -139,6 +139,8 @@ void Broker::restore(const PersistedState& state) {
     }
     auto s = std::make_shared<Session>(client_id, false, next_owner++ % workers_.size());
     s->set_store(persistence_.get());
+    s->owner_known = saved.owner_known;
+    s->owner_user = saved.owner;
     s->restore(saved, body, now - away);
     // Checked as a SUBSCRIBE is: a journal an older build wrote may hold filters deeper, longer
     // or more than today's limits allow, and rebuilding them blindly would cost what the limits

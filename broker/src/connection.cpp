@@ -222,13 +222,14 @@ void Connection::on_auth(AuthResult result, std::uint16_t attempt) {
     return refuse(result.code, "authentication failed");
   info_.superuser = result.superuser;
   acl_ = std::move(result.acl);
-  broker_.open_session(info_.client_id, clean_session_,
+  broker_.open_session(info_.client_id, info_.username, clean_session_,
                        [self = shared_from_this()](std::shared_ptr<Session> s, bool present) {
                          self->on_session(std::move(s), present);
                        });
 }
 
 void Connection::on_session(std::shared_ptr<Session> s, bool present) {
+  if (!s) return refuse(ConnectReturn::not_authorized, "client id belongs to another user");
   if (state_ != State::authenticating) {  // closed while the session was being handed over
     broker_.session_closed(s);
     return;

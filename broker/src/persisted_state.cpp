@@ -55,6 +55,12 @@ void PersistedState::apply(const Record& record) {
             sessions.emplace(r.client_id, Session{});
           },
           [&](const SessionEnded& r) { end_session(r.client_id); },
+          [&](const SessionOwned& r) {
+            if (auto* s = session(r.client_id)) {
+              s->owner_known = true;
+              s->owner = r.named ? std::optional<std::string>(r.username) : std::nullopt;
+            }
+          },
           [&](const SessionAttached& r) {
             if (auto* s = session(r.client_id)) s->detached_unix_ms = 0;
           },
@@ -194,6 +200,7 @@ void PersistedState::for_each_record(const std::function<void(const Record&)>& f
   if (max_message_id && !messages.count(max_message_id)) fn(MessageStored{max_message_id, nullptr});
   for (auto& [client_id, s] : sessions) {
     fn(SessionCreated{client_id});
+    if (s.owner_known) fn(SessionOwned{client_id, s.owner.value_or(""), s.owner.has_value()});
     for (auto& [filter, qos] : s.subscriptions) fn(Subscribed{client_id, filter, qos});
     for (auto& o : s.outgoing) {
       fn(Enqueued{client_id, o.id, o.qos, o.retain});

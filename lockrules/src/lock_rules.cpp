@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "lockrules/client_id_guard.hpp"
 #include "lockrules/control_guard.hpp"
 #include "lockrules/rule_topic.hpp"
 #include "lockrules/topic_guard.hpp"
@@ -31,6 +32,11 @@ LockRules::LockRules(Options options, Deps deps) : metrics_(std::make_shared<Met
 LockRules::~LockRules() { close(); }
 
 void LockRules::close() { control_->close(); }
+
+std::shared_ptr<broker::Authenticator> LockRules::guard_client_ids(
+    std::shared_ptr<broker::Authenticator> inner) {
+  return std::make_shared<ClientIdGuard>(std::move(inner), metrics_);
+}
 
 void LockRules::on_publish(const broker::ClientInfo& from, const broker::MessagePtr& message) {
   auto rule = classify(message->topic);

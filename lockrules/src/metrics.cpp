@@ -7,6 +7,7 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
     fn(name, help, static_cast<std::int64_t>(v.load(std::memory_order_relaxed)), false);
   };
   c("unlocks", "unlock commands published after both owners asked", unlocks);
+  c("unlocks_undelivered", "unlocks not sent because the lock was not connected", unlocks_undelivered);
   c("windows_opened", "unlock windows opened by a first owner", windows_opened);
   c("windows_renewed", "unlock windows renewed by the same owner", windows_renewed);
   c("windows_expired", "unlock windows that ran out without the other owner", windows_expired);
@@ -22,6 +23,8 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
     forged_reports);
   c("retain_refused", "retained publishes on rule topics, routed without retain", retain_refused);
   c("ignored_topics", "lock-shaped topics without an 11-character lockno, ignored", ignored_topics);
+  c("client_ids_refused", "CONNECTs refused: a lockno as client id of another account, or the reverse",
+    client_ids_refused);
   c("store_errors", "lock rule inputs dropped because the key-value store failed", store_errors);
   c("overloaded", "lock rule inputs dropped because their lock had too many queued", overloaded);
   fn("pending", "lock rule inputs queued or running", pending.load(std::memory_order_relaxed), true);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker/log_text.hpp"
 
 namespace lockrules {
@@ -117,14 +119,34 @@ void RuleEngine::run_pair(const std::string& lockno, char role, Done done) {
           bump(e.m_.store_errors);
           e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", broker::log_text(lockno), role, broker::log_text(r.message));
         } else if (r.value == storage::PairOutcome::paired) {
-          e.p_.control->publish(broker::make_message("/" + lockno + "/call", "unlock", 1));
-          bump(e.m_.unlocks);
           e.window_paired(lockno);
-          e.p_.log->info("lockrules: both owners of {} asked: unlock sent", broker::log_text(lockno));
+          e.send_unlock(lockno);
         } else {
           e.window_waiting(lockno, role);
         }
         done();
+      });
+}
+
+void RuleEngine::send_unlock(const std::string& lockno) {
+  bump(m_.unlocks);
+  // Now or never: a lock offline at this moment must not open when it next connects, days later
+  // and whoever is at the door. QoS 0 as the old system sent it: nothing to resend.
+  auto self = shared_from_this();
+  p_.control->publish_now(
+      broker::make_message("/" + lockno + "/call", "unlock", 0),
+      [self, lockno](std::vector<std::string> reached) {
+        auto& e = *self;
+        // The lock's client id is its lockno (client_id_guard.hpp).
+        if (std::find(reached.begin(), reached.end(), lockno) != reached.end()) {
+          e.p_.log->info("lockrules: both owners of {} asked: unlock sent", broker::log_text(lockno));
+          return;
+        }
+        bump(e.m_.unlocks_undelivered);
+        e.p_.log->info("lockrules: both owners of {} asked, but the lock is offline: no unlock",
+                       broker::log_text(lockno));
+        // The owners subscribe to /<lockno>/#; the lock subscribes to none of this topic.
+        e.p_.control->publish(broker::make_message("/" + lockno + "/result", unlock_failed_payload, 1));
       });
 }
 

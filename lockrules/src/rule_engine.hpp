@@ -45,6 +45,8 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
   using Done = KeyedSequencer::Done;
   void submit(const std::string& lockno, KeyedSequencer::Task task);
   void run_pair(const std::string& lockno, char role, Done done);
+  // `unlock` to the lock if it is connected now; otherwise `unlock_failed` on /<lockno>/result.
+  void send_unlock(const std::string& lockno);
   void run_status(const std::string& lockno, LockStatus status, std::int64_t ts_ms, Done done);
   void record(const std::string& lockno, std::optional<std::string> previous, LockStatus status,
               std::int64_t ts_ms);

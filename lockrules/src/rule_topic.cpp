@@ -2,11 +2,8 @@
 
 namespace lockrules {
 
-namespace {
-// A lockno is a topic level of exactly 11 characters; the MQTT wildcards cannot be part of a
-// published topic (the codec refuses them), so no further check is needed here.
-bool is_lockno(std::string_view level) { return level.size() == lockno_length; }
-}  // namespace
+// A topic level is a lockno by length alone: the MQTT wildcards cannot be part of a published
+// topic (the codec refuses them), so no further check is needed here.
 
 std::optional<LockTopic> split_lock_topic(std::string_view topic) {
   // Shortest is "/x/m"; every per-lock topic starts with '/'.

@@ -126,6 +126,8 @@ auto for_fields(R& r, F&& f) {
   if constexpr (std::is_same_v<T, SessionCreated> || std::is_same_v<T, SessionEnded> ||
                 std::is_same_v<T, SessionAttached>)
     return f(r.client_id);
+  else if constexpr (std::is_same_v<T, SessionOwned>)
+    return f(r.client_id) && f(r.username) && f(r.named);
   else if constexpr (std::is_same_v<T, SessionDetached>)
     return f(r.client_id) && f(r.unix_ms);
   else if constexpr (std::is_same_v<T, Subscribed>)

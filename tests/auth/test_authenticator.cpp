@@ -116,6 +116,9 @@ struct RecordingControl final : broker::BrokerControl {
   std::mutex mutex;
   std::vector<std::string> disconnected;
   void publish(broker::MessagePtr) override {}
+  void publish_now(broker::MessagePtr, std::function<void(std::vector<std::string>)> done) override {
+    done({});
+  }
   void disconnect_user(const std::string& u) override {
     std::lock_guard lock(mutex);
     disconnected.push_back(u);

@@ -47,7 +47,7 @@ class MemoryPersistence final : public broker::Persistence {
                                   "SessionDetached", "Subscribed", "Unsubscribed",
                                   "MessageStored", "Enqueued", "Sent", "Released",
                                   "Completed", "Dropped", "IncomingQos2", "IncomingQos2Done",
-                                  "RetainSet", "RetainCleared"};
+                                  "RetainSet", "RetainCleared", "SessionOwned"};
     static_assert(std::size(names) == std::variant_size_v<broker::persist::Record>);
     std::vector<std::string> out;
     for (; taken_ < records.size(); ++taken_) out.push_back(names[records[taken_].index()]);

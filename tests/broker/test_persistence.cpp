@@ -61,7 +61,7 @@ TEST_CASE("persistence: each change of a persistent session appends its record")
   auto& h = f.h;
   auto sub = h.connect("sub", false);
   h.send(sub, codec::Subscribe{1, {{"q", 2}}});
-  CHECK(f.store->take_kinds() == Kinds{"SessionCreated", "SessionAttached", "Subscribed"});
+  CHECK(f.store->take_kinds() == Kinds{"SessionCreated", "SessionOwned", "SessionAttached", "Subscribed"});
   h.send(sub, codec::Disconnect{});
   CHECK(f.store->take_kinds() == Kinds{"SessionDetached"});
   CHECK(f.store->state.sessions.at("sub").detached_unix_ms == h.clock.unix_ms());

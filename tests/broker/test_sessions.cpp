@@ -1,5 +1,7 @@
 // Sessions against hostile backlogs (issue 15): a persistent session resends what it holds at the
 // pace the connection writes it, and survives its connection closing in the middle of a send.
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "harness.hpp"
@@ -122,4 +124,96 @@ TEST_CASE("a queued backlog is drained at the pace of the writes") {
   CHECK(got == 20);
   CHECK_FALSE(back.io->closed);
   CHECK(h.b->stats().get(Stat::messages_dropped) == 0);
+}
+
+namespace {
+codec::Connect login(const std::string& id, const std::string& user, bool clean) {
+  auto p = connect_packet(id, clean);
+  p.username = user;
+  return p;
+}
+codec::Connack connack(Harness& h, Harness::Client& c) {
+  auto packets = h.received(c);
+  REQUIRE(!packets.empty());
+  return std::get<codec::Connack>(packets[0]);
+}
+}  // namespace
+
+TEST_CASE("a client id held by another user is neither taken over nor resumed") {
+  Harness h(2);
+  auto lock = h.connect_with(login("L0000000001", "lock", true), 0);
+  CHECK(connack(h, lock).code == codec::ConnectReturn::accepted);
+  auto owner = h.connect_with(login("phone-m", "alice", false), 1);
+  h.send(owner, codec::Subscribe{1, {{"/L0000000001/#", 1}}});
+  h.send(owner, codec::Disconnect{});
+
+  // Kicking the lock: refused, the lock stays, no disconnect of any kind.
+  for (int i = 0; i < 3; ++i) {
+    auto kick = h.connect_with(login("L0000000001", "mallory", true), 1);
+    CHECK(connack(h, kick).code == codec::ConnectReturn::not_authorized);
+  }
+  CHECK_FALSE(lock.io->closed);
+  CHECK(h.recorder->disconnected.size() == 1);  // alice's own DISCONNECT only
+
+  // Resuming alice's persistent session: refused, and what it collected stays hers.
+  auto p = h.connect("pub");
+  h.send(p, codec::Publish{false, 1, false, "/L0000000001/statu", 1, "1"});
+  auto steal = h.connect_with(login("phone-m", "mallory", false), 0);
+  CHECK(connack(h, steal).code == codec::ConnectReturn::not_authorized);
+  CHECK(publishes(h.received(steal)).empty());
+  auto back = h.connect_with(login("phone-m", "alice", false), 0);
+  auto packets = h.received(back);
+  CHECK(std::get<codec::Connack>(packets.at(0)).session_present);
+  REQUIRE(publishes(packets).size() == 1);
+  CHECK(h.b->stats().get(Stat::client_id_refused) == 4);
+}
+
+TEST_CASE("the owner of a session survives a restart; an older journal's session goes to its first user") {
+  auto first = std::make_shared<test::MemoryPersistence>();
+  {
+    Harness h;
+    h.b->set_persistence(first);
+    auto a = h.connect_with(login("phone-m", "alice", false));
+    h.send(a, codec::Disconnect{});
+  }
+  auto saved = first->load();
+  {
+    Harness h;
+    h.b->restore(saved);
+    auto steal = h.connect_with(login("phone-m", "mallory", false));
+    CHECK(connack(h, steal).code == codec::ConnectReturn::not_authorized);
+    auto back = h.connect_with(login("phone-m", "alice", false));
+    CHECK(connack(h, back).session_present);
+  }
+  saved.sessions.at("phone-m").owner_known = false;  // as written before SessionOwned existed
+  Harness h;
+  h.b->restore(saved);
+  auto claim = h.connect_with(login("phone-m", "alice", false));
+  CHECK(connack(h, claim).session_present);
+  h.send(claim, codec::Disconnect{});
+  auto steal = h.connect_with(login("phone-m", "mallory", false));
+  CHECK(connack(h, steal).code == codec::ConnectReturn::not_authorized);
+}
+
+TEST_CASE("revoking a user ends its persistent sessions too, in the store as well") {
+  Harness h;
+  auto store = std::make_shared<test::MemoryPersistence>();
+  h.b->set_persistence(store);
+  auto a = h.connect_with(login("phone-m", "alice", false));
+  h.send(a, codec::Subscribe{1, {{"t", 1}}});
+  h.send(a, codec::Disconnect{});
+  auto online = h.connect_with(login("phone-2", "alice", false));
+  auto bob = h.connect_with(login("phone-f", "bob", false));
+  CHECK(h.b->session_count() == 3);
+  store->take_kinds();
+  h.b->disconnect_user("alice");
+  h.drain();
+  CHECK(online.io->closed);
+  CHECK_FALSE(bob.io->closed);
+  CHECK(h.b->session_count() == 1);
+  CHECK(h.b->subscription_count() == 0);
+  auto kinds = store->take_kinds();
+  CHECK(std::count(kinds.begin(), kinds.end(), "SessionEnded") == 2);
+  auto again = h.connect_with(login("phone-m", "alice", false));
+  CHECK_FALSE(connack(h, again).session_present);
 }

@@ -114,8 +114,13 @@ class FakeControl final : public broker::BrokerControl {
  public:
   explicit FakeControl(std::shared_ptr<FakeClock> clock) : clock_(std::move(clock)) {}
   void publish(broker::MessagePtr message) override;
+  // Recorded with published() too; reaches the client id of the topic's first level (the lock)
+  // unless that id is in `offline`.
+  void publish_now(broker::MessagePtr message,
+                   std::function<void(std::vector<std::string>)> done) override;
   void disconnect_user(const std::string& username) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void set_offline(const std::string& client_id);
   // Moves the clock and runs the run_after() work that has come due.
   void advance(std::chrono::milliseconds d);
 
@@ -127,6 +132,7 @@ class FakeControl final : public broker::BrokerControl {
   mutable std::mutex mutex_;
   std::vector<broker::MessagePtr> published_;
   std::vector<std::string> disconnected_;
+  std::vector<std::string> offline_;
   std::multimap<lockrules::Clock::time_point, std::function<void()>> timers_;
 };
 

@@ -179,3 +179,20 @@ TEST_CASE("answers that outlive the rules are harmless") {
   rig.kv->pump();
   CHECK(rig.control.published().empty());
 }
+
+TEST_CASE("a lock offline when both owners asked gets no unlock, and the owners are told") {
+  Rig rig;
+  rig.control.set_offline(L);
+  rig.publish(M, "");
+  rig.publish(F, "");
+  CHECK(value(rig.metrics().unlocks) == 1);
+  CHECK(value(rig.metrics().unlocks_undelivered) == 1);
+  // Offered only to the connected now (publish_now), never published to be queued.
+  std::size_t results = 0;
+  for (auto& m : rig.control.published()) {
+    if (m->topic != "/" + L + "/result") continue;
+    CHECK(m->payload == "unlock_failed");
+    ++results;
+  }
+  CHECK(results == 1);
+}

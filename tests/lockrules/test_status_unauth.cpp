@@ -180,7 +180,8 @@ TEST_CASE("metrics list every counter once for exporters") {
     names.push_back(name);
     if (std::string(name) == "windows_opened") opened = v;
   });
-  CHECK(names.size() == 18);
+
+  CHECK(names.size() == 20);
   CHECK(opened == 1);
 }
 

@@ -20,6 +20,7 @@ namespace p = broker::persist;
 inline std::vector<p::Record> sample_records() {
   std::vector<p::Record> r;
   r.push_back(p::SessionCreated{"lock-A"});
+  r.push_back(p::SessionOwned{"lock-A", "L0000000001", true});
   r.push_back(p::Subscribed{"lock-A", "/12345678901/call", 1});
   r.push_back(p::Subscribed{"lock-A", "/12345678901/ota", 2});
   r.push_back(p::Unsubscribed{"lock-A", "/12345678901/ota"});
@@ -39,6 +40,7 @@ inline std::vector<p::Record> sample_records() {
   r.push_back(p::IncomingQos2Done{"lock-A", 9});
   r.push_back(p::SessionDetached{"lock-A", 1764100000123});
   r.push_back(p::SessionCreated{"app-B"});
+  r.push_back(p::SessionOwned{"app-B", "", false});
   r.push_back(p::SessionAttached{"app-B"});
   r.push_back(p::Subscribed{"app-B", "/+/statu", 0});
   r.push_back(p::MessageStored{4, broker::make_message("/12345678901/statu", "1", 1, true)});

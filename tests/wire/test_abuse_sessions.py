@@ -3,7 +3,11 @@ a persistent session whose unacknowledged window is larger than the write cap (b
 reconnect, and again after every restart since the journal kept the session), another user's
 client id (takeover, resumption), a lock account on another lockno, a revoked user's persistent
 session, and an unlock that must not wait for a lock that is offline."""
+import pytest
+
 import mqtt_raw as m
+from auth_support import (EmbeddedBackend, device_acl, login_acl, new_key, new_lockno,
+                          start_with_backend)
 from conftest import built_with_sanitizers, wait_for
 
 MB = 1_000_000  # under limits.max_packet_size (1 MiB) with the topic
@@ -117,3 +121,140 @@ def test_a_window_restored_from_the_journal_is_resent_without_a_crash(start_brok
     resume_without_reading(b, "hoarder", bystander)
     reconnect_and_read_window(b, "hoarder").close()
     assert b.alive()
+
+
+# ---- Client ids belong to users (issue 15 item 2) ----
+
+@pytest.fixture
+def site(start_broker, tmp_path):
+    """A lock with its device account, its owner m, a stranger with a lock of their own (the
+    attacker: any logged-in phone), on the embedded store."""
+    backend = EmbeddedBackend(tmp_path)
+    s = type("Site", (), {})()
+    s.lock, s.other_lock = new_lockno(), new_lockno()
+    s.lock_pwd = "dev-" + new_key()[1]
+    s.other_pwd = "dev-" + new_key()[1]
+    s.m, s.m_pwd = new_key()
+    s.mallory, s.mallory_pwd = new_key()
+    s.f, s.f_pwd = new_key()
+    backend.put_user(s.f, {"password": s.f_pwd}, login_acl(s.lock, "f"))
+    backend.put_user(s.lock, {"password": s.lock_pwd}, device_acl(s.lock))
+    backend.put_user(s.other_lock, {"password": s.other_pwd}, device_acl(s.other_lock))
+    backend.put_user(s.m, {"password": s.m_pwd}, login_acl(s.lock, "m"))
+    backend.put_user(s.mallory, {"password": s.mallory_pwd}, login_acl(s.other_lock, "m"))
+    s.broker = start_with_backend(start_broker, backend)
+    return s
+
+
+def login(site, user, password, client_id, clean=True, code=0, **kw):
+    c = m.Client(site.broker.port)
+    c.connect(client_id, expect_code=code, clean=clean, username=user, password=password, **kw)
+    return c
+
+
+def test_another_users_client_id_cannot_kick_the_lock(site):
+    b = site.broker
+    lock = login(site, site.lock, site.lock_pwd, site.lock)
+    assert lock.subscribe(1, (f"/{site.lock}/call", 1)) == [1]
+    for _ in range(5):  # before: each CONNECT was accepted and kicked the lock, without its will
+        login(site, site.mallory, site.mallory_pwd, site.lock, code=5).close()
+    assert ping_ok(lock)
+    assert f"disconnected client={site.lock} " not in b.log()
+
+
+def test_another_users_persistent_session_cannot_be_resumed(site):
+    owner = login(site, site.m, site.m_pwd, "phone-m", clean=False)
+    assert owner.subscribe(1, (f"/{site.lock}/#", 1)) == [1]
+    owner.send(bytes([0xE0, 0]))  # DISCONNECT: the session waits for it
+    assert owner.closed(timeout=5)
+    lock = login(site, site.lock, site.lock_pwd, site.lock)
+    lock.send(m.publish(f"/{site.lock}/statu", b"1", qos=1, packet_id=1))
+    lock.expect(m.PUBACK)
+
+    # Before: accepted with session present, and the lock's status (and every unlock) followed.
+    thief = m.Client(site.broker.port)
+    thief.connect("phone-m", expect_code=5, clean=False, username=site.mallory,
+                  password=site.mallory_pwd)
+    assert thief.closed(timeout=5)  # closed after the CONNACK, nothing of the owner's before it
+
+    back = login(site, site.m, site.m_pwd, "phone-m", clean=False)
+    got = receive_publishes(back, 1, timeout=5)
+    assert (got[0].topic, got[0].payload) == (f"/{site.lock}/statu", b"1")
+
+
+def test_a_lock_account_uses_only_its_own_lockno(site):
+    # Before: a lock whose flash was read connected as any other lock (and took its place).
+    login(site, site.other_lock, site.other_pwd, site.lock, code=5).close()
+    login(site, site.other_lock, site.other_pwd, "not-a-lockno", code=5).close()
+    # A phone holding a lock's id would keep the lock out (its session owns the id).
+    login(site, site.mallory, site.mallory_pwd, site.lock, code=5).close()
+    login(site, site.other_lock, site.other_pwd, site.other_lock).close()
+    login(site, site.lock, site.lock_pwd, site.lock).close()
+
+
+def test_a_revoked_users_persistent_session_ends(site):
+    b = site.broker
+    owner = login(site, site.m, site.m_pwd, "phone-m", clean=False)
+    assert owner.subscribe(1, (f"/{site.lock}/#", 1)) == [1]
+    owner.send(bytes([0xE0, 0]))
+    assert owner.closed(timeout=5)
+    # The mini-program's will on /unauth revokes its user (docs/lockrules.md).
+    mini = login(site, site.m, site.m_pwd, "mini", will=("/unauth", site.m, 1, False))
+    mini.close()
+    wait_for(lambda: "session ended client=phone-m" in b.log(), what="the persistent session ended")
+    # Gone from the journal too: a restart does not bring it back (before: restored, still
+    # collecting the lock's messages for whoever logs in under that id).
+    b.restart()
+    restored = [line for line in b.log().splitlines() if "restored sessions=" in line]
+    assert len(restored) == 2 and "restored sessions=0 " in restored[-1], restored
+
+
+# ---- An unlock is delivered now or never (issue 16 item 7) ----
+
+def test_an_unlock_for_an_offline_lock_is_never_delivered_later(site):
+    b = site.broker
+    # A lock with a persistent session (as some field locks connect), subscribed to its commands.
+    lock = login(site, site.lock, site.lock_pwd, site.lock, clean=False)
+    assert lock.subscribe(1, (f"/{site.lock}/call", 1)) == [1]
+    lock.send(bytes([0xE0, 0]))
+    assert lock.closed(timeout=5)
+    owner_m = login(site, site.m, site.m_pwd, "phone-m")
+    assert owner_m.subscribe(1, (f"/{site.lock}/#", 1)) == [1]
+    owner_f = login(site, site.f, site.f_pwd, "phone-f")
+
+    # Both owners ask while the lock is offline.
+    owner_m.send(m.publish(f"/{site.lock}/m", b"", qos=1, packet_id=1))
+    owner_f.send(m.publish(f"/{site.lock}/f", b"", qos=1, packet_id=1))
+    owner_f.expect(m.PUBACK)
+    seen = []
+    while ("/%s/result" % site.lock, b"unlock_failed") not in seen:
+        p = owner_m.recv_packet(10)
+        assert p is not None, "owner m disconnected"
+        if p.type == m.PUBLISH:
+            seen.append((p.topic, p.payload))
+            if p.qos:
+                owner_m.send(m.ack("puback", p.publish_id))
+    # Before: the owners saw the unlock go out and nothing else, and the lock opened when it next connected (queued at QoS 1 for up to 14 days).
+    back = login(site, site.lock, site.lock_pwd, site.lock, clean=False)
+    try:
+        p = back.recv_packet(1.0)
+        assert p is None or p.type != m.PUBLISH, f"the lock was sent {p!r}"
+    except TimeoutError:
+        pass
+    # The journal holds no unlock either: after a restart the lock still gets nothing.
+    back.close()
+    b.restart()
+    again = login(site, site.lock, site.lock_pwd, site.lock, clean=False)
+    try:
+        p = again.recv_packet(1.0)
+        assert p is None or p.type != m.PUBLISH, f"the lock was sent {p!r} after a restart"
+    except TimeoutError:
+        pass
+
+    # Connected now, it is unlocked at once (QoS 0, as the old system sent it).
+    owner_m = login(site, site.m, site.m_pwd, "phone-m")
+    owner_f = login(site, site.f, site.f_pwd, "phone-f")
+    owner_m.send(m.publish(f"/{site.lock}/m", b"", qos=1, packet_id=2))
+    owner_f.send(m.publish(f"/{site.lock}/f", b"", qos=1, packet_id=2))
+    p = again.expect(m.PUBLISH, timeout=10)
+    assert (p.topic, p.payload, p.qos) == (f"/{site.lock}/call", b"unlock", 0)

@@ -79,9 +79,12 @@ class Broker final : public BrokerControl {
 
   // Finds or creates the session for a CONNECT accepted on the calling worker, taking over a
   // connected client with the same id. `done(session, session_present)` runs on the calling
-  // worker, possibly later (after the old owner has let go).
+  // worker, possibly later (after the old owner has let go). A session belongs to the username
+  // that created it: when the id is held by another username's session (connected or
+  // persistent), nothing is touched and `done(nullptr, false)` runs at once (CONNACK 5).
   using SessionReady = std::function<void(std::shared_ptr<Session>, bool present)>;
-  void open_session(const std::string& client_id, bool clean, SessionReady done);
+  void open_session(const std::string& client_id, const std::optional<std::string>& username,
+                    bool clean, SessionReady done);
   // The connection of `s` has closed (on the owner worker).
   void session_closed(const std::shared_ptr<Session>& s);
 
@@ -112,6 +115,8 @@ class Broker final : public BrokerControl {
 
   // BrokerControl
   void publish(MessagePtr message) override;
+  void publish_now(MessagePtr message,
+                   std::function<void(std::vector<std::string> reached)> done) override;
   void disconnect_user(const std::string& username) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 
@@ -146,6 +151,10 @@ class Broker final : public BrokerControl {
   void flush_dirty(unsigned worker);
   void remove_subscriptions(Session& s);
   void end_session(Session& s);
+  // Ends the sessions the calling worker owns that `pick` selects (under sessions_mutex_), with
+  // SessionEnded in the store: expiry and revocation.
+  template <typename Pick>
+  std::vector<std::shared_ptr<Session>> take_sessions(Pick pick);
 
   BrokerOptions options_;
   std::vector<Executor*> workers_;

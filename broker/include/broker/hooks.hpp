@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/codec/packet.hpp"
 #include "broker/message.hpp"
@@ -113,8 +114,16 @@ class BrokerControl {
   virtual ~BrokerControl() = default;
   // Routes a message as if a superuser client had published it (retain handled).
   virtual void publish(MessagePtr message) = 0;
-  // Disconnects every client logged in as `username`; their wills are published, as for any
-  // close that is not a DISCONNECT (a revoked lock then reads as offline). Returns at once.
+  // Delivers `message` only to the subscribers with a connection attached now, at QoS 0: never
+  // queued for an offline session, never stored or retained, never resent after a reconnect. For
+  // a command that is valid only now (a lock's `unlock`). Returns at once; `done(reached)` runs
+  // once, later (never inside this call), on a broker I/O thread, with the client ids it was handed to (written to their
+  // connections; whether it left the machine is not known at QoS 0). Must not block.
+  virtual void publish_now(MessagePtr message,
+                           std::function<void(std::vector<std::string> reached)> done) = 0;
+  // Disconnects every client logged in as `username` and ends its persistent sessions (in the
+  // store too); their wills are published, as for any close that is not a DISCONNECT (a revoked
+  // lock then reads as offline). Returns at once.
   virtual void disconnect_user(const std::string& username) = 0;
   // Runs `fn` on a broker I/O thread after `delay`. For work that must not block, like all work.
   virtual void run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;

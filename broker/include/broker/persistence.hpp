@@ -37,6 +37,14 @@ using MessageId = std::uint64_t;
 struct SessionCreated {
   std::string client_id;
 };
+// Who the session belongs to, right after its SessionCreated: the username that created it
+// (`named` false: a client without one). Journals from before it exist have none: the first user
+// to resume such a session becomes its owner.
+struct SessionOwned {
+  std::string client_id;
+  std::string username;
+  bool named = false;
+};
 // The session is gone for good: expired, or replaced by a clean session of the same id.
 struct SessionEnded {
   std::string client_id;
@@ -113,7 +121,7 @@ struct RetainCleared {
 using Record = std::variant<SessionCreated, SessionEnded, SessionAttached, SessionDetached,
                             Subscribed, Unsubscribed, MessageStored, Enqueued, Sent, Released,
                             Completed, Dropped, IncomingQos2, IncomingQos2Done, RetainSet,
-                            RetainCleared>;
+                            RetainCleared, SessionOwned>;  // new kinds last: old journals decode
 
 }  // namespace persist
 

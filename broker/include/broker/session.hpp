@@ -27,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,12 @@ class Session {
   const bool clean;
   std::atomic<bool> online{false};
   std::atomic<unsigned> owner;
+
+  // The username that created the session (nullopt: a client without one). Read and written only
+  // under the broker's sessions lock (Broker::open_session). `owner_known` is false for a session
+  // restored from a journal that predates SessionOwned: the first user to resume it claims it.
+  std::optional<std::string> owner_user;
+  bool owner_known = true;
 
   void set_store(Persistence* store) { store_ = store; }
   Persistence* store() const { return store_; }

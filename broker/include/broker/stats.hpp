@@ -42,6 +42,8 @@ enum class Stat : std::uint8_t {
   deliveries_shed,
   // Deliveries to offline persistent sessions refused because the store could not write.
   persistence_refused,
+  // CONNECTs refused because their client id names another username's session.
+  client_id_refused,
   count_
 };
 

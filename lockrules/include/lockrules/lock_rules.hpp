@@ -2,7 +2,9 @@
 // The lock system's rules on the broker's publish path (INTERFACES.md, Topics), replacing the
 // old "monitor" client that subscribed to /#:
 //   /unauth            payload == the publisher's own username: its credentials are revoked
-//   /<lockno>/m, /f    both owners within lock.pair_window: `unlock` on /<lockno>/call, QoS 1
+//   /<lockno>/m, /f    both owners within lock.pair_window: `unlock` on /<lockno>/call, QoS 0,
+//                      to the lock only if it is connected now (BrokerControl::publish_now);
+//                      otherwise `unlock_failed` on /<lockno>/result for the owners
 //   /<lockno>/statu    -2/0/1 compared with `monitor`; on change: monitor updated, history event
 // Every other topic passes with one length check and no allocation.
 //
@@ -57,6 +59,10 @@ class LockRules final : public broker::Observer {
   // Who may publish on lock topics (topic_guard.hpp), for Broker::set_publish_guard. Shares the
   // rules' metrics and log.
   std::shared_ptr<const broker::PublishGuard> publish_guard() const { return guard_; }
+  // `inner` narrowed by the lock system's client-id rules (client_id_guard.hpp), counted in
+  // metrics(); install the result as the broker's authenticator.
+  std::shared_ptr<broker::Authenticator> guard_client_ids(std::shared_ptr<broker::Authenticator> inner);
+
   // Shared so an exporter may hold it past the rules' lifetime.
   std::shared_ptr<const Metrics> metrics() const { return metrics_; }
   // After this returns the rules publish, disconnect and schedule nothing more. Call before the

@@ -12,7 +12,8 @@ struct Metrics {
   using Counter = std::atomic<std::uint64_t>;
 
   // Two-owner unlock.
-  Counter unlocks{0};          // `unlock` published on /<lockno>/call
+  Counter unlocks{0};          // both owners asked: `unlock` offered to the lock
+  Counter unlocks_undelivered{0};  // ... but the lock was not connected: none sent, owners told
   Counter windows_opened{0};   // first owner's request, no window of theirs was open here
   Counter windows_renewed{0};  // same owner again while its window was open
   Counter windows_expired{0};  // a window opened here ran out without the other owner
@@ -32,6 +33,8 @@ struct Metrics {
   Counter forged_commands{0};  // /x/call, /x/ota from a non-superuser, /x/m, /x/f from anonymous
   Counter forged_reports{0};   // /x/statu or /x/fw from another account than x's, dropped
   Counter retain_refused{0};   // a retained /x/m, /x/f, /x/call or /unauth, routed without retain
+  // Client ids (client_id_guard.hpp).
+  Counter client_ids_refused{0};  // a lock's lockno used by another account, or the reverse
 
   // Health of the rules themselves.
   Counter ignored_topics{0};  // /x/m, /x/f, /x/statu whose x is not an 11-character lockno
