@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/connection_limiter.hpp"
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
 
@@ -66,6 +67,28 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
          "share of one core the worker thread used at the last sample");
   for (unsigned w = 0; w < pool.size(); ++w)
     out += fmt::format("sakura_worker_busy_ratio{{worker=\"{}\"}} {:.3f}\n", w, pool.busy(w));
+}
+
+void append_connection_metrics(const std::vector<const broker::ConnectionLimiter*>& limiters, std::string& out) {
+  std::vector<broker::ConnectionLimiter::ListenerFigures> all;
+  for (auto* l : limiters)
+    for (auto& f : l->figures()) all.push_back(f);
+  family(out, "sakura_listener_connections", "gauge",
+         "connections admitted and open (handshakes included), by listener");
+  for (auto& f : all) out += fmt::format("sakura_listener_connections{{listener=\"{}\"}} {}\n", f.name, f.connections);
+  family(out, "sakura_connections_refused_total", "counter",
+         "connections closed at accept, or accepts that failed, by listener and reason (max_connections, "
+         "listener, address, rate, descriptors)");
+  for (auto& f : all)
+    for (std::size_t r = 0; r < f.refused.size(); ++r)
+      out += fmt::format("sakura_connections_refused_total{{listener=\"{}\",reason=\"{}\"}} {}\n", f.name,
+                         broker::to_string(static_cast<broker::Refusal>(r)), f.refused[r]);
+  family(out, "sakura_connections_limit", "gauge",
+         "the cap on connections at once: limits.max_connections (MQTT) and http.max_connections; 0 = none");
+  if (limiters.size() > 0)
+    out += fmt::format("sakura_connections_limit{{scope=\"mqtt\"}} {}\n", limiters[0]->limits().max_connections);
+  if (limiters.size() > 1)
+    out += fmt::format("sakura_connections_limit{{scope=\"http\"}} {}\n", limiters[1]->limits().max_connections);
 }
 
 }  // namespace app

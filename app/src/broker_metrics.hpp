@@ -1,7 +1,9 @@
 #pragma once
 #include <string>
+#include <vector>
 
 namespace broker {
+class ConnectionLimiter;
 class Server;
 }
 
@@ -10,5 +12,9 @@ namespace app {
 // The broker's figures for /metrics beyond its counters (which the HTTP API renders itself):
 // the persistence store, the retained store, and how connections and load sit on the workers.
 void append_broker_metrics(broker::Server& server, std::string& out);
+
+// Connections held and refused, by listener (and reason), over the given limiters (the MQTT
+// listeners' and the HTTP API's).
+void append_connection_metrics(const std::vector<const broker::ConnectionLimiter*>& limiters, std::string& out);
 
 }  // namespace app

@@ -44,6 +44,10 @@ const std::vector<KeySpec>& schema() {
       k("listener.wss.ciphers", T::string, "", "TLS 1.2 ciphers; empty: forward-secret AEAD suites"),
       k("listener.wss.peer_cert_as_username", T::boolean, "false", "client certificate CN is the username"),
       k("listener.wss.handshake_timeout", T::duration, "10s", "time for the TLS handshake and the upgrade"),
+      k("listener.tcp.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
+      k("listener.ws.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
+      k("listener.tls.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
+      k("listener.wss.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
 
       k("http.bind", T::bind, "0.0.0.0:5005", "public HTTP routes (login, binding, history, firmware download); off disables"),
       k("http.ops_bind", T::bind, "127.0.0.1:5006", "operators' HTTP routes (admin, /metrics, /healthz) and the public ones; off disables"),
@@ -56,6 +60,8 @@ const std::vector<KeySpec>& schema() {
       k("http.rate_per_minute", T::integer, "30", "/login and binding requests a minute per address"),
       k("http.rate_burst", T::integer, "10", "/login and binding requests at once per address"),
       k("http.trusted_proxies", T::string, "127.0.0.1, ::1", "peers whose X-Forwarded-For is believed (addresses or networks)"),
+      k("http.max_connections", T::string, "auto",
+        "HTTP API connections at once; auto: half of limits.reserved_descriptors, at most 512"),
       k("http.public_url", T::string, "", "base URL locks download firmware from (default: the admin's Host)"),
 
       k("auth.backend", T::choice, "embedded", "where credentials live", {"embedded", "redis"}),
@@ -143,6 +149,17 @@ const std::vector<KeySpec>& schema() {
       k("limits.max_retained", T::integer, "1000000", "retained messages kept"),
       k("limits.max_retained_payload", T::size, "1MiB", "largest retained payload kept"),
       k("limits.sys_interval", T::duration, "10s", "period of $SYS updates; 0 disables"),
+      // Connection admission (issue 15): descriptors, one address, connect floods.
+      k("limits.max_connections", T::string, "auto",
+        "MQTT connections at once over all listeners; auto: the open-files limit less the reserve"),
+      k("limits.reserved_descriptors", T::integer, "1024",
+        "descriptors kept from MQTT clients (storage, journal, HTTP API); at most half the limit"),
+      k("limits.max_connections_per_address", T::integer, "1000",
+        "MQTT connections at once from one client address (IPv6: one /64); 0 = no cap"),
+      k("limits.accept_rate", T::integer, "50", "new MQTT connections a second per client address; 0 = no limit"),
+      k("limits.accept_burst", T::integer, "200", "new MQTT connections at once per client address"),
+      k("limits.address_exempt", T::string, "127.0.0.1, ::1",
+        "addresses (or CIDR blocks) never counted per address or rate-limited"),
 
       k("log.level", T::choice, "info", "log level", {"trace", "debug", "info", "warn", "error"}),
   };

@@ -36,4 +36,16 @@ void prepare_descriptors(spdlog::logger& log) {
   ::close(probe);
 }
 
+std::size_t open_files_limit() {
+  constexpr std::size_t unlimited = std::size_t{1} << 20;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return unlimited;
+  return std::min<std::size_t>(limit.rlim_cur, unlimited);
+}
+
+DescriptorBudget descriptor_budget(std::size_t open_files, std::size_t reserved) {
+  auto reserve = std::min(reserved, open_files / 2);
+  return {open_files - reserve, std::max<std::size_t>(1, std::min<std::size_t>(512, reserve / 2))};
+}
+
 }  // namespace app

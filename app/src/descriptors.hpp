@@ -1,5 +1,7 @@
 #pragma once
 // The process's file descriptors, prepared once at startup for a fleet of connections.
+#include <cstddef>
+
 #include <spdlog/logger.h>
 
 namespace app {
@@ -14,5 +16,19 @@ namespace app {
 // The table never shrinks; it costs the kernel 8 bytes per slot (256 KiB for 20,000), capped at
 // 2^20 slots.
 void prepare_descriptors(spdlog::logger& log);
+
+// The soft open-files limit now (after prepare_descriptors: the hard one); 2^20 when unlimited.
+std::size_t open_files_limit();
+
+// How the descriptors are shared when limits.max_connections / http.max_connections are `auto`:
+// `reserved` (at most half the limit) stays out of the clients' reach for storage, the journal,
+// the history spool, TLS reloads and the HTTP API; the HTTP API may take half of the reserve, up
+// to 512; MQTT clients get the rest. An attacker who fills every MQTT slot then meets refusals,
+// not EMFILE, and nothing else runs out.
+struct DescriptorBudget {
+  std::size_t mqtt;
+  std::size_t http;
+};
+DescriptorBudget descriptor_budget(std::size_t open_files, std::size_t reserved);
 
 }  // namespace app

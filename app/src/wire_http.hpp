@@ -12,6 +12,7 @@ class CredentialKeeper;
 }
 namespace broker {
 class Authenticator;
+class ConnectionLimiter;
 class Server;
 }
 namespace http {
@@ -30,8 +31,9 @@ namespace app {
 // The caller keeps the API alive and stops it before the broker.
 std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config,
                                          const Logging& logging, const storage::Storage& storage,
-                                         std::shared_ptr<auth::CredentialKeeper> keeper = nullptr,
-                                         std::shared_ptr<broker::Authenticator> authenticator = nullptr,
+                                         std::shared_ptr<auth::CredentialKeeper> keeper,
+                                         std::shared_ptr<broker::Authenticator> authenticator,
+                                         std::shared_ptr<broker::ConnectionLimiter> connections,
                                          std::vector<std::function<void(std::string&)>> metrics = {});
 
 }  // namespace app

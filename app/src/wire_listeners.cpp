@@ -42,6 +42,13 @@ broker::WsOptions ws_options(const Config& c, std::chrono::milliseconds handshak
   return o;
 }
 
+broker::ListenerLimits listener_limits(const Config& c, const std::string& section, const std::string& proxies_key) {
+  broker::ListenerLimits l;
+  l.max_connections = static_cast<std::size_t>(c.integer(section + ".max_connections"));
+  l.uncounted = uncounted_addresses(c, proxies_key);
+  return l;
+}
+
 }  // namespace
 
 broker::TrustedProxies trusted_proxies(const Config& c, const std::string& key) {
@@ -52,28 +59,42 @@ broker::TrustedProxies trusted_proxies(const Config& c, const std::string& key) 
   }
 }
 
+broker::TrustedProxies uncounted_addresses(const Config& c, const std::string& proxies_key) {
+  auto list = c.str("limits.address_exempt");
+  if (!proxies_key.empty()) list += ", " + c.str(proxies_key);
+  try {
+    return broker::TrustedProxies(list);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("limits.address_exempt / " + proxies_key + ": " + e.what());
+  }
+}
+
 std::function<void()> wire_listeners(broker::Server& server, const Config& config, const Logging& logging) {
   auto bind = [&](const std::string& section) { return broker::parse_endpoint(config.str(section + ".bind")); };
   if (config.enabled("listener.tcp.bind")) {
     if (config.boolean("listener.tcp.proxy_protocol")) {
       broker::ProxyProtocolOptions o{trusted_proxies(config, "listener.tcp.trusted_proxies"),
                                      config.duration("listener.tcp.handshake_timeout")};
-      server.add_listener("tcp", bind("listener.tcp"), broker::proxy_protocol_acceptor(server, std::move(o)));
+      server.add_listener("tcp", bind("listener.tcp"), broker::proxy_protocol_acceptor(server, std::move(o)),
+                          listener_limits(config, "listener.tcp", "listener.tcp.trusted_proxies"));
     } else {
-      server.add_tcp_listener("tcp", bind("listener.tcp"));
+      server.add_tcp_listener("tcp", bind("listener.tcp"), listener_limits(config, "listener.tcp", ""));
     }
   }
   if (config.enabled("listener.ws.bind"))
     server.add_listener("ws", bind("listener.ws"),
-                        broker::ws_acceptor(server, ws_options(config, config.duration("listener.ws.handshake_timeout"))));
+                        broker::ws_acceptor(server, ws_options(config, config.duration("listener.ws.handshake_timeout"))),
+                        listener_limits(config, "listener.ws", "listener.ws.trusted_proxies"));
   std::vector<std::pair<std::string, std::shared_ptr<broker::TlsContext>>> contexts;
   if (auto tls = tls_context(config, "listener.tls")) {
-    server.add_listener("tls", bind("listener.tls"), broker::tls_acceptor(server, tls));
+    server.add_listener("tls", bind("listener.tls"), broker::tls_acceptor(server, tls),
+                        listener_limits(config, "listener.tls", ""));
     contexts.emplace_back("tls", tls);
   }
   if (auto tls = tls_context(config, "listener.wss")) {
     auto o = ws_options(config, config.duration("listener.wss.handshake_timeout"));
-    server.add_listener("wss", bind("listener.wss"), broker::ws_acceptor(server, std::move(o), tls));
+    server.add_listener("wss", bind("listener.wss"), broker::ws_acceptor(server, std::move(o), tls),
+                        listener_limits(config, "listener.wss", "listener.ws.trusted_proxies"));
     contexts.emplace_back("wss", tls);
   }
   auto log = logging.get("tls");

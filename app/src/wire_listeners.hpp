@@ -4,6 +4,7 @@
 
 #include "broker/proxy_protocol.hpp"
 
+#include "broker/proxy_protocol.hpp"
 #include "config.hpp"
 #include "logging.hpp"
 
@@ -20,5 +21,9 @@ namespace app {
 broker::TrustedProxies trusted_proxies(const Config& c, const std::string& key);
 
 std::function<void()> wire_listeners(broker::Server& server, const Config& config, const Logging& logging);
+
+// The peers a listener does not count per address: limits.address_exempt and its own trusted
+// proxies (`proxies_key`, empty for none), whose clients are counted by forwarded address.
+broker::TrustedProxies uncounted_addresses(const Config& config, const std::string& proxies_key);
 
 }  // namespace app

@@ -7,6 +7,7 @@
 #include "broker/persistence.hpp"
 #include "broker/server.hpp"
 #include "broker_metrics.hpp"
+#include "descriptors.hpp"
 #include "http/api.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "wire_auth.hpp"
@@ -19,6 +20,32 @@
 namespace app {
 
 namespace {
+// `auto` or a count (0: no cap).
+std::size_t count_or_auto(const Config& c, const std::string& key, std::size_t automatic) {
+  auto text = c.str(key);
+  if (text == "auto") return automatic;
+  try {
+    std::size_t used = 0;
+    auto n = std::stoull(text, &used);
+    if (used == text.size() && text[0] != '-') return static_cast<std::size_t>(n);
+  } catch (const std::exception&) {
+  }
+  throw ConfigError(key + ": expected auto or a count, got '" + text + "'");
+}
+
+DescriptorBudget budget(const Config& c) {
+  return descriptor_budget(open_files_limit(), static_cast<std::size_t>(c.integer("limits.reserved_descriptors")));
+}
+
+broker::ConnectionLimits connection_limits(const Config& c, std::size_t max_connections) {
+  broker::ConnectionLimits l;
+  l.max_connections = max_connections;
+  l.max_per_address = static_cast<std::size_t>(c.integer("limits.max_connections_per_address"));
+  l.accept_rate = static_cast<double>(c.integer("limits.accept_rate"));
+  l.accept_burst = static_cast<double>(c.integer("limits.accept_burst"));
+  return l;
+}
+
 broker::ServerOptions server_options(const Config& c) {
   broker::ServerOptions o;
   o.threads = static_cast<unsigned>(c.integer("node.threads"));
@@ -48,6 +75,7 @@ broker::ServerOptions server_options(const Config& c) {
   b.retained.max_messages = static_cast<std::size_t>(c.integer("limits.max_retained"));
   b.retained.max_payload = c.size("limits.max_retained_payload");
   b.persistence_max_bytes = c.size("persistence.max_bytes");
+  o.connections = connection_limits(c, count_or_auto(c, "limits.max_connections", budget(c).mqtt));
   return o;
 }
 }  // namespace
@@ -63,10 +91,17 @@ Application::Application(const Config& config, const Logging& logging)
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
   if (auth.authenticator)
     server_->broker().set_authenticator(lockrules_->guard_client_ids(auth.authenticator));
-  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator,
+  // The HTTP API admits its connections on a limiter of its own: its cap comes out of the reserve
+  // the MQTT cap leaves, so neither can take the other's descriptors.
+  auto http_connections = std::make_shared<broker::ConnectionLimiter>(
+      connection_limits(config, count_or_auto(config, "http.max_connections", budget(config).http)));
+  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator, http_connections,
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
-                     [s = server_.get()](std::string& out) { append_broker_metrics(*s, out); }});
+                     [s = server_.get(), http_connections](std::string& out) {
+                       append_broker_metrics(*s, out);
+                       append_connection_metrics({&s->limiter(), http_connections.get()}, out);
+                     }});
 }
 
 Application::~Application() {

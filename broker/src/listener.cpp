@@ -11,17 +11,23 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/io_pool.hpp"
+#include "broker/log_text.hpp"
+#include "broker/tcp_transport.hpp"
 
 namespace broker {
 
-Listener::Listener(IoPool& pool, std::string name, const boost::asio::ip::tcp::endpoint& bind,
-                   Accepted accepted, std::shared_ptr<spdlog::logger> log)
+Listener::Listener(IoPool& pool, std::string name, const boost::asio::ip::tcp::endpoint& bind, Accepted accepted,
+                   std::shared_ptr<spdlog::logger> log, std::shared_ptr<ConnectionLimiter> limiter,
+                   ListenerLimits limits)
     : pool_(pool),
       name_(std::move(name)),
       acceptor_(pool.context(0)),
       backoff_(pool.context(0)),
       accepted_(std::move(accepted)),
-      log_(std::move(log)) {
+      log_(std::move(log)),
+      limiter_(std::move(limiter)),
+      limits_(std::move(limits)) {
+  index_ = limiter_->add_listener(name_, limits_.max_connections);
   acceptor_.open(bind.protocol());
   acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
   acceptor_.bind(bind);
@@ -54,18 +60,49 @@ void Listener::accept() {
                                                                boost::asio::ip::tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted) return;
     if (ec) {
-      // Out of file descriptors (EMFILE/ENFILE) or similar: back off instead of spinning on a
-      // listen queue we cannot drain.
-      log_->warn("{} listener: accept failed: {}", name_, ec.message());
-      backoff_.expires_after(std::chrono::milliseconds(100));
+      if (auto n = limiter_->accept_failed(index_))
+        log_->warn("{} listener: accept failed {} time(s) in the last second: {}", name_, n, ec.message());
+      auto wait = accept_backoff(ec, backoff_delay_);
+      if (wait.count() == 0) return accept();
+      backoff_.expires_after(wait);
       backoff_.async_wait([this](const boost::system::error_code& e) {
         if (!e) accept();
       });
       return;
     }
-    accepted_(std::move(socket), worker);
+    backoff_delay_ = std::chrono::milliseconds(0);
+    admit(std::move(socket), worker);
     accept();
   });
+}
+
+void Listener::admit(boost::asio::ip::tcp::socket socket, unsigned worker) {
+  boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return;  // reset while queued: the socket closes here
+  auto d = limiter_->admit(index_, peer.address(), !limits_.uncounted.contains(peer.address()));
+  if (d.refused) {
+    if (d.log_count) log_refusals(*log_, name_, *d.refused, d.log_count, format_endpoint(peer));
+    socket.close(ec);
+    return;
+  }
+  accepted_(std::move(socket), worker, std::move(d.slot));
+}
+
+std::chrono::milliseconds accept_backoff(const boost::system::error_code& ec, std::chrono::milliseconds& delay) {
+  using namespace std::chrono_literals;
+  namespace err = boost::asio::error;
+  bool exhausted = ec == err::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+                   ec == err::no_buffer_space || ec == err::no_memory;
+  if (!exhausted) return 0ms;
+  delay = delay.count() == 0 ? 10ms : std::min<std::chrono::milliseconds>(delay * 2, 1000ms);
+  return delay;
+}
+
+void log_refusals(spdlog::logger& log, const std::string& listener, Refusal reason, std::uint64_t count,
+                  const std::string& last_address) {
+  log.warn("{} listener: refused {} connection(s) in the last second: {} (last from {})", listener, count,
+           to_string(reason), log_text(last_address));
 }
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {

@@ -36,10 +36,11 @@ class ProxiedTransport final : public Transport {
 // socket for the connection. Owned by its pending wait; gone once it hands the socket over.
 class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader> {
  public:
-  ProxyHeaderReader(Server& server, unsigned worker, tcp::socket socket,
+  ProxyHeaderReader(Server& server, unsigned worker, tcp::socket socket, ConnectionSlot slot,
                     std::shared_ptr<const ProxyProtocolOptions> options)
       : server_(server),
         worker_(worker),
+        slot_(std::move(slot)),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         options_(std::move(options)) {}
@@ -95,6 +96,9 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
   void hand_over(const tcp::endpoint& client) {
     timer_.cancel();
     auto tcp_transport = std::make_unique<TcpTransport>(server_.pool().poller(worker_), std::move(socket_));
+    tcp_transport->slot() = std::move(slot_);
+    if (client.address() != peer_.address() && !server_.admit_forwarded(*tcp_transport, "tcp", client.address()))
+      return;  // over its address's cap or rate: the transport closes the socket as it goes
     if (client == peer_)
       server_.start_connection(worker_, std::move(tcp_transport));
     else
@@ -111,6 +115,7 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
 
   Server& server_;
   unsigned worker_;
+  ConnectionSlot slot_;  // before socket_: given back once the socket is closed
   tcp::socket socket_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<const ProxyProtocolOptions> options_;
@@ -123,8 +128,8 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
 
 Listener::Accepted proxy_protocol_acceptor(Server& server, ProxyProtocolOptions options) {
   auto shared = std::make_shared<const ProxyProtocolOptions>(std::move(options));
-  return [&server, shared](tcp::socket socket, unsigned worker) {
-    auto reader = std::make_shared<ProxyHeaderReader>(server, worker, std::move(socket), shared);
+  return [&server, shared](tcp::socket socket, unsigned worker, ConnectionSlot slot) {
+    auto reader = std::make_shared<ProxyHeaderReader>(server, worker, std::move(socket), std::move(slot), shared);
     boost::asio::post(server.pool().context(worker), [reader] { reader->start(); });
   };
 }

@@ -27,7 +27,10 @@ void after(boost::asio::io_context& io, std::chrono::milliseconds delay, std::fu
 }  // namespace
 
 Server::Server(ServerOptions options, std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), log_(std::move(log)), pool_(default_threads(options_.threads), options_.placement) {
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      limiter_(std::make_shared<ConnectionLimiter>(options_.connections)),
+      pool_(default_threads(options_.threads), options_.placement) {
   auto timers = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
     auto w = Broker::current_worker();
     after(pool_.context(w >= 0 ? static_cast<unsigned>(w) : 0), delay, std::move(fn));
@@ -38,16 +41,31 @@ Server::Server(ServerOptions options, std::shared_ptr<spdlog::logger> log)
 Server::~Server() { stop(); }
 
 void Server::add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
-                          Listener::Accepted accepted) {
-  listeners_.push_back(std::make_unique<Listener>(pool_, name, bind, std::move(accepted), log_));
+                          Listener::Accepted accepted, ListenerLimits limits) {
+  listeners_.push_back(
+      std::make_unique<Listener>(pool_, name, bind, std::move(accepted), log_, limiter_, std::move(limits)));
   listeners_.back()->keep_alive(options_.tcp_keepalive, options_.tcp_keepalive_interval,
                                 options_.tcp_keepalive_count);
 }
 
-void Server::add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind) {
-  add_listener(name, bind, [this](boost::asio::ip::tcp::socket socket, unsigned worker) {
-    start_connection(worker, std::make_unique<TcpTransport>(pool_.poller(worker), std::move(socket)));
-  });
+void Server::add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
+                              ListenerLimits limits) {
+  add_listener(
+      name, bind,
+      [this](boost::asio::ip::tcp::socket socket, unsigned worker, ConnectionSlot slot) {
+        auto t = std::make_unique<TcpTransport>(pool_.poller(worker), std::move(socket));
+        t->slot() = std::move(slot);
+        start_connection(worker, std::move(t));
+      },
+      std::move(limits));
+}
+
+bool Server::admit_forwarded(Transport& transport, const std::string& listener,
+                             const boost::asio::ip::address& client) {
+  auto d = limiter_->rebind(transport.slot(), client);
+  if (!d.refused) return true;
+  if (d.log_count) log_refusals(*log_, listener, *d.refused, d.log_count, client.to_string());
+  return false;
 }
 
 void Server::start_connection(unsigned worker, std::unique_ptr<Transport> transport) {

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "broker/log_text.hpp"
 #include "broker/server.hpp"
 #include "broker/tls_transport.hpp"
 
@@ -55,7 +56,8 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   }
 
   void log(const std::string& why) {
-    server_.broker().log().info("tls handshake failed addr={} reason={}", transport_->remote_address(), why);
+    server_.broker().log().info("tls handshake failed addr={} reason={}", log_text(transport_->remote_address()),
+                                why);
   }
 
   Server& server_;
@@ -69,8 +71,9 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 }  // namespace
 
 Listener::Accepted tls_acceptor(Server& server, std::shared_ptr<TlsContext> tls) {
-  return [&server, tls](boost::asio::ip::tcp::socket socket, unsigned worker) {
+  return [&server, tls](boost::asio::ip::tcp::socket socket, unsigned worker, ConnectionSlot slot) {
     auto transport = std::make_unique<TlsTransport>(std::move(socket), tls->current());
+    transport->slot() = std::move(slot);
     auto handshake = std::make_shared<TlsHandshake>(server, worker, std::move(transport), tls);
     boost::asio::post(server.pool().context(worker), [handshake] { handshake->start(); });
   };

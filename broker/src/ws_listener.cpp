@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "broker/log_text.hpp"
 #include "broker/server.hpp"
 #include "broker/ws_handshake.hpp"
 #include "broker/ws_transport.hpp"
@@ -88,17 +89,23 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
     if (ec) return refuse(http::status::bad_request, "malformed request: " + ec.message());
     auto& req = parser_.get();
     if (!path_matches(sv(req.target()), options_->path))
-      return refuse(http::status::not_found, "path " + std::string(req.target()));
+      return refuse(http::status::not_found, "path " + log_text(sv(req.target())));
     if (!websocket::is_upgrade(req)) return refuse(http::status::upgrade_required, "not a WebSocket upgrade");
     auto proto = choose_subprotocol(sv(req[http::field::sec_websocket_protocol]));
     if (!proto.accepted)
       return refuse(http::status::bad_request,
-                    "subprotocol " + std::string(req[http::field::sec_websocket_protocol]));
+                    "subprotocol " + log_text(sv(req[http::field::sec_websocket_protocol])));
     boost::system::error_code e;
     auto peer = boost::beast::get_lowest_layer(transport_->stream()).remote_endpoint(e);
     if (e) return fail(e.message());
-    transport_->set_remote_address(
-        forwarded_client(peer, sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]), options_->trusted));
+    auto client = forwarded_client(peer, sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]), options_->trusted);
+    // Behind a trusted proxy the client it names is the one counted per address.
+    if (options_->trusted.contains(peer.address())) {
+      auto address = boost::asio::ip::make_address(client, e);
+      if (!e && !server_.admit_forwarded(*transport_, transport_->kind(), address))
+        return refuse(http::status::service_unavailable, {});  // logged by the limiter, once a second
+    }
+    transport_->set_remote_address(std::move(client));
     if (!proto.echo.empty()) {
       auto echo = [p = std::move(proto.echo)](websocket::response_type& res) {
         res.set(http::field::sec_websocket_protocol, p);
@@ -119,9 +126,10 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
     server_.start_connection(worker_, std::move(transport_));
   }
 
-  // Answers with `status` and closes; the timer still bounds a client that does not read.
+  // Answers with `status` and closes; the timer still bounds a client that does not read. An
+  // empty `why` is not logged (refusals the limiter logs itself).
   void refuse(http::status status, const std::string& why) {
-    log(why);
+    if (!why.empty()) log(why);
     done_ = true;
     response_.emplace(status, 11);
     response_->set(http::field::connection, "close");
@@ -145,7 +153,7 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
 
   void log(const std::string& why) {
     server_.broker().log().info("{} upgrade failed addr={} reason={}", transport_->kind(),
-                                transport_->remote_address(), why);
+                                log_text(transport_->remote_address()), why);
   }
 
   Server& server_;
@@ -161,10 +169,11 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
 };
 
 template <class NextLayer>
-void start_upgrade(Server& server, unsigned worker, tcp::socket socket,
+void start_upgrade(Server& server, unsigned worker, tcp::socket socket, ConnectionSlot slot,
                    const std::shared_ptr<const WsOptions>& options, const std::shared_ptr<TlsContext>& tls) {
   auto transport = std::make_unique<WsTransport<NextLayer>>(std::move(socket), tls ? tls->current() : nullptr,
                                                             options->max_message_size);
+  transport->slot() = std::move(slot);
   auto upgrade = std::make_shared<WsUpgrade<NextLayer>>(server, worker, std::move(transport), options, tls);
   boost::asio::post(server.pool().context(worker), [upgrade] { upgrade->start(); });
 }
@@ -173,11 +182,12 @@ void start_upgrade(Server& server, unsigned worker, tcp::socket socket,
 
 Listener::Accepted ws_acceptor(Server& server, WsOptions options, std::shared_ptr<TlsContext> tls) {
   auto shared = std::make_shared<const WsOptions>(std::move(options));
-  return [&server, shared, tls](tcp::socket socket, unsigned worker) {
+  return [&server, shared, tls](tcp::socket socket, unsigned worker, ConnectionSlot slot) {
     if (tls)
-      start_upgrade<boost::asio::ssl::stream<tcp::socket>>(server, worker, std::move(socket), shared, tls);
+      start_upgrade<boost::asio::ssl::stream<tcp::socket>>(server, worker, std::move(socket), std::move(slot),
+                                                           shared, tls);
     else
-      start_upgrade<tcp::socket>(server, worker, std::move(socket), shared, tls);
+      start_upgrade<tcp::socket>(server, worker, std::move(socket), std::move(slot), shared, tls);
   };
 }
 

@@ -23,6 +23,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/connection_limiter.hpp"
+#include "broker/proxy_protocol.hpp"
 
 #include "broker/proxy_protocol.hpp"
 #include "exchange.hpp"
@@ -39,6 +43,8 @@ struct ServerSettings {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   broker::TrustedProxies trusted_proxies;
+  std::shared_ptr<broker::ConnectionLimiter> connections;  // null: no limits
+  broker::TrustedProxies uncounted;
   // Decided on the header alone, before any of the body is read: an answer that ends the request
   // there (unknown route, wrong method, missing admin token), or nullopt and the body limit its
   // route allows. A refused request's body is never read; its connection closes after the answer.
@@ -74,8 +80,13 @@ class Server {
  private:
   void accept();
 
+  void admit(boost::asio::ip::tcp::socket socket);
+
   std::shared_ptr<ServerState> state_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;
+  std::chrono::milliseconds backoff_delay_{0};
+  unsigned limiter_index_ = 0;
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;

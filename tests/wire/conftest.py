@@ -44,7 +44,8 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
 
 
 class BrokerProcess:
-    def __init__(self, data_dir, settings, env=None):
+    def __init__(self, data_dir, settings, env=None, preexec=None):
+        self.preexec = preexec
         self.data_dir = pathlib.Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = dict(settings)
@@ -63,7 +64,8 @@ class BrokerProcess:
         env = dict(os.environ)
         env.update(self.env or {})
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=self.preexec)
 
         def ready():
             if self.proc.poll() is not None:
@@ -119,14 +121,15 @@ DEFAULTS = {
 
 @pytest.fixture
 def start_broker(tmp_path):
-    """start_broker(**settings) -> BrokerProcess; keyword names use '__' for '.'."""
+    """start_broker(**settings) -> BrokerProcess; keyword names use '__' for '.'. `preexec` runs in
+    the child before exec (e.g. resource.setrlimit for a smaller descriptor limit)."""
     started = []
 
-    def start(env=None, data_dir=None, **settings):
+    def start(env=None, data_dir=None, preexec=None, **settings):
         merged = dict(DEFAULTS)
         merged["node.data_dir"] = str(data_dir or tmp_path / f"data{len(started)}")
         merged.update({k.replace("__", "."): v for k, v in settings.items()})
-        b = BrokerProcess(merged["node.data_dir"], merged, env=env)
+        b = BrokerProcess(merged["node.data_dir"], merged, env=env, preexec=preexec)
         started.append(b)
         return b.start()
 

@@ -25,6 +25,8 @@ struct ServerOptions {
   std::chrono::seconds tcp_keepalive{120};
   std::chrono::seconds tcp_keepalive_interval{15};
   int tcp_keepalive_count = 4;
+  // Admission of new connections over all MQTT listeners (connection_limiter.hpp).
+  ConnectionLimits connections;
   std::string version = "0.1.0";
 };
 
@@ -35,13 +37,19 @@ class Server {
 
   Broker& broker() { return *broker_; }
   IoPool& pool() { return pool_; }
+  ConnectionLimiter& limiter() { return *limiter_; }
 
   // MQTT over plain TCP on `bind`.
-  void add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind);
+  void add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
+                        ListenerLimits limits = {});
   void add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
-                    Listener::Accepted accepted);
+                    Listener::Accepted accepted, ListenerLimits limits = {});
   // Starts a Connection over `transport` on `worker` (for listeners of other transports).
   void start_connection(unsigned worker, std::unique_ptr<Transport> transport);
+  // A proxied connection's real client, once its listener read it: counted under that address
+  // from now on. False (and a log line at most once a second) when that address is over its cap
+  // or rate; the caller then closes the connection.
+  bool admit_forwarded(Transport& transport, const std::string& listener, const boost::asio::ip::address& client);
 
   void start();
   // Stops accepting, closes every connection (no wills), and joins the threads.
@@ -55,6 +63,8 @@ class Server {
 
   ServerOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  // Before pool_: connections still held by the loops give their slots back as pool_ goes.
+  std::shared_ptr<ConnectionLimiter> limiter_;
   IoPool pool_;
   SteadyClock clock_;
   std::unique_ptr<Broker> broker_;

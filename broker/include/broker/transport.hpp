@@ -10,6 +10,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "broker/connection_limiter.hpp"
 #include "broker/inline_function.hpp"
 
 namespace broker {
@@ -34,6 +35,13 @@ class Transport {
   // A username the transport vouches for (a TLS client certificate's CN, when the listener is
   // configured to use it); it replaces the one in CONNECT.
   virtual std::optional<std::string> certificate_username() const { return std::nullopt; }
+
+  // The connection's share of the admission counts (connection_limiter.hpp): it is given back
+  // when the transport, and so the socket, goes away.
+  ConnectionSlot& slot() { return slot_; }
+
+ private:
+  ConnectionSlot slot_;
 };
 
 }  // namespace broker

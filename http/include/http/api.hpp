@@ -19,6 +19,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "broker/connection_limiter.hpp"
 #include "broker/proxy_protocol.hpp"
 #include "storage/open.hpp"
 
@@ -51,6 +52,10 @@ struct Options {
   int rate_burst = 10;
   // Peers whose X-Forwarded-For / X-Real-IP are believed (read as the WebSocket listener reads them).
   broker::TrustedProxies trusted_proxies{"127.0.0.1, ::1"};
+  // Admission of connections (caps per listener and address, accept rate); null: no limits.
+  // `uncounted` peers (proxies, local addresses) are not counted per address.
+  std::shared_ptr<broker::ConnectionLimiter> connections;
+  broker::TrustedProxies uncounted;
   std::string public_url;                    // base URL locks download firmware from
 
   std::string wechat_url = "https://api.weixin.qq.com/sns/jscode2session";
