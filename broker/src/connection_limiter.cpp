@@ -7,7 +7,6 @@ namespace broker {
 
 namespace {
 constexpr std::size_t idx(Refusal r) { return static_cast<std::size_t>(r); }
-constexpr auto log_every = std::chrono::seconds(1);
 }  // namespace
 
 const char* to_string(Refusal r) {
@@ -57,7 +56,7 @@ ConnectionLimiter::ConnectionLimiter(ConnectionLimits limits) : ConnectionLimite
 
 unsigned ConnectionLimiter::add_listener(std::string name, std::size_t max_connections) {
   std::lock_guard lock(mu_);
-  listeners_.push_back(Listener{std::move(name), max_connections, 0, {}, {}, {}});
+  listeners_.emplace_back(std::move(name), max_connections);
   return static_cast<unsigned>(listeners_.size() - 1);
 }
 
@@ -114,13 +113,8 @@ void ConnectionLimiter::forget_idle(Clock::time_point now) {
 
 std::uint64_t ConnectionLimiter::refuse(Listener& l, Refusal r, Clock::time_point now) {
   ++l.refused[idx(r)];
-  ++l.unlogged[idx(r)];
-  auto& last = l.logged[idx(r)];
-  if (last != Clock::time_point{} && now - last < log_every) return 0;
-  last = now;
-  auto n = l.unlogged[idx(r)];
-  l.unlogged[idx(r)] = 0;
-  return n;
+  std::uint64_t held_back = 0;
+  return l.logs[idx(r)].due(now, held_back) ? held_back + 1 : 0;
 }
 
 ConnectionLimiter::Decision ConnectionLimiter::admit(unsigned listener, const boost::asio::ip::address& peer,

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "broker/clock.hpp"
+#include "broker/log_throttle.hpp"
 
 namespace broker {
 
@@ -114,12 +116,12 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
  private:
   friend class ConnectionSlot;
   struct Listener {
+    Listener(std::string n, std::size_t m) : name(std::move(n)), max(m) {}
     std::string name;
     std::size_t max = 0;
     std::size_t connections = 0;
     std::array<std::uint64_t, static_cast<std::size_t>(Refusal::count_)> refused{};
-    std::array<std::uint64_t, static_cast<std::size_t>(Refusal::count_)> unlogged{};
-    std::array<Clock::time_point, static_cast<std::size_t>(Refusal::count_)> logged{};
+    std::array<LogThrottle, static_cast<std::size_t>(Refusal::count_)> logs;  // one line a second each
   };
   struct Address {
     std::size_t connections = 0;
@@ -142,7 +144,7 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   ConnectionLimits limits_;
   mutable std::mutex mu_;
   std::size_t connections_ = 0;
-  std::vector<Listener> listeners_;
+  std::deque<Listener> listeners_;  // never moved: LogThrottle is atomics
   std::unordered_map<ConnectionSlot::Key, Address, KeyHash> addresses_;
 };
 
