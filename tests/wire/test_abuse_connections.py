@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import mqtt_raw as m
+from ws_raw import WsClient
 from conftest import wait_for
 
 FORGED_STAMP = "2026-01-01T00:00:00.000"
@@ -196,3 +197,21 @@ def test_a_connect_flood_from_one_address_is_rate_limited(start_broker):
              what="the bucket refilled")
     lines = [line for line in b.log().splitlines() if "refused" in line and "rate" in line]
     assert 1 <= len(lines) <= 3, lines
+
+
+def test_websocket_clients_behind_nginx_are_counted_by_x_forwarded_for(start_broker):
+    b = start_broker(listener__ws__bind="127.0.0.1:0", limits__max_connections_per_address="2",
+                     limits__address_exempt="", http__bind="127.0.0.1:0")
+    http, ws = b.ports["http"], b.ports["ws"]
+
+    def phone(ip):  # through nginx on 127.0.0.1, a trusted proxy of the WS listener
+        return WsClient(ws, headers={"X-Forwarded-For": ip})
+
+    held = [phone("203.0.113.9") for _ in range(2)]
+    assert [c.status for c in held] == [101, 101]
+    over = phone("203.0.113.9")
+    assert over.status == 503, over.status
+    assert [phone(f"198.51.100.{i}").status for i in range(1, 4)] == [101, 101, 101]
+    assert refused(http, "ws", "address") == 1
+    assert "upgrade failed" not in b.log()  # the limiter's once-a-second line instead
+    assert "ws listener: refused 1 connection(s) in the last second: address (last from 203.0.113.9)" in b.log()
