@@ -94,9 +94,9 @@ def test_idle_sockets_past_the_descriptor_limit_cost_neither_the_log_nor_http(st
 
     # Admitted attackers that never send CONNECT stay for the whole test (one line each when they
     # go, so the log's size is bounded by the cap, not by the attack).
-    b = start_broker(preexec=small_table, http__bind="127.0.0.1:0", limits__connect_timeout="60s",
+    b = start_broker(preexec=small_table, http__ops_bind="127.0.0.1:0", limits__connect_timeout="60s",
                      log__level="info")
-    http = b.ports["http"]
+    http = b.ports["http_ops"]
     assert http_get(http, "/healthz")[0] == 200
     started = time.monotonic()
     attackers = []
@@ -143,8 +143,8 @@ def test_idle_sockets_past_the_descriptor_limit_cost_neither_the_log_nor_http(st
 
 def test_one_address_is_capped_while_another_still_connects(start_broker):
     b = start_broker(limits__max_connections_per_address="5", limits__address_exempt="",
-                     http__bind="127.0.0.1:0")
-    http = b.ports["http"]
+                     http__ops_bind="127.0.0.1:0")
+    http = b.ports["http_ops"]
     hog = [client_from("127.0.0.2", b.port) for _ in range(5)]
     for i, c in enumerate(hog):
         assert connack_or_closed(c, f"hog{i}")
@@ -161,8 +161,8 @@ def test_one_address_is_capped_while_another_still_connects(start_broker):
 
 def test_clients_behind_a_trusted_proxy_are_counted_by_their_own_address(start_broker):
     b = start_broker(listener__tcp__proxy_protocol="true", limits__max_connections_per_address="2",
-                     limits__address_exempt="", http__bind="127.0.0.1:0")
-    http = b.ports["http"]
+                     limits__address_exempt="", http__ops_bind="127.0.0.1:0")
+    http = b.ports["http_ops"]
 
     def via_proxy(client_ip, n):
         c = m.Client(b.port)  # from 127.0.0.1, a trusted proxy
@@ -181,8 +181,8 @@ def test_clients_behind_a_trusted_proxy_are_counted_by_their_own_address(start_b
 
 def test_a_connect_flood_from_one_address_is_rate_limited(start_broker):
     b = start_broker(limits__accept_rate="2", limits__accept_burst="5", limits__address_exempt="",
-                     http__bind="127.0.0.1:0")
-    http = b.ports["http"]
+                     http__ops_bind="127.0.0.1:0")
+    http = b.ports["http_ops"]
     results = []
     for i in range(15):
         c = client_from("127.0.0.3", b.port)
@@ -201,8 +201,8 @@ def test_a_connect_flood_from_one_address_is_rate_limited(start_broker):
 
 def test_websocket_clients_behind_nginx_are_counted_by_x_forwarded_for(start_broker):
     b = start_broker(listener__ws__bind="127.0.0.1:0", limits__max_connections_per_address="2",
-                     limits__address_exempt="", http__bind="127.0.0.1:0")
-    http, ws = b.ports["http"], b.ports["ws"]
+                     limits__address_exempt="", http__ops_bind="127.0.0.1:0")
+    http, ws = b.ports["http_ops"], b.ports["ws"]
 
     def phone(ip):  # through nginx on 127.0.0.1, a trusted proxy of the WS listener
         return WsClient(ws, headers={"X-Forwarded-For": ip})
