@@ -6,7 +6,11 @@ namespace lockrules {
 
 bool lock_client_id_allowed(std::string_view client_id, const std::optional<std::string>& username) {
   if (!username) return true;
-  if (!is_lockno(*username) && !is_lockno(client_id)) return true;  // no lock involved
+  // A lock's account (its username has a lockno's shape) under another lockno would take that
+  // lock's place. Only that case: the shape is just a length, and phones pick their own ids.
+  // Which client id a registered lock's account may use at all is auth's `clientid` pin
+  // (auth/user_fields.hpp), set at device registration.
+  if (!is_lockno(*username) || !is_lockno(client_id)) return true;
   return client_id == *username;
 }
 

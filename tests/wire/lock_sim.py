@@ -83,10 +83,10 @@ class Sakura:
                          # The tests' own watchers and publishers are anonymous and have no ACL
                          # rows: allow them, as the old system's default acl.conf did.
                          "auth.allow_anonymous": "true", "auth.acl_nomatch": "allow",
-                         "http.bind": "127.0.0.1:0", "http.admin_token": self.admin_token})
+                         "http.ops_bind": "127.0.0.1:0", "http.admin_token": self.admin_token})
         self.proc = BrokerProcess(settings["node.data_dir"], settings).start()
         self.port = self.proc.port
-        self.http_port = self.proc.ports.get("http")  # None until the HTTP API is wired in
+        self.http_port = self.proc.ports.get("http_ops")  # the ops bind: admin routes and the public ones
         self.add_operator()
 
     def redis(self, *args):

@@ -202,7 +202,7 @@ def fill(disk):
 
 
 def metric(broker, name):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{broker.ports['http']}/metrics", timeout=10).read().decode()
+    text = urllib.request.urlopen(f"http://127.0.0.1:{broker.ports['http_ops']}/metrics", timeout=10).read().decode()
     for line in text.splitlines():
         if line.startswith(name + " "):
             return int(float(line.split()[1]))
@@ -224,7 +224,7 @@ def test_full_disk_history_spool_keeps_every_acknowledged_event(tmp_path):
             settings = {**DEFAULTS, "node.data_dir": str(disk), "auth.backend": "redis",
                         "redis.server": redis.address, "auth.allow_anonymous": "false",
                         "sql.backend": "mariadb", "sql.host": "127.0.0.1", "sql.port": "1",
-                        "persistence.enabled": "false", "http.bind": "127.0.0.1:0",
+                        "persistence.enabled": "false", "http.ops_bind": "127.0.0.1:0",
                         "http.admin_token": "t"}
             b = BrokerProcess(tmp_path / "run", settings).start()
             lock = client(b, LOCK, client_id=LOCK)
@@ -273,7 +273,7 @@ def test_full_disk_journal_stays_bounded_and_recovers(start_broker, tmp_path):
     # 8 MB queue), not for the 200 MB.
     with small_disk(tmp_path / "disk", "16m") as disk:
         settings = dict(persistence__path=str(disk / "sessions.journal"), persistence__sync="always",
-                        http__bind="127.0.0.1:0", http__admin_token="t")
+                        http__ops_bind="127.0.0.1:0", http__admin_token="t")
         b = start_broker(**settings)
         away = m.Client(b.port)
         away.connect("away", clean=False)

@@ -13,11 +13,11 @@ def watcher(broker, topic):
 
 
 def test_will_on_dropped_socket(broker):
-    # A lock's offline will; the lock rules take `statu` only from the lock's own account, so the
-    # client logs in as that lockno (anonymous access accepts any name).
-    w = watcher(broker, "/12345678901/statu")
+    # (A lock's own `statu` will is in test_lockrules.py: the lock rules take it only from the
+    # lock's account, which this anonymous broker has none of.)
+    w = watcher(broker, "w/dropped")
     lock = m.Client(broker.port)
-    lock.connect("12345678901", username="12345678901", will=("/12345678901/statu", b"-2", 1, False))
+    lock.connect("lock", will=("w/dropped", b"-2", 1, False))
     lock.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     lock.close()  # RST, as a lock losing power would look after the fact
     p = w.expect(m.PUBLISH)

@@ -1,10 +1,10 @@
 #pragma once
-// Client ids of the lock system (issue 15): a lockno is a lock's identity on MQTT, so
-//   - a lock's account (its username is a lockno) may connect only with its own lockno as client
-//     id: with another lock's it would take that lock's place, and
-//   - a client id that is a lockno may be used only by that lock's account: a phone holding a
-//     lock's id (with a persistent session, for two weeks) would keep the lock itself out, since
-//     the broker refuses a client id that another user's session holds.
+// Client ids of the lock system (issue 15): a lockno is a lock's identity on MQTT, so a lock's
+// account (its username is a lockno) may not connect with another lockno as client id: it would
+// take that lock's place. Which client id a registered lock's account may use at all is auth's
+// `clientid` pin (auth/user_fields.hpp), written at device registration. A phone squatting a
+// lockno as its client id is not refused here: "is a lockno" is only a length, and phones choose
+// their own ids (an 11-character phone id was refused when this also covered them).
 // "Is a lockno" is the shape INTERFACES.md gives (11 characters), the same test the rule topics
 // use. Superusers are exempt (operators' tools), and so are clients without a username (an
 // open deployment, auth.allow_anonymous: anyone may act as anyone there). Everything else is decided by the wrapped
