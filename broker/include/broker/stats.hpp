@@ -68,7 +68,7 @@ class Stats {
 
  private:
   static constexpr std::size_t index(Stat s) { return static_cast<std::size_t>(s); }
-  struct alignas(64) Slot : std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Stat::count_)> {};
+  struct Slot : std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Stat::count_)> {};
   Slot& slot(int worker) {
     auto i = static_cast<std::size_t>(worker);
     return slots_[worker >= 0 && i < workers_ ? i : workers_];
