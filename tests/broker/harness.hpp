@@ -99,10 +99,13 @@ class Harness {
     recorder = std::make_shared<Recorder>();
     b->add_observer(recorder);
   }
-  // A pending read holds its connection, and the fake transport holds the pending read: break
-  // that cycle as an io_context does when it is destroyed with handlers still queued.
+  // A pending read or held write holds its connection, and the fake transport holds the pending
+  // handler: break that cycle as an io_context does when it is destroyed with handlers queued.
   ~Harness() {
-    for (auto& io : transports) io->reader = nullptr;
+    for (auto& io : transports) {
+      io->reader = nullptr;
+      io->held.clear();
+    }
     for (auto& e : executors) e->tasks.clear();
     broker::Broker::set_current_worker(-1);
   }
