@@ -1,13 +1,11 @@
-"""Helpers for the lock simulator's wire tests: a broker for locks to talk to, the sakura-lock
+"""Helpers for the lock simulator's wire tests: Sakura as the locks' broker, the sakura-lock
 process with its event lines, an MQTT watcher, and an HTTP firmware server with Range support.
 
-The broker is Sakura when it can authenticate locks (its binary exists, SAKURA_TEST_REDIS is set
-and a CONNECT with a lock's credentials from the Redis contract is accepted); until then
-Mosquitto on a free port. SAKURA_LOCK_BROKER=sakura or =mosquitto forces the choice."""
+Sakura is the broker of every lock test: when it does not start, or exits other than cleanly,
+the test fails (no other broker stands in)."""
 import http.server
 import os
 import pathlib
-import pwd
 import re
 import socket
 import ssl
@@ -18,12 +16,12 @@ import time
 import pytest
 
 import mqtt_raw as m
+from auth_support import Redis, SharedRedis
 from conftest import BROKER_BIN, BUILD, DEFAULTS, BrokerProcess, wait_for
 
 LOCK_BIN = pathlib.Path(os.environ.get("SAKURA_LOCK_BIN", BUILD / "firmware" / "sim" / "sakura-lock"))
 PASSWORD = "lock-secret"
-# The operator publish() speaks as: a superuser on Sakura (only superusers may command a lock),
-# any name on the anonymous Mosquitto.
+# The operator publish() speaks as: a superuser (only superusers may command a lock).
 OPERATOR = "lock-tests-operator"
 
 
@@ -33,117 +31,79 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Mosquitto:
-    kind = "mosquitto"
-
-    def __init__(self, workdir, port=None, extra_config=""):
-        self.port = port or free_port()
-        conf = pathlib.Path(workdir) / "mosquitto.conf"
-        # Run as root, Mosquitto would switch to its own user, which cannot read the test's files.
-        user = pwd.getpwuid(os.geteuid()).pw_name
-        conf.write_text(f"user {user}\nper_listener_settings false\nallow_anonymous true\n"
-                        f"listener {self.port} 127.0.0.1\n{extra_config}")
-        self.log = open(pathlib.Path(workdir) / "mosquitto.log", "wb")
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise AssertionError("mosquitto exited")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_for(listening, timeout=10, what="mosquitto listening")
-
-    def add_lock(self, lockno, password=PASSWORD):
-        pass  # anonymous broker: any credentials are accepted
-
-    def monitor(self, lockno):
-        return None  # no lock rules behind Mosquitto
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self.log.close()
-
-
 class Sakura:
+    """sakura-broker for the lock tests: locks and the operator authenticate against Redis (the
+    shared one of scripts/services.sh, else one of the test's own); the tests' watchers are
+    anonymous and allowed, as under the old system's default acl.conf. `tcp_bind` fixes the port
+    (a restart keeps it); `extra` adds settings (e.g. the TLS listener)."""
     kind = "sakura"
     admin_token = "lock-tests-admin-token"
 
-    def __init__(self, workdir, redis):
-        self.redis_host, self.redis_port = redis.split(":")
+    def __init__(self, workdir, tcp_bind="127.0.0.1:0", **extra):
+        assert BROKER_BIN.exists(), f"sakura-broker not built at {BROKER_BIN}"
+        shared = os.environ.get("SAKURA_TEST_REDIS")
+        self._redis = SharedRedis(shared) if shared else Redis(workdir).start()
         settings = dict(DEFAULTS)
         settings.update({"node.data_dir": str(pathlib.Path(workdir) / "sakura"),
-                         "auth.backend": "redis", "redis.server": redis,
-                         # The tests' own watchers and publishers are anonymous and have no ACL
-                         # rows: allow them, as the old system's default acl.conf did.
+                         "listener.tcp.bind": tcp_bind,
+                         "auth.backend": "redis", "redis.server": self._redis.address,
                          "auth.allow_anonymous": "true", "auth.acl_nomatch": "allow",
                          "http.ops_bind": "127.0.0.1:0", "http.admin_token": self.admin_token})
-        self.proc = BrokerProcess(settings["node.data_dir"], settings).start()
-        self.port = self.proc.port
-        self.http_port = self.proc.ports.get("http_ops")  # the ops bind: admin routes and the public ones
-        self.add_operator()
+        settings.update(extra)
+        self.proc = BrokerProcess(settings["node.data_dir"], settings)
+        try:
+            self.proc.start()
+            self.add_operator()
+        except BaseException:
+            self._redis.stop()
+            raise
 
-    def redis(self, *args):
-        return subprocess.run(["redis-cli", "-h", self.redis_host, "-p", self.redis_port, *args],
-                              check=True, capture_output=True, text=True).stdout.strip()
+    @property
+    def port(self):
+        return self.proc.port
+
+    @property
+    def http_port(self):
+        return self.proc.ports.get("http_ops")  # the ops bind: admin routes and the public ones
+
+    def redis(self, *args, db=0):
+        return self._redis.cli(*args, db=db)
 
     def add_operator(self):
         # publish() speaks as this superuser: lock commands (/call, /ota) come only from one.
-        self.redis("-n", "0", "HSET", f"mqtt_user:{OPERATOR}", "password", PASSWORD, "is_superuser", "1")
+        self.redis("HSET", f"mqtt_user:{OPERATOR}", "password", PASSWORD, "is_superuser", "1")
 
     def add_lock(self, lockno, password=PASSWORD):
-        # The compatible credential contract: plain password, superuser so no ACL rows are needed.
-        self.redis("-n", "0", "HSET", f"mqtt_user:{lockno}", "password", password, "is_superuser", "1")
+        self.add_locks({lockno: password})
+
+    def add_locks(self, passwords):
+        """{lockno: password}: the compatible credential contract, plain password, superuser so no
+        ACL rows are needed; one redis-cli for the lot (a fleet has hundreds)."""
+        script = "".join(f"HSET mqtt_user:{l} password {p} is_superuser 1\n" for l, p in passwords.items())
+        r = subprocess.run(["redis-cli", "-p", str(self._redis.port)], input=script.encode(),
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0 and b"ERR" not in r.stdout, r.stdout + r.stderr
 
     def monitor(self, lockno):
-        return self.redis("-n", "1", "HGET", "monitor", lockno) or None
+        return self.redis("HGET", "monitor", lockno, db=1) or None
+
+    def restart(self):
+        self.stop()
+        self.proc.start()
 
     def stop(self):
-        self.proc.stop()
-
-
-def sakura_accepts_locks(broker):
-    broker.add_lock("00000probe0")
-    c = m.Client(broker.port)
-    try:
-        c.send(m.connect("00000probe0", username="00000probe0", password=PASSWORD))
-        p = c.recv_packet(timeout=3)
-        return p is not None and p.type == m.CONNACK and p.body[1] == 0
-    except (TimeoutError, OSError):
-        return False
-    finally:
-        c.close()
-
-
-_sakura_refused = False  # once Sakura could not serve locks, later tests go straight to Mosquitto
-
-
-def start_lock_broker(workdir):
-    global _sakura_refused
-    want = os.environ.get("SAKURA_LOCK_BROKER", "auto")
-    redis = os.environ.get("SAKURA_TEST_REDIS")
-    available = BROKER_BIN.exists() and redis
-    if want == "sakura" and not available:
-        raise AssertionError(f"SAKURA_LOCK_BROKER=sakura needs {BROKER_BIN} and SAKURA_TEST_REDIS")
-    if available and (want == "sakura" or (want == "auto" and not _sakura_refused)):
+        """SIGTERM, and a clean exit is required (as conftest.start_broker requires): a sanitizer
+        report or a crash fails the test."""
         try:
-            b = Sakura(workdir, redis)
-        except AssertionError:
-            if want == "sakura":
-                raise
-            b = None  # e.g. the Redis backend is not wired in yet: the start stops on its config
-        if b and (want == "sakura" or sakura_accepts_locks(b)):
-            return b
-        if b:
-            b.stop()
-        _sakura_refused = True
-    return Mosquitto(workdir)
+            code = self.proc.stop()
+            if code != 0:
+                raise AssertionError(f"sakura-broker exited with {code}:\n{self.proc.log()[-4000:]}")
+        finally:
+            self._redis.stop()
+
+
+def start_lock_broker(workdir, **kw):
+    return Sakura(workdir, **kw)
 
 
 class LockSim:

@@ -14,9 +14,8 @@ from lock_sim import LOCK_BIN, LockSim, Watcher
 
 @pytest.fixture(params=backends())
 def api(request, start_broker):
+    assert LOCK_BIN.exists(), f"{LOCK_BIN} not built"
     a = start_api(start_broker, request.param)
-    if not LOCK_BIN.exists():
-        pytest.skip(f"{LOCK_BIN} not built")
     yield a
     a.stub.stop()
 

@@ -1,10 +1,8 @@
-"""sakura-lock against a real broker on loopback: connect, status, will, unlock, reconnect, fleet.
-The broker is Sakura once it authenticates locks, else Mosquitto (see lock_sim.py)."""
+"""sakura-lock against Sakura on loopback: connect, status, will, unlock, reconnect across a broker
+restart, fleet."""
 import subprocess
 
-import pytest
-
-from lock_sim import LOCK_BIN, Mosquitto, Watcher, lock_broker, publish, sims, wait_for  # noqa: F401 (fixtures)
+from lock_sim import LOCK_BIN, Sakura, Watcher, free_port, lock_broker, publish, sims, wait_for  # noqa: F401 (fixtures)
 
 LOCK = "10000000001"
 
@@ -37,8 +35,7 @@ def test_a_killed_lock_is_announced_offline_by_its_will(lock_broker, sims):
     w = Watcher(lock_broker.port, f"/{LOCK}/statu")
     sim.kill()
     w.wait_for(f"/{LOCK}/statu", "-2")
-    if lock_broker.kind == "sakura":
-        wait_for(lambda: lock_broker.monitor(LOCK) == "-2", what="monitor hash says offline")
+    wait_for(lambda: lock_broker.monitor(LOCK) == "-2", what="monitor hash says offline")
 
 
 def test_unlock_opens_reports_0_then_relocks_and_reports_1(lock_broker, sims):
@@ -82,8 +79,6 @@ def test_a_retained_unlock_does_not_open_the_lock_on_connect(lock_broker, sims):
 
 
 def test_unlock_from_a_real_m_f_pairing(lock_broker, sims):
-    if lock_broker.kind != "sakura":
-        pytest.skip("the m/f pairing rule runs in Sakura, not in Mosquitto")
     lock_broker.add_lock(LOCK)
     for owner in ("owner-m", "owner-f"):
         lock_broker.add_lock(owner)
@@ -96,34 +91,39 @@ def test_unlock_from_a_real_m_f_pairing(lock_broker, sims):
     sim.wait_event("status", LOCK, "1", count=2)
 
 
-def test_the_lock_reconnects_after_the_broker_comes_back(tmp_path, sims):
-    broker = Mosquitto(tmp_path)
+def test_the_lock_reconnects_after_sakura_restarts(tmp_path, sims):
+    # A fixed port, so the restarted broker is where the lock left it.
+    broker = Sakura(tmp_path, tcp_bind=f"127.0.0.1:{free_port()}")
     port = broker.port
-    try:  # if sakura-lock is missing or never reports, the first broker must not outlive the test
+    try:  # if sakura-lock is missing or never reports, the broker must not outlive the test
+        broker.add_lock(LOCK)
         sim = sims(port, "--keepalive", 2, lockno=LOCK)
         sim.wait_event("status", LOCK, "1")
-    finally:
-        broker.stop()
-    sim.wait_event("disconnected", LOCK)
-    # Refused reconnects back off (200 ms doubling to 2 s here) while the broker is away.
-    sim.wait_event("backoff-ms", LOCK, count=3)
-    delays = [int(d) for _, _, d in sim.events(LOCK, "backoff-ms")]
-    assert all(100 <= d <= 2000 for d in delays), delays
-    (tmp_path / "again").mkdir()
-    broker2 = Mosquitto(tmp_path / "again", port=port)
-    try:
+        broker.proc.stop()  # SIGTERM: the lock's socket is closed under it
+        assert broker.proc.proc.returncode == 0, broker.proc.log()[-4000:]
+        sim.wait_event("disconnected", LOCK)
+        # Refused reconnects back off (200 ms doubling to 2 s here) while the broker is away.
+        sim.wait_event("backoff-ms", LOCK, count=3)
+        delays = [int(d) for _, _, d in sim.events(LOCK, "backoff-ms")]
+        assert all(100 <= d <= 2000 for d in delays), delays
+        broker.proc.start()
+        assert broker.port == port
+        w = Watcher(port, f"/{LOCK}/statu")
         sim.wait_event("connected", LOCK, count=2, timeout=15)
         sim.wait_event("status", LOCK, "1", count=2)
+        # The restarted broker took the lock's credentials and routes its status and commands.
+        publish(port, f"/{LOCK}/call", "unlock")
+        w.wait_for(f"/{LOCK}/statu", "0")
+        wait_for(lambda: broker.monitor(LOCK) == "0", what="monitor hash after the restart")
     finally:
-        broker2.stop()
+        broker.stop()
 
 
 def test_one_process_simulates_a_fleet(lock_broker, sims):
     n = 300
     prefix = "FLT"
     locknos = [f"{prefix}{i:08d}" for i in range(n)]
-    for l in locknos:
-        lock_broker.add_lock(l)
+    lock_broker.add_locks({l: "lock-secret" for l in locknos})
     w = Watcher(lock_broker.port, "/+/statu")
     sim = sims(lock_broker.port, "--count", n, "--lockno-prefix", prefix, "--threads", 2,
                "--backoff-min-ms", 1000)
@@ -139,8 +139,7 @@ def test_one_process_simulates_a_fleet(lock_broker, sims):
 def test_a_fleet_larger_than_one_process_is_split_over_workers(lock_broker, sims):
     # 30 locks at 10 per process: the parent and two forked workers.
     n, prefix = 30, "WRK"
-    for i in range(n):
-        lock_broker.add_lock(f"{prefix}{i:08d}")
+    lock_broker.add_locks({f"{prefix}{i:08d}": "lock-secret" for i in range(n)})
     w = Watcher(lock_broker.port, "/+/statu")
     sim = sims(lock_broker.port, "--count", n, "--lockno-prefix", prefix, "--locks-per-process", 10)
     sim.wait_event("connected", count=n, timeout=20)
@@ -161,15 +160,12 @@ def test_a_split_fleet_stops_cleanly_on_sigterm(lock_broker, sims):
 
 def test_locks_from_a_credentials_file_use_their_own_passwords(lock_broker, sims, tmp_path):
     creds = {"CRD00000001": "pw-one", "CRD00000002": "pw-two"}
-    for lockno, pw in creds.items():
-        lock_broker.add_lock(lockno, pw)
+    lock_broker.add_locks(creds)
     f = tmp_path / "locks.txt"
     f.write_text("# lockno password\n" + "".join(f"{l} {p}\n" for l, p in creds.items()))
     sim = sims(lock_broker.port, "--credentials", f)
     sim.wait_event("connected", count=2)
     assert {lockno for lockno, _, _ in sim.events(event="connected")} == set(creds)
-    if lock_broker.kind == "mosquitto":
-        return  # anonymous: it cannot tell the passwords apart; Sakura can
     f.write_text("CRD00000001 wrong\n")
     bad = sims(lock_broker.port, "--credentials", f)
     bad.wait_event("connect-refused", "CRD00000001", "5")

@@ -1,14 +1,15 @@
-"""sakura-lock over TLS: MQTT to a TLS listener with the CA it trusts, refusal of a broker signed
-by another CA, and an OTA image fetched over HTTPS. Mosquitto holds the TLS listener until
-Sakura's listener.tls is testable the same way."""
+"""sakura-lock over TLS: MQTT to Sakura's own TLS listener (listener.tls) with the CA it trusts,
+refusal of a broker signed by another CA, and an OTA image fetched over HTTPS."""
 import hashlib
 import json
 import os
+import re
 import subprocess
 
 import pytest
 
-from lock_sim import FirmwareServer, Mosquitto, Watcher, free_port, publish, sims  # noqa: F401
+from conftest import wait_for
+from lock_sim import FirmwareServer, Sakura, Watcher, publish, sims  # noqa: F401
 
 LOCK = "30000000001"
 
@@ -38,20 +39,22 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def tls_broker(tmp_path, pki):
-    tls_port = free_port()
-    b = Mosquitto(tmp_path, extra_config=(
-        f"listener {tls_port} 127.0.0.1\ncafile {pki['ca']}\ncertfile {pki['crt']}\n"
-        f"keyfile {pki['key']}\n"))
-    b.tls_port = tls_port
+    b = Sakura(tmp_path, **{"listener.tls.bind": "127.0.0.1:0", "listener.tls.certfile": pki["crt"],
+                            "listener.tls.keyfile": pki["key"]})
+    b.tls_port = b.proc.ports["tls"]
     yield b
     b.stop()
 
 
 def test_lock_connects_over_tls_and_unlocks(tls_broker, pki, sims):
+    tls_broker.add_lock(LOCK)
     sim = sims(tls_broker.tls_port, "--tls", "--cafile", pki["ca"], "--bolt-ms", 20, lockno=LOCK)
     sim.wait_event("status", LOCK, "1")
     publish(tls_broker.port, f"/{LOCK}/call", "unlock")  # the test itself uses the plain listener
     sim.wait_event("status", LOCK, "0")
+    # The broker saw it as a TLS client and took its status as the lock's.
+    assert re.search(rf"connected client={LOCK} .*via=tls", tls_broker.proc.log())
+    wait_for(lambda: tls_broker.monitor(LOCK) == "0", what="monitor hash from the TLS lock")
 
 
 def test_lock_refuses_a_broker_its_ca_did_not_sign(tls_broker, pki, sims):
@@ -66,6 +69,7 @@ def test_ota_image_over_https(tls_broker, pki, sims):
     try:
         image = os.urandom(40_000)
         fw.images["/fw/2.0.0.bin"] = image
+        tls_broker.add_lock(LOCK)
         sim = sims(tls_broker.port, "--cafile", pki["ca"], lockno=LOCK)
         sim.wait_event("status", LOCK, "1")
         w = Watcher(tls_broker.port, f"/{LOCK}/fw")
