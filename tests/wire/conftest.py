@@ -2,7 +2,12 @@
 
 `broker` is a broker with anonymous access on TCP only; `start_broker(**settings)` starts one
 with any settings (keys as in docs/configuration.md, dots and all) and stops it at teardown.
+
+Where SAKURA_REQUIRE_SERVICES=1 (CI and scripts/test, which start Redis and MariaDB), a test
+cannot pass by not running: a missing server fails it (`require_services`), and any skip not
+listed in allowed_skips.txt is reported as a failure.
 """
+import fnmatch
 import os
 import pathlib
 import signal
@@ -14,6 +19,45 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("SAKURA_BUILD_DIR", ROOT / "build"))
 BROKER_BIN = BUILD / "app" / "sakura-broker"
+REQUIRE_SERVICES = os.environ.get("SAKURA_REQUIRE_SERVICES") == "1"
+
+
+def require_services():
+    """Redis and MariaDB from scripts/services.sh (SAKURA_TEST_REDIS, SAKURA_TEST_MARIADB_*): a
+    skip that says so on a developer's machine without them, a failure where they are required."""
+    missing = [v for v in ("SAKURA_TEST_REDIS", "SAKURA_TEST_MARIADB_HOST") if not os.environ.get(v)]
+    if missing:
+        why = f"{', '.join(missing)} not set (eval \"$(scripts/services.sh start DIR)\" sets them)"
+        if REQUIRE_SERVICES:
+            pytest.fail(why + " while SAKURA_REQUIRE_SERVICES=1", pytrace=False)
+        pytest.skip(why)
+
+
+def _allowed_skips():
+    out = []
+    for line in (pathlib.Path(__file__).parent / "allowed_skips.txt").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            pattern, _, reason = line.partition("|")
+            out.append((pattern.strip(), reason.strip()))
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Where SAKURA_REQUIRE_SERVICES=1, a skip outside allowed_skips.txt is a failure (xfail stays
+    what it is: strict xfails already fail when they pass)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not REQUIRE_SERVICES or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    test_id = f"{pathlib.Path(str(item.fspath)).relative_to(ROOT)}::{item.name}"
+    if any(fnmatch.fnmatchcase(test_id, p) and r in reason for p, r in _allowed_skips()):
+        return
+    report.outcome = "failed"
+    report.longrepr = (f"skipped outside tests/wire/allowed_skips.txt while SAKURA_REQUIRE_SERVICES=1: "
+                       f"{reason}")
 
 
 def built_with_sanitizers():

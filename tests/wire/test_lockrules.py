@@ -4,8 +4,8 @@ mosquitto_sub plays the lock on /<lockno>/call, mosquitto_pub the two owners.
 Credentials are written into the embedded store exactly as POST /login writes them
 (mqtt_user:<key> with a password, mqtt_acl:<key> = {/<lockno>/#: 1, /<lockno>/<morf>: 2,
 /unauth: 2}) by seeding the broker's SQLite file between a first start (which creates the schema)
-and the real one. Tests that need those credentials checked (ACL, /unauth) skip while the broker
-has no credential store wired in; the rest run with anonymous clients meanwhile.
+and the real one. Every client logs in with those credentials; a broker that refuses them fails
+the rig (there is no anonymous fallback).
 """
 import base64
 import os
@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 import mqtt_raw
-from conftest import BROKER_BIN, wait_for
+from conftest import BROKER_BIN, require_services, wait_for
 
 def key():
     return base64.b64encode(os.urandom(16)).decode()
@@ -115,9 +115,7 @@ class ServerStore:
         return [tuple(line.split("\t")) for line in out.stdout.splitlines()]
 
 
-BACKENDS = [EmbeddedStore]
-if os.environ.get("SAKURA_TEST_REDIS") and os.environ.get("SAKURA_TEST_MARIADB_HOST"):
-    BACKENDS.append(ServerStore)
+BACKENDS = [EmbeddedStore, ServerStore]
 
 
 def lockno(prefix="LR"):
@@ -130,10 +128,8 @@ class User:
         self.name, self.password = name, password
 
     def args(self):
-        return ["-u", self.name, "-P", self.password] if self.name else []
+        return ["-u", self.name, "-P", self.password]
 
-
-ANONYMOUS = User(None, None)
 
 
 class Rig:
@@ -143,7 +139,8 @@ class Rig:
         data = tmp_path / "lockrules"
         self.L = lockno()
         self.store = backend(data)
-        settings = {**{k.replace(".", "__"): v for k, v in self.store.settings().items()}, **settings}
+        settings = {"auth__allow_anonymous": "false",
+                    **{k.replace(".", "__"): v for k, v in self.store.settings().items()}, **settings}
         if isinstance(self.store, EmbeddedStore):
             # A first start creates the schema the seeding writes into.
             start_broker(data_dir=data, **settings).stop()
@@ -157,11 +154,7 @@ class Rig:
         for u in self.bulk:
             self.store.put_hash(0, "mqtt_user:" + u.name, {"password": u.password, "is_superuser": "1"})
         self.broker = start_broker(data_dir=data, **settings)
-        self.auth = self.credentials_checked()
-        if not self.auth:
-            # Until auth/ is wired in, only anonymous clients get in.
-            self.lock = self.m = self.f = self.stranger = ANONYMOUS
-            self.bulk = [ANONYMOUS] * len(self.bulk)
+        self.check_credentials()
 
     def login(self, lockno, morf):
         """What POST /login writes for a bound user."""
@@ -171,17 +164,15 @@ class Rig:
                                                       "/unauth": "2"})
         return u
 
-    def credentials_checked(self):
-        c = mqtt_raw.Client(self.broker.port)
-        try:
-            c.send(mqtt_raw.connect("probe", username=self.m.name, password=self.m.password))
-            return c.expect(mqtt_raw.CONNACK).body[1] == 0
-        finally:
-            c.close()
-
-    def require_auth(self):
-        if not self.auth:
-            pytest.skip("sakura-broker does not check stored credentials yet (auth/ not wired)")
+    def check_credentials(self):
+        """The seeded credentials let m in and a wrong password does not: the store is the one
+        the broker reads, so every test below runs with real logins."""
+        for password, code in ((self.m.password, 0), ("wrong-" + self.m.password, 5)):
+            c = mqtt_raw.Client(self.broker.port)
+            try:
+                c.connect("probe", expect_code=code, username=self.m.name, password=password)
+            finally:
+                c.close()
 
     def pub(self, user, topic, payload, qos=1, client_id=None):
         args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", str(qos),
@@ -233,6 +224,8 @@ class Listener:
 
 @pytest.fixture(params=BACKENDS, ids=lambda b: b.name)
 def backend(request):
+    if request.param is ServerStore:
+        require_services()
     return request.param
 
 
@@ -281,7 +274,6 @@ def test_a_window_runs_out(start_broker, tmp_path, backend):
 
 
 def test_a_client_without_the_acl_cannot_trigger_an_unlock(rig):
-    rig.require_auth()
     lock = rig.lock_listener()
     try:
         rig.pub(rig.m, f"/{rig.L}/m", "")
@@ -329,7 +321,6 @@ def test_unknown_status_payloads_change_nothing(rig):
 
 
 def test_a_forged_unauth_deletes_nothing(rig):
-    rig.require_auth()
     victim = rig.m
     rig.pub(rig.stranger, "/unauth", victim.name)
     # The stranger's own /unauth afterwards goes the same way after the forged one, so once the
@@ -343,7 +334,6 @@ def test_a_forged_unauth_deletes_nothing(rig):
 
 
 def test_killing_the_mini_program_socket_deletes_its_credentials(rig):
-    rig.require_auth()
     u = rig.f
     c = mqtt_raw.Client(rig.broker.port)
     c.connect("mini-program", username=u.name, password=u.password, keepalive=2,
@@ -369,7 +359,7 @@ def test_a_thousand_pairs_at_once_give_one_unlock_each(start_broker, tmp_path, b
 
     def owner(user, role, share):
         c = mqtt_raw.Client(rig.broker.port, timeout=30)
-        c.connect(f"{user.name or 'anon'}-{role}-{share}", username=user.name, password=user.password)
+        c.connect(f"{user.name}-{role}-{share}", username=user.name, password=user.password)
         mine = locks[share::2]
         start.wait()
         c.send(b"".join(mqtt_raw.publish(f"/{l}/{role}", "", qos=1, packet_id=i + 1)
@@ -410,7 +400,6 @@ def test_a_thousand_pairs_at_once_give_one_unlock_each(start_broker, tmp_path, b
 def test_a_mini_program_that_goes_silent_loses_its_credentials_within_the_keepalive_bound(rig):
     """No FIN, no DISCONNECT: the socket stays open and says nothing, as when the phone drops off
     the network. The broker gives up after 1.5 x keepalive and publishes the will."""
-    rig.require_auth()
     u = rig.m
     c = mqtt_raw.Client(rig.broker.port)
     c.connect("silent-mini-program", username=u.name, password=u.password, keepalive=1,
