@@ -119,6 +119,7 @@ class Packet:
 
 CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 2, 3, 4, 5, 6, 7
 SUBACK, UNSUBACK, PINGRESP = 9, 11, 13
+MARKER_ID = 0xFFFF  # the packet id of until_marker()'s SUBSCRIBE: tests use small ones
 
 
 class Client:
@@ -189,6 +190,47 @@ class Client:
         p = self.expect(SUBACK)
         assert p.packet_id == packet_id
         return list(p.body[2:])
+
+    def until_marker(self, publisher=None, topic=None, acknowledge=False, qos=0):
+        """Every packet this client receives before a marker round trip, marker left out: the
+        proof that nothing else is on its way, instead of waiting a fixed time for nothing.
+
+        The marker is a PUBLISH that `publisher` (default: this client) sends on `topic` (default:
+        a fresh topic this client subscribes to first). The broker handles one connection's
+        packets in order, so whatever it had routed to this client before it routes the marker
+        is ahead of it. A QoS 0 marker passes messages queued behind a full inflight window; one at
+        `qos=1` queues behind them like any other (and `acknowledge` then lets them flow). With
+        `acknowledge`, QoS 1/2 messages on the way are acknowledged; they are still returned."""
+        marker = f"marker-{time.monotonic_ns()}".encode()
+        got = []
+
+        def take(p):
+            assert p is not None, f"connection closed before the marker; received {got!r}"
+            if acknowledge and p.type == PUBLISH and p.qos:
+                self.send(ack("puback" if p.qos == 1 else "pubrec", p.publish_id))
+            if acknowledge and p.type == PUBREL:
+                self.send(ack("pubcomp", p.packet_id))
+            got.append(p)
+
+        if topic is None:
+            topic = "marker/" + marker.decode()
+            self.send(subscribe(MARKER_ID, (topic, qos)))
+            while True:
+                p = self.recv_packet()
+                if p is not None and p.type == SUBACK and p.packet_id == MARKER_ID:
+                    assert p.body[2:] == bytes([qos]), f"marker subscription refused: {p!r}"
+                    break
+                take(p)
+        (publisher or self).send(publish(topic, marker, qos=qos, packet_id=MARKER_ID))
+        while True:
+            p = self.recv_packet()
+            if p is not None and p.type == PUBLISH and p.topic == topic and p.payload == marker:
+                if p.qos:
+                    self.send(ack("puback", p.publish_id))
+                return got
+            if p is not None and p.type == PUBACK and p.packet_id == MARKER_ID and publisher is None:
+                continue  # the broker's acknowledgement of our own marker
+            take(p)
 
     def closed(self, timeout=None):
         """True once the broker has closed the connection (after draining what it sent)."""
