@@ -67,6 +67,13 @@ class EmbeddedStore:
                               (db, key)).fetchone()
         return row is not None and (row[0] == 0 or row[0] > time.time() * 1000)
 
+    def ttl_ms(self, db, key):
+        """Milliseconds left before the key expires (None: absent or no expiry)."""
+        with self._con() as con:
+            row = con.execute("SELECT expires_ms FROM kv_keys WHERE db = ? AND key = ?",
+                              (db, key)).fetchone()
+        return row[0] - time.time() * 1000 if row and row[0] else None
+
     def history(self, lockno):
         with self._con() as con:
             return con.execute("SELECT event, message FROM lockhistory WHERE lockno = ? ORDER BY id",
@@ -102,6 +109,10 @@ class ServerStore:
 
     def exists(self, db, key):
         return self._redis(db, "EXISTS", key).strip() == "1"
+
+    def ttl_ms(self, db, key):
+        ms = int(self._redis(db, "PTTL", key))
+        return ms if ms >= 0 else None
 
     def history(self, lockno):
         assert lockno.isalnum()
@@ -271,6 +282,22 @@ def test_a_window_runs_out(start_broker, tmp_path, backend):
         assert lock.drained() == []
     finally:
         lock.close()
+
+
+def test_the_default_pair_window_is_35_s(rig):
+    """The app's own default (no lock.pair_window set), read from the running binary twice: its
+    effective configuration, and the expiry the window's key gets in the store (the store's
+    expiry is what closes the window; 35 s are not waited for)."""
+    assert "lock.pair_window" not in rig.broker.settings
+    out = subprocess.run([str(BROKER_BIN), "--print-config", *sum((["--set", f"{k}={v}"] for k, v in
+                          rig.broker.settings.items()), [])], capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert "lock.pair_window = 35s" in out.stdout.splitlines()
+    before = time.monotonic()
+    rig.pub(rig.m, f"/{rig.L}/m", "")
+    ttl = wait_for(lambda: rig.store.ttl_ms(1, f"{rig.L}_m"), what="the window's key")
+    elapsed_ms = (time.monotonic() - before) * 1000
+    assert 35_000 - elapsed_ms - 1_000 <= ttl <= 35_000, ttl
 
 
 def test_a_client_without_the_acl_cannot_trigger_an_unlock(rig):
