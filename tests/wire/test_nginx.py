@@ -1,8 +1,10 @@
-"""The mini-program's path end to end: MQTT.js over wss:// through a real nginx running
-deploy/nginx/sakura.conf (ports and certificate paths replaced) to Sakura's WebSocket listener;
-plus the site's redirect, HSTS and the HTTP API locations."""
+"""The mini-program's path end to end through a real nginx running deploy/nginx/sakura.conf (ports
+and certificate paths replaced): MQTT.js over wss:// to Sakura's WebSocket listener, and the
+site's redirect, HSTS and HTTP API locations in front of Sakura's own HTTP API. Then nginx
+`stream` with the PROXY protocol in front of the TCP listener, configured as docs/deployment.md
+shows it."""
+import contextlib
 import http.client
-import http.server
 import json
 import pathlib
 import re
@@ -11,38 +13,24 @@ import signal
 import socket
 import ssl
 import subprocess
-import threading
 
 import pytest
 
+import mqtt_raw
 from conftest import ROOT, wait_for
+from http_support import start_api
 from test_ws import check_mqttjs_result, run_mqttjs
 from tls_pki import Pki
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = pytest.mark.skipif(not pathlib.Path(NGINX).exists(), reason="nginx needed")
+STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"  # Debian's libnginx-mod-stream
+pytestmark = pytest.mark.skipif(not pathlib.Path(NGINX).exists(), reason="nginx needed (scripts/deps.sh --test)")
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class ApiStandIn(http.server.BaseHTTPRequestHandler):
-    """Answers like an HTTP API would, echoing what nginx forwarded."""
-
-    def do_GET(self):
-        body = json.dumps({"path": self.path, "xff": self.headers.get("X-Forwarded-For"),
-                           "proto": self.headers.get("X-Forwarded-Proto")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def site_config(ws_port, api_port, https_port, http_port, pki):
@@ -65,33 +53,13 @@ def site_config(ws_port, api_port, https_port, http_port, pki):
     return conf
 
 
-@pytest.fixture
-def site(start_broker, tmp_path):
-    pki = Pki(tmp_path / "pki")
-    pki.rsa = pki.issue("site-rsa", "127.0.0.1", "rsa")
-    pki.ecdsa = pki.issue("site-ecdsa", "127.0.0.1", "ecdsa")
-    broker = start_broker(listener__ws__bind="127.0.0.1:0")
-
-    api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ApiStandIn)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
-
-    prefix = tmp_path / "nginx"
+@contextlib.contextmanager
+def running_nginx(prefix, main_conf, port, files=None):
+    """nginx with `main_conf` as its nginx.conf (and `files` beside it), listening on `port`."""
     prefix.mkdir()
-    https_port, http_port = free_port(), free_port()
-    (prefix / "sakura.conf").write_text(site_config(broker.ports["ws"], api.server_address[1],
-                                                    https_port, http_port, pki))
-    temp = " ".join(f"{k}_temp_path {prefix}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (prefix / "nginx.conf").write_text(f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/access.log;
-    {temp}
-    include {prefix}/sakura.conf;
-}}
-""")
+    (prefix / "nginx.conf").write_text(main_conf)
+    for name, text in (files or {}).items():
+        (prefix / name).write_text(text)
     proc = subprocess.Popen([NGINX, "-p", str(prefix), "-e", str(prefix / "error.log"),
                              "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -99,26 +67,65 @@ http {{
     def up():
         assert proc.poll() is None, proc.stdout.read().decode() + (prefix / "error.log").read_text()
         try:
-            socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return True
         except OSError:
             return False
 
-    wait_for(up, timeout=15, what="nginx listening")
-    yield type("Site", (), {"broker": broker, "pki": pki, "https": https_port, "http": http_port})
-    proc.send_signal(signal.SIGQUIT)  # graceful: finishes open connections
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    api.shutdown()
+        wait_for(up, timeout=15, what="nginx listening")
+        yield
+    finally:
+        proc.send_signal(signal.SIGQUIT)  # graceful: finishes open connections
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-def https_get(site, path):
+def temp_paths(prefix):
+    return " ".join(f"{k}_temp_path {prefix}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+
+
+@pytest.fixture
+def site(start_broker, tmp_path):
+    pki = Pki(tmp_path / "pki")
+    pki.rsa = pki.issue("site-rsa", "127.0.0.1", "rsa")
+    pki.ecdsa = pki.issue("site-ecdsa", "127.0.0.1", "ecdsa")
+    # Sakura's own HTTP API (its public bind) and WebSocket listener behind nginx. Two logins at
+    # once per address, so the per-address bucket shows which address the API believed. The
+    # MQTT.js scenario connects anonymously.
+    api = start_api(start_broker, {}, http__rate_burst="2", http__rate_per_minute="1",
+                    auth__allow_anonymous="true")
+    prefix = tmp_path / "nginx"
+    https_port, http_port = free_port(), free_port()
+    conf = site_config(api.broker.ports["ws"], api.broker.ports["http"], https_port, http_port, pki)
+    main = f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {prefix}/access.log;
+    {temp_paths(prefix)}
+    include {prefix}/sakura.conf;
+}}
+"""
+    try:
+        with running_nginx(prefix, main, https_port, {"sakura.conf": conf}):
+            yield type("Site", (), {"broker": api.broker, "api": api, "pki": pki, "https": https_port,
+                                    "http": http_port})
+    finally:
+        api.stub.stop()
+
+
+def https_request(site, path, method="GET", body=None, source="127.0.0.1"):
     ctx = ssl.create_default_context(cafile=str(site.pki.ca_crt))
-    c = http.client.HTTPSConnection("127.0.0.1", site.https, context=ctx, timeout=5)
-    c.request("GET", path)
+    c = http.client.HTTPSConnection("127.0.0.1", site.https, context=ctx, timeout=10,
+                                    source_address=(source, 0))
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Content-Type": "application/json"} if body is not None else {})
     r = c.getresponse()
     return r, r.read()
 
@@ -131,17 +138,71 @@ def test_mqttjs_over_wss_through_nginx(site):
         site.broker.log()[-2000:]
 
 
-def test_site_redirects_and_routes(site):
+def test_site_redirects_and_routes_to_sakuras_api(site):
     c = http.client.HTTPConnection("127.0.0.1", site.http, timeout=5)
     c.request("GET", "/wx/login?x=1", headers={"Host": "locks.example"})
     r = c.getresponse()
     assert r.status == 301 and r.getheader("Location") == "https://locks.example/wx/login?x=1"
 
-    r, body = https_get(site, "/lock/status")
-    assert r.status == 200 and r.getheader("Strict-Transport-Security", "").startswith("max-age=")
-    seen = json.loads(body)
-    assert seen == {"path": "/lock/status", "xff": "127.0.0.1", "proto": "https"}
-    r, body = https_get(site, "/wx/login")
-    assert r.status == 200 and json.loads(body)["path"] == "/wx/login"
-    r, _ = https_get(site, "/elsewhere")
+    # /wx/ and /lock/ reach Sakura's API with their prefix, which it serves as the old services did.
+    for path in ("/wx/login", "/lock/login"):
+        r, body = https_request(site, path, "POST", {"code": site.api.code("nginx-" + path[1:3])})
+        assert r.status == 200 and json.loads(body) == {"exists": 0}, (path, r.status, body)
+        assert r.getheader("Strict-Transport-Security", "").startswith("max-age=")
+    # The operators' routes are not on the public bind nginx forwards to.
+    r, body = https_request(site, "/lock/healthz")
+    assert r.status == 404 and json.loads(body)["error"] == "not_found", body
+    r, _ = https_request(site, "/elsewhere")
     assert r.status == 404
+
+
+def test_behind_nginx_each_phone_has_its_own_rate_limit(site):
+    """nginx's X-Forwarded-For names the phone and the API believes it from nginx (a trusted
+    proxy): one phone over its burst gets 429, another phone through the same nginx does not."""
+    def login(source):
+        r, body = https_request(site, "/wx/login", "POST", {"code": site.api.code("p-" + source)},
+                                source=source)
+        return r.status
+    assert [login("127.0.0.2") for _ in range(3)] == [200, 200, 429]
+    assert login("127.0.0.3") == 200
+
+
+def docs_stream_block():
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    found = re.search(r"```nginx\n(stream \{.*?\n\})\n```", text, re.S)
+    assert found, "docs/deployment.md no longer shows an nginx stream block: update this test"
+    return found.group(1)
+
+
+def test_nginx_stream_with_the_proxy_protocol_as_documented(start_broker, tmp_path):
+    """docs/deployment.md's stream block (ports and certificate paths replaced): TLS ends at nginx,
+    which passes the client's address to the TCP listener in a PROXY protocol header."""
+    pki = Pki(tmp_path / "pki")
+    crt, key = pki.issue("stream", "127.0.0.1", "rsa")
+    b = start_broker(listener__tcp__proxy_protocol="true")
+    port = free_port()
+    conf = docs_stream_block()
+    for old, new in (("listen 8883 ssl;", f"listen 127.0.0.1:{port} ssl;"), ("/etc/ssl/sakura/rsa.crt", str(crt)),
+                     ("/etc/ssl/sakura/rsa.key", str(key)), ("proxy_pass 127.0.0.1:1883;", f"proxy_pass 127.0.0.1:{b.port};")):
+        assert old in conf, f"docs/deployment.md's stream block no longer contains {old!r}: update this test"
+        conf = conf.replace(old, new)
+    prefix = tmp_path / "nginx"
+    main = f"""
+load_module {STREAM_MODULE};
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 64; }}
+{conf}
+"""
+    with running_nginx(prefix, main, port):
+        c = mqtt_raw.Client(port, source="127.0.0.2")
+        c.sock = ssl.create_default_context(cafile=str(pki.ca_crt)).wrap_socket(c.sock, server_hostname="127.0.0.1")
+        c.connect("behind-stream")
+        wait_for(lambda: re.search(r"connected client=behind-stream .*addr=127\.0\.0\.2:\d+ via=tcp", b.log()),
+                 what="the client's own address from the PROXY header")
+        assert c.subscribe(1, ("stream/t", 0)) == [0]
+        c.send(mqtt_raw.publish("stream/t", "through nginx"))
+        assert c.expect(mqtt_raw.PUBLISH).payload == b"through nginx"
+        c.send(mqtt_raw.DISCONNECT)  # nginx's graceful stop waits for open streams
+        assert c.closed()
