@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "fakes.hpp"
+#include "services.hpp"
 #include "storage/open.hpp"
 
 using namespace lockrules_test;
@@ -61,6 +62,8 @@ std::vector<Backend> backends(const std::filesystem::path& dir) {
     r.kv_backend = storage::KvBackend::redis;
     r.redis.server = redis;
     out.push_back({"redis", r});
+  } else {
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
   }
   return out;
 }

@@ -18,7 +18,7 @@ std::vector<std::unique_ptr<Opened>> kv_backends() {
     REQUIRE_MESSAGE(up, "redis at " << redis->server << " never became ready");
     out.push_back(std::move(o));
   } else {
-    MESSAGE("SAKURA_TEST_REDIS not set: skipping the Redis backend");
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
   }
   return out;
 }
@@ -31,7 +31,7 @@ std::vector<std::unique_ptr<Opened>> sql_backends() {
     cfg.sql = *sql;
     out.push_back(open_backend("mariadb", cfg));
   } else {
-    MESSAGE("SAKURA_TEST_MARIADB_HOST not set: skipping the MariaDB backend");
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_MARIADB_HOST not set: the MariaDB backend");
   }
   return out;
 }

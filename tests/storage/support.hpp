@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "services.hpp"
 #include "storage/open.hpp"
 
 namespace storage_test {

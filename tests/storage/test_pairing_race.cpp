@@ -60,7 +60,7 @@ TEST_CASE("pairing race: exactly one paired per pair") {
 TEST_CASE("pairing race: two Redis clients (two brokers) against one server") {
   auto redis = redis_from_env();
   if (!redis) {
-    MESSAGE("SAKURA_TEST_REDIS not set: skipping");
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set");
     return;
   }
   auto a = kv_backends();

@@ -24,7 +24,7 @@ bool kv_works(storage::KeyValue& kv) {
 
 TEST_CASE("redis faults: killed, failing fast, restarted, recovered") {
   if (!have_binary("redis-server")) {
-    MESSAGE("redis-server not installed: skipping");
+    SAKURA_SERVICE_MISSING("redis-server not installed");
     return;
   }
   TempDir dir;
@@ -77,7 +77,7 @@ TEST_CASE("redis faults: killed, failing fast, restarted, recovered") {
 
 TEST_CASE("redis faults: a server that stops answering times out instead of hanging") {
   if (!have_binary("redis-server")) {
-    MESSAGE("redis-server not installed: skipping");
+    SAKURA_SERVICE_MISSING("redis-server not installed");
     return;
   }
   TempDir dir;
@@ -113,7 +113,7 @@ TEST_CASE("redis faults: a server that stops answering times out instead of hang
 
 TEST_CASE("redis: AUTH with the right password works; a wrong one fails closed and is never logged") {
   if (!have_binary("redis-server")) {
-    MESSAGE("redis-server not installed: skipping");
+    SAKURA_SERVICE_MISSING("redis-server not installed");
     return;
   }
   TempDir dir;
@@ -164,7 +164,7 @@ TEST_CASE("redis: AUTH with the right password works; a wrong one fails closed a
 TEST_CASE("redis: a call issued right after open waits for the first connect instead of failing") {
   auto server = redis_from_env();
   if (!server) {
-    MESSAGE("SAKURA_TEST_REDIS not set: skipping");
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set");
     return;
   }
   storage::Config cfg;
