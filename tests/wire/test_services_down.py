@@ -14,6 +14,7 @@ import pytest
 
 import mqtt_raw as m
 from conftest import ROOT, wait_for
+import http_support
 from http_support import curl, random_lockno, start_api
 
 PRIVATE = ROOT / "tests" / "storage" / "private_server.sh"
@@ -100,10 +101,7 @@ def healthz(site):
 
 
 def metric(site, name):
-    for line in curl(site.api.ops_url("/metrics")).body.decode().splitlines():
-        if line.startswith(name + " "):
-            return int(float(line.split()[1]))
-    return None
+    return http_support.metric(site.api, name)
 
 
 def history(site):
