@@ -1,6 +1,6 @@
 """Persistence across restarts (issue 10): persistent sessions, their QoS 1/2 messages and retained
-messages survive SIGTERM, and under persistence.sync=always every acknowledged message survives
-SIGKILL. Real broker processes on one data dir per test; mosquitto_sub/mosquitto_pub and the raw
+messages survive SIGTERM, and under persistence.sync=always and the default everysec every
+acknowledged message survives SIGKILL. Real broker processes on one data dir per test; mosquitto_sub/mosquitto_pub and the raw
 client as the clients."""
 import signal
 import subprocess
