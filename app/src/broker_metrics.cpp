@@ -48,6 +48,9 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
   metric(out, "sakura_client_id_refused_total", "counter",
          "CONNECTs refused because the client id belongs to another user's session",
          b.stats().get(broker::Stat::client_id_refused));
+  metric(out, "sakura_client_id_reclaimed_total", "counter",
+         "sessions of another user ended because the connecting account owns the client id",
+         b.stats().get(broker::Stat::client_id_reclaimed));
   metric(out, "sakura_retained_messages", "gauge", "retained messages held", b.retained().size());
   metric(out, "sakura_retained_rejected_total", "counter",
          "retained messages refused (limits.max_retained, limits.max_retained_payload)",

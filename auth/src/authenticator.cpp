@@ -181,6 +181,24 @@ void KvAuthenticator::on_password_checked(std::shared_ptr<Attempt> a, bool ok) {
 void KvAuthenticator::on_superuser(std::shared_ptr<Attempt> a, bool superuser) {
   a->superuser = superuser;
   if (superuser) return on_acl(a, storage::Result<storage::Fields>::success({}));
+  const auto& id = a->client.client_id;
+  if (a->pinned_client_id || id.empty() || id == *a->client.username) return load_acl(a);
+  // A client id that an account pins to itself is reserved for that account (a lock's lockno):
+  // anyone else holding it with a persistent session would keep the lock out.
+  kv_->hmget(storage::Db::auth, options_.auth_cmd.key(id, id), {kClientIdField},
+             [self = shared_from_this(), a](auto r) {
+               if (!r.ok) {
+                 self->log_->warn("auth store error: {}", r.message);
+                 return self->refuse(*a, self->stats_.store_errors, "credential store unavailable", false);
+               }
+               if (!r.value.empty() && r.value[0] == a->client.client_id)
+                 return self->refuse(*a, self->stats_.client_id_refused, "client id reserved by another account",
+                                     false, ConnectReturn::identifier_rejected);
+               self->load_acl(a);
+             });
+}
+
+void KvAuthenticator::load_acl(std::shared_ptr<Attempt> a) {
   kv_->hgetall(storage::Db::auth, options_.acl_cmd.key(*a->client.username, a->client.client_id),
                [self = shared_from_this(), a](auto r) { self->on_acl(a, std::move(r)); });
 }
@@ -194,8 +212,11 @@ void KvAuthenticator::on_acl(std::shared_ptr<Attempt> a, storage::Result<storage
   ++stats_.accepted;
   if (keeper_ && a->ttl.count() > 0) keeper_->expect(*a->client.username, a->ttl);
   auto acl = a->superuser ? nullptr : make_acl(a->client, r.value);
+  AuthResult result{ConnectReturn::accepted, a->superuser, std::move(acl)};
+  // Checked in on_password_checked: a pin that names another id never gets here.
+  result.owns_client_id = a->pinned_client_id.has_value();
   auto done = std::move(a->done);
-  done(AuthResult{ConnectReturn::accepted, a->superuser, std::move(acl)});
+  done(std::move(result));
 }
 
 }  // namespace auth

@@ -62,21 +62,27 @@ void Broker::run_on_owner(const std::shared_ptr<Session>& s, std::function<void(
 }
 
 void Broker::open_session(const std::string& client_id, const std::optional<std::string>& username,
-                          bool clean, SessionReady done) {
+                          bool clean, SessionReady done, bool owns_id) {
   auto here = static_cast<unsigned>(this_worker);
   std::shared_ptr<Session> old;
   std::shared_ptr<Session> fresh;
+  std::optional<std::string> reclaimed_from;
   {
     std::lock_guard lock(sessions_mutex_);
     auto it = sessions_.find(client_id);
-    if (it != sessions_.end() && it->second->owner_known && it->second->owner_user != username) {
+    bool foreign = it != sessions_.end() && it->second->owner_known && it->second->owner_user != username;
+    if (foreign && !owns_id) {
       // Another user's id: neither kicked (no takeover) nor resumed (its messages stay its own).
       // Refused rather than given a fresh session: one id names one session in routing and in
       // the store, so a second one could only replace the first.
       stats_.add(this_worker, Stat::client_id_refused);
       return done(nullptr, false);
     }
-    if (it != sessions_.end() && !clean && !it->second->clean) {
+    if (foreign) {  // replaced below, never resumed
+      stats_.add(this_worker, Stat::client_id_reclaimed);
+      reclaimed_from = it->second->owner_user.value_or("-");
+    }
+    if (!foreign && it != sessions_.end() && !clean && !it->second->clean) {
       old = it->second;
       if (!old->owner_known) {  // restored from an older journal: the first to resume it owns it
         old->owner_known = true;
@@ -102,6 +108,9 @@ void Broker::open_session(const std::string& client_id, const std::optional<std:
       }
     }
   }
+  if (reclaimed_from)
+    log_->info("client id reclaimed client={} user={}: the session of user={} ended", log_text(client_id),
+               log_text(username.value_or("-")), log_text(*reclaimed_from));
   if (fresh) {
     if (old) run_on_owner(old, [this](Session& s) { end_session(s); });
     done(std::move(fresh), false);

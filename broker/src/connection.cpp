@@ -222,10 +222,10 @@ void Connection::on_auth(AuthResult result, std::uint16_t attempt) {
     return refuse(result.code, "authentication failed");
   info_.superuser = result.superuser;
   acl_ = std::move(result.acl);
-  broker_.open_session(info_.client_id, info_.username, clean_session_,
-                       [self = shared_from_this()](std::shared_ptr<Session> s, bool present) {
-                         self->on_session(std::move(s), present);
-                       });
+  broker_.open_session(
+      info_.client_id, info_.username, clean_session_,
+      [self = shared_from_this()](std::shared_ptr<Session> s, bool present) { self->on_session(std::move(s), present); },
+      result.owns_client_id);
 }
 
 void Connection::on_session(std::shared_ptr<Session> s, bool present) {

@@ -251,6 +251,33 @@ TEST_CASE("an account pinned to a client id connects only as that client id") {
   }
 }
 
+TEST_CASE("a pinned client id is reserved: another account cannot log in under it") {
+  for (const char* redis : backends()) {
+    CAPTURE(redis ? redis : "embedded");
+    Store s(redis);
+    auto lock = unique("L"), legacy = unique("L"), phone = unique("phone"), admin = unique("admin");
+    s.put("mqtt_user:" + lock, {{"password", "p"}, {"clientid", lock}});
+    s.put("mqtt_user:" + legacy, {{"password", "p"}});
+    s.put("mqtt_user:" + phone, {{"password", "p"}});
+    s.put("mqtt_user:" + admin, {{"password", "p"}, {"is_superuser", "1"}});
+    auto a = make(s);
+    // The squat: a phone's own right password under a lock's id, refused before any session.
+    CHECK(login(*a, phone, "p", lock).code == ConnectReturn::identifier_rejected);
+    CHECK(a->stats().client_id_refused == 1);
+    CHECK(a->stats().bad_password == 0);  // not a failed login: no throttling of the phone
+    // An id nobody pins, or pinned by nobody (an unpinned legacy lock), stays free as before.
+    CHECK(login(*a, phone, "p", legacy).code == ConnectReturn::accepted);
+    CHECK(login(*a, phone, "p", phone).code == ConnectReturn::accepted);
+    // Operators' tools (superusers) are not refused.
+    CHECK(login(*a, admin, "p", lock).code == ConnectReturn::accepted);
+    // The owner itself is told it owns the id, so the broker can end a squatter's session.
+    auto own = login(*a, lock, "p", lock);
+    CHECK(own.code == ConnectReturn::accepted);
+    CHECK(own.owns_client_id);
+    CHECK_FALSE(login(*a, phone, "p", phone).owns_client_id);
+  }
+}
+
 TEST_CASE("custom templates: %c in the key and is_superuser read by auth_cmd") {
   Store s(nullptr);
   AuthOptions o;

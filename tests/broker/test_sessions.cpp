@@ -168,6 +168,40 @@ TEST_CASE("a client id held by another user is neither taken over nor resumed") 
   CHECK(h.b->stats().get(Stat::client_id_refused) == 4);
 }
 
+namespace {
+// Accepts everyone; the account named like the client id owns it (as auth's `clientid` pin says).
+struct PinningAuth final : broker::Authenticator {
+  void authenticate(const broker::AuthRequest& r, std::function<void(broker::AuthResult)> done) override {
+    broker::AuthResult result{codec::ConnectReturn::accepted, false, nullptr};
+    result.owns_client_id = r.client.username && *r.client.username == r.client.client_id;
+    done(std::move(result));
+  }
+};
+}  // namespace
+
+TEST_CASE("an account that owns its client id ends another user's session under it") {
+  Harness h(2);
+  h.b->set_authenticator(std::make_shared<PinningAuth>());
+  // A squatter (here before the pin existed) holds the lock's id with a persistent session.
+  auto squat = h.connect_with(login("L0000000001", "mallory", false), 1);
+  h.send(squat, codec::Subscribe{1, {{"/L0000000001/call", 1}}});
+  h.send(squat, codec::Disconnect{});
+  auto kick = h.connect_with(login("L0000000001", "eve", true), 0);
+  CHECK(connack(h, kick).code == codec::ConnectReturn::not_authorized);  // not the owner: refused
+
+  auto lock = h.connect_with(login("L0000000001", "L0000000001", false), 0);
+  auto c = connack(h, lock);
+  CHECK(c.code == codec::ConnectReturn::accepted);
+  CHECK_FALSE(c.session_present);  // mallory's session is never resumed by the owner
+  CHECK(h.b->stats().get(Stat::client_id_reclaimed) == 1);
+  CHECK(h.b->subscription_count() == 0);  // and its subscriptions went with it
+
+  // The id is the lock's now: the squatter is the one refused.
+  auto again = h.connect_with(login("L0000000001", "mallory", false), 1);
+  CHECK(connack(h, again).code == codec::ConnectReturn::not_authorized);
+  CHECK_FALSE(lock.io->closed);
+}
+
 TEST_CASE("the owner of a session survives a restart; an older journal's session goes to its first user") {
   auto first = std::make_shared<test::MemoryPersistence>();
   {

@@ -9,6 +9,9 @@ std::vector<std::unique_ptr<Opened>> kv_backends() {
     storage::Config cfg;
     cfg.kv_backend = storage::KvBackend::redis;
     cfg.redis = *redis;
+    // The contract tests are not about timeouts (test_redis_faults is): 4000 pipelined commands
+    // under ASan on a loaded 2-core machine outlasted the 2 s default and failed the pairing race.
+    cfg.redis.command_timeout = std::chrono::seconds(20);
     auto o = open_backend("redis", cfg);
     // Connecting is asynchronous; until it completes, operations fail fast by design.
     bool up = eventually([&] {

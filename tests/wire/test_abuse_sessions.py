@@ -6,7 +6,7 @@ session, and an unlock that must not wait for a lock that is offline."""
 import pytest
 
 import mqtt_raw as m
-from auth_support import (EmbeddedBackend, device_acl, login_acl, new_key, new_lockno,
+from auth_support import (EmbeddedBackend, RedisBackend, device_acl, login_acl, new_key, new_lockno,
                           start_with_backend)
 from conftest import built_with_sanitizers, wait_for
 
@@ -189,10 +189,47 @@ def test_a_lock_account_uses_only_its_own_lockno(site):
     login(site, site.other_lock, site.other_pwd, site.lock, code=5).close()
     # (A lock's account under a client id that is no lockno is auth's clientid pin, set when a
     # device is registered: tests/wire/test_abuse_auth.py.)
-    # (A phone squatting a lock's id before the lock connects is not refused yet: the lockno's
-    # shape is only a length, and refusing every 11-character id refused real phones.)
+    # (A phone squatting a lock's id is refused through the lock's clientid pin: the test below.)
     login(site, site.other_lock, site.other_pwd, site.other_lock).close()
     login(site, site.lock, site.lock_pwd, site.lock).close()
+
+
+def test_a_pinned_lock_id_cannot_be_squatted_and_an_old_squat_is_given_back(start_broker, tmp_path):
+    """A phone (any logged-in user) took a lock's lockno as its client id with a persistent session:
+    the id then named the phone's session, and the lock was refused (CONNACK 5) for as long as the
+    squat lasted. The lock's clientid pin now reserves the id, and the pinned lock ends a squat
+    that predates its pin."""
+    backend = RedisBackend(tmp_path)
+    try:
+        lock, lock_pwd = new_lockno(), "dev-" + new_key()[1]
+        phone, phone_pwd = new_key()
+        backend.put_user(lock, {"password": lock_pwd}, device_acl(lock))  # an old-system lock: no pin
+        backend.put_user(phone, {"password": phone_pwd}, login_acl(lock, "m"))
+        b = start_with_backend(start_broker, backend)
+
+        squat = m.Client(b.port)
+        squat.connect(lock, clean=False, username=phone, password=phone_pwd)
+        assert squat.subscribe(1, (f"/{lock}/call", 1)) == [1]
+        squat.send(bytes([0xE0, 0]))
+        assert squat.closed(timeout=5)
+        kept_out = m.Client(b.port)
+        kept_out.connect(lock, expect_code=5, username=lock, password=lock_pwd)
+        kept_out.close()
+
+        # The pin, as device registration writes it (or the operator, docs/auth.md step 5).
+        backend.redis.cli("HSET", f"mqtt_user:{lock}", "clientid", lock)
+        back = m.Client(b.port)
+        connack = back.connect(lock, clean=False, username=lock, password=lock_pwd)
+        assert connack.body[0] == 0, "the squatter's session must not be resumed by the lock"
+        assert f"client id reclaimed client={lock}" in b.log()
+        # From now on the phone is refused under the lock's id, before any session is touched.
+        again = m.Client(b.port)
+        again.connect(lock, expect_code=2, clean=False, username=phone, password=phone_pwd)
+        again.close()
+        assert ping_ok(back)
+        back.close()
+    finally:
+        backend.close()
 
 
 def test_a_revoked_users_persistent_session_ends(site):

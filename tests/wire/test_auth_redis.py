@@ -174,10 +174,12 @@ def test_commands_are_well_formed(start_broker, redis):
             lines.append(line)
     finally:
         mon.kill()
-    keys = []
+    keys, reserved = [], []
     for line in lines:
         argv = shlex.split(line.split("]", 1)[1])  # after the "[db addr]" prefix
-        if argv[0] == "HMGET":
+        if argv[0] == "HMGET" and argv[2:] == ["clientid"]:
+            reserved.append(argv[1])  # is the client id another account's pinned id? (docs/auth.md)
+        elif argv[0] == "HMGET":
             assert argv[2:] == ["password", "salt", "is_superuser", "ttl", "hash", "clientid"], argv
             keys.append(argv[1])
         elif argv[0] == "HGETALL":
@@ -185,4 +187,5 @@ def test_commands_are_well_formed(start_broker, redis):
     # MONITOR shows CR and LF as backslash escapes; shlex has already undone its quoting.
     shown = ["mqtt_user:" + n.replace("\r", "\\r").replace("\n", "\\n") for n in names]
     assert keys == shown
+    assert reserved == [f"mqtt_user:m{i}" for i in range(len(names))]
     assert redis.cli("DBSIZE") != "0"  # nothing flushed

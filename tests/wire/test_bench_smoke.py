@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from auth_support import Redis
-from conftest import BROKER_BIN, BUILD, ROOT, wait_for
+from conftest import BROKER_BIN, BUILD, ROOT, built_with_sanitizers, wait_for
 
 BENCH = BUILD / "bench" / "sakura-bench"
 
@@ -31,8 +31,23 @@ SCENARIOS = {
 LOCK_MODE = {"mosquitto": "responder", "sakura": "rule"}
 
 
+# Under ASan+UBSan both the broker and the load tool run several times slower: what a smoke run
+# still checks there is that nothing is lost, duplicated or crashes, given time to drain; how fast
+# publishers kept up is a figure of the sanitizer, not asserted.
+SANITIZED = built_with_sanitizers()
+
+
 def run_bench(*args, timeout=60):
     assert BENCH.exists(), f"sakura-bench not built at {BENCH}"
+    args = list(args)
+    if SANITIZED:
+        timeout *= 3
+        # Messages scenarios end as soon as every delivery arrived; the lock scenario waits out
+        # its whole drain (to see unexpected unlocks), so it gets less.
+        if args[0] == "lock":
+            args += ["--drain", "10"]
+        elif args[0] != "conn":
+            args += ["--drain", "60"]
     out = subprocess.run([str(BENCH), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          timeout=timeout)
     lines = out.stdout.strip().splitlines()
@@ -123,7 +138,7 @@ def test_scenario_runs_and_reports(request, target, scenario):
         assert 0 < r["unlock_p50_ms"] <= r["unlock_p99_ms"] <= r["unlock_max_ms"]
     else:
         rate = float(r["rate"])
-        assert r["sent"] >= 0.8 * rate, "publishers fell far behind a modest rate"
+        assert r["sent"] >= (0.05 if SANITIZED else 0.8) * rate, "publishers fell far behind a modest rate"
         assert r["expected"] == r["sent"] * (50 if scenario == "fanout" else 1)
         assert r["received"] == r["expected"]
         assert r["lost"] == 0 and r["duplicates"] == 0

@@ -82,6 +82,7 @@ class KvAuthenticator final : public broker::Authenticator,
   void on_user(std::shared_ptr<Attempt> a, storage::Result<std::vector<std::optional<std::string>>> r);
   void on_password_checked(std::shared_ptr<Attempt> a, bool ok);
   void on_superuser(std::shared_ptr<Attempt> a, bool superuser);
+  void load_acl(std::shared_ptr<Attempt> a);
   void on_acl(std::shared_ptr<Attempt> a, storage::Result<storage::Fields> r);
   void refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why, bool failure,
               broker::codec::ConnectReturn code = broker::codec::ConnectReturn::not_authorized);

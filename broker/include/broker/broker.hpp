@@ -81,10 +81,11 @@ class Broker final : public BrokerControl {
   // connected client with the same id. `done(session, session_present)` runs on the calling
   // worker, possibly later (after the old owner has let go). A session belongs to the username
   // that created it: when the id is held by another username's session (connected or
-  // persistent), nothing is touched and `done(nullptr, false)` runs at once (CONNACK 5).
+  // persistent), nothing is touched and `done(nullptr, false)` runs at once (CONNACK 5), unless
+  // `owns_id` (AuthResult::owns_client_id): then that session ends and a fresh one starts.
   using SessionReady = std::function<void(std::shared_ptr<Session>, bool present)>;
   void open_session(const std::string& client_id, const std::optional<std::string>& username,
-                    bool clean, SessionReady done);
+                    bool clean, SessionReady done, bool owns_id = false);
   // The connection of `s` has closed (on the owner worker).
   void session_closed(const std::shared_ptr<Session>& s);
 

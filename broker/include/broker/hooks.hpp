@@ -69,6 +69,10 @@ struct AuthResult {
   bool superuser = false;
   // Null with code accepted means "allow everything" (a superuser, or an open deployment).
   std::shared_ptr<const Acl> acl;
+  // The account owns this client id outright (the authenticator pins the id to it): a session
+  // under the id that another username holds is ended instead of refusing this login, so a
+  // client that squatted the id cannot keep its owner out.
+  bool owns_client_id = false;
 };
 
 class Authenticator {

@@ -44,6 +44,9 @@ enum class Stat : std::uint8_t {
   persistence_refused,
   // CONNECTs refused because their client id names another username's session.
   client_id_refused,
+  // Sessions of another username ended because the connecting account owns the client id
+  // (AuthResult::owns_client_id): a squatted id given back.
+  client_id_reclaimed,
   count_
 };
 
