@@ -2,9 +2,10 @@
 // Client ids of the lock system (issue 15): a lockno is a lock's identity on MQTT, so a lock's
 // account (its username is a lockno) may not connect with another lockno as client id: it would
 // take that lock's place. Which client id a registered lock's account may use at all is auth's
-// `clientid` pin (auth/user_fields.hpp), written at device registration. A phone squatting a
-// lockno as its client id is not refused here: "is a lockno" is only a length, and phones choose
-// their own ids (an 11-character phone id was refused when this also covered them).
+// `clientid` pin (auth/user_fields.hpp), written at device registration; the pin also reserves
+// the id against every other account (a phone squatting a lockno), which is auth's to check too:
+// here "is a lockno" is only a length, and phones choose their own ids (an 11-character phone id
+// was refused when this covered them).
 // "Is a lockno" is the shape INTERFACES.md gives (11 characters), the same test the rule topics
 // use. Superusers are exempt (operators' tools), and so are clients without a username (an
 // open deployment, auth.allow_anonymous: anyone may act as anyone there). Everything else is decided by the wrapped
