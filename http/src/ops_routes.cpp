@@ -17,10 +17,14 @@ void handle_healthz(const ContextPtr& ctx, Reply reply) {
   auto join = Join::make(2, [ctx, probe, reply](storage::Status) {
     std::lock_guard lock(probe->mutex);
     auto ports = ctx->listeners ? ctx->listeners() : std::vector<std::pair<std::string, std::uint16_t>>{};
-    bool ok = probe->kv == "ok" && probe->sql == "ok";
+    // A database that answers may still refuse every history row (an old lockhistory left
+    // unconverted): the events pile up in the spool, so that is degraded too.
+    bool history_failing = ctx->store.history && ctx->store.history->stats().failing;
+    bool ok = probe->kv == "ok" && probe->sql == "ok" && !history_failing;
     JsonOut j;
     j.begin_object().key("status").str(ok ? "ok" : "degraded")
         .key("kv").str(probe->kv).key("sql").str(probe->sql)
+        .key("history").str(history_failing ? "failing" : "ok")
         .key("listeners").begin_object();
     for (auto& [name, port] : ports) j.key(name).num(port);
     j.end_object().end_object();
@@ -108,6 +112,10 @@ void handle_metrics(const ContextPtr& ctx, Reply reply) {
     metric(out, "sakura_history_pending", "gauge", "history events waiting for the database", h.pending);
     metric(out, "sakura_history_written_total", "counter", "history events written", h.written);
     metric(out, "sakura_history_rejected_total", "counter", "history events refused (spool full)", h.rejected);
+    metric(out, "sakura_history_write_failures_total", "counter", "failed database writes of history (each retried)",
+           h.failures);
+    metric(out, "sakura_history_write_failing", "gauge",
+           "1 while the last database write of history failed (events wait in the spool)", h.failing ? 1 : 0);
   }
   for (auto& source : ctx->metrics) source(out);
   reply(text_response(200, std::move(out), "text/plain; version=0.0.4"));

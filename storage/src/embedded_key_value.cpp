@@ -5,6 +5,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "schema.hpp"
 #include "sqlite_session.hpp"
 #include "worker_pool.hpp"
 
@@ -36,8 +37,8 @@ class EmbeddedKeyValue::State {
     std::int64_t expires_ms = 0;  // 0 = never; Unix epoch ms so it survives a restart
   };
 
-  State(const std::string& path, SyncPolicy sync) : db_(path, sync) {
-    migrate(db_);
+  State(const std::string& path, SyncPolicy sync, spdlog::logger& log) : db_(path, sync) {
+    migrate(db_, &log, sqlite_backup_hint(path));
     std::int64_t now = now_ms();
     for (auto& row : db_.exec("SELECT db, key, is_hash, value, expires_ms FROM kv_keys").rows) {
       Entry e;
@@ -204,7 +205,7 @@ struct EmbeddedKeyValue::Impl {
 EmbeddedKeyValue::EmbeddedKeyValue(const std::string& path, SyncPolicy sync,
                                    std::shared_ptr<spdlog::logger> log) {
   // Loaded here, on the caller's thread, so a corrupt file fails open() instead of every call.
-  auto state = std::make_shared<std::unique_ptr<State>>(std::make_unique<State>(path, sync));
+  auto state = std::make_shared<std::unique_ptr<State>>(std::make_unique<State>(path, sync, *log));
   log->info("embedded key-value store: {} keys loaded from {}", (*state)->key_count(), path);
   impl_.reset(new Impl{log, WorkerPool<State>(1, [state] { return std::move(*state); })});
 }

@@ -1,6 +1,7 @@
 #include "mariadb_session.hpp"
 
 #include "broker/log_text.hpp"
+#include "schema.hpp"
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -36,6 +37,11 @@ unsigned int seconds_ceil(std::chrono::milliseconds d) {
 }
 
 }  // namespace
+
+void init_mariadb_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
 
 MariadbSession::MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate,
                                std::shared_ptr<spdlog::logger> log)
@@ -111,7 +117,7 @@ void MariadbSession::connect() {
     throw SqlError(SqlError::Kind::unavailable, std::string("mariadb: use database: ") + mysql_error(conn_));
   std::lock_guard<std::mutex> lock(gate_->mu);
   if (!gate_->done) {
-    migrate(*this);
+    migrate(*this, log_.get(), backup_hint(config_));
     gate_->done = true;
     log_->info("mariadb: schema ready in {}", config_.database);
   }

@@ -26,6 +26,9 @@ struct MigrationGate {
   bool done = false;
 };
 
+// mysql_library_init, once per process: it is not thread-safe, so before any worker's mysql_init.
+void init_mariadb_library();
+
 class MariadbSession final : public SqlSession {
  public:
   MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate, std::shared_ptr<spdlog::logger> log);

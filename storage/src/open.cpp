@@ -1,6 +1,5 @@
 #include "storage/open.hpp"
 
-#include <mysql.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include "embedded_key_value.hpp"
 #include "mariadb_session.hpp"
 #include "redis_key_value.hpp"
+#include "schema.hpp"
 #include "spooled_history_writer.hpp"
 #include "sql_repository.hpp"
 #include "sqlite_session.hpp"
@@ -16,11 +16,11 @@
 namespace storage {
 namespace {
 
-std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync) {
+std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync, spdlog::logger& log) {
   // Migrated here so a broken file fails the start; the worker then takes the connection over.
   auto session = std::make_shared<std::unique_ptr<detail::SqlSession>>(
       std::make_unique<detail::SqliteSession>(path, sync));
-  detail::migrate(**session);
+  detail::migrate(**session, &log, detail::sqlite_backup_hint(path));
   // One writer thread: SQLite serialises writers anyway, and WAL keeps its reads cheap.
   return std::make_shared<detail::SqlRepository>(1, [session] { return std::move(*session); });
 }
@@ -46,15 +46,13 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io, std::sha
     }
     if (config.sql.backend == SqlBackend::sqlite) {
       try {
-        s.sql = open_sqlite(db_path, config.sync);
+        s.sql = open_sqlite(db_path, config.sync, *log);
       } catch (const std::exception& e) {
         return Result<Storage>::failure(db_path + ": " + e.what());
       }
       log->info("sql: sqlite at {}", db_path);
     } else {
-      // Not thread-safe, so done once before any worker calls mysql_init.
-      static std::once_flag mariadb_init;
-      std::call_once(mariadb_init, [] { mysql_library_init(0, nullptr, nullptr); });
+      detail::init_mariadb_library();
       auto gate = std::make_shared<detail::MigrationGate>();
       SqlConfig sql = config.sql;
       s.sql = std::make_shared<detail::SqlRepository>(std::max(1, sql.workers), [sql, gate, log] {

@@ -165,6 +165,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
 
   void written(size_t n, std::uint64_t last, const Status& st) {
     in_flight = false;
+    stat_failing = !st.ok;
     if (!st.ok) {
       ++stat_failures;
       if (backoff == kRetryMin)
@@ -245,6 +246,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
 
   std::atomic<std::uint64_t> stat_accepted{0}, stat_written{0}, stat_pending{0}, stat_rejected{0},
       stat_failures{0};
+  std::atomic<bool> stat_failing{false};
 };
 
 SpooledHistoryWriter::SpooledHistoryWriter(const std::string& dir, SyncPolicy sync, std::size_t limit,
@@ -265,7 +267,7 @@ void SpooledHistoryWriter::append(HistoryEvent event, StatusCallback done) {
 
 HistoryStats SpooledHistoryWriter::stats() const {
   return {impl_->stat_accepted, impl_->stat_written, impl_->stat_pending, impl_->stat_rejected,
-          impl_->stat_failures};
+          impl_->stat_failures, impl_->stat_failing};
 }
 
 void SpooledHistoryWriter::flush(std::chrono::milliseconds timeout, StatusCallback done) {

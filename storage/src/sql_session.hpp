@@ -61,7 +61,4 @@ class Transaction {
   bool done_ = false;
 };
 
-// Applies the versioned migrations that are missing; safe to race from several processes.
-void migrate(SqlSession& session);
-
 }  // namespace storage::detail

@@ -20,6 +20,10 @@ struct HistoryStats {
   std::uint64_t pending = 0;   // in the spool, not yet written (includes those found at start)
   std::uint64_t rejected = 0;  // refused because the spool was full
   std::uint64_t failures = 0;  // failed database write attempts (each retried)
+  // The last database write failed and events wait for the retry: the database is down, or it
+  // answers but refuses the rows (an old lockhistory that was not converted). /healthz reports
+  // degraded meanwhile.
+  bool failing = false;
 };
 
 class HistoryWriter {

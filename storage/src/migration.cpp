@@ -1,0 +1,40 @@
+#include "storage/migration.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "mariadb_session.hpp"
+#include "schema.hpp"
+#include "sqlite_session.hpp"
+
+namespace storage {
+
+Result<MigrationReport> run_migrations(const Config& config, bool dry_run, std::shared_ptr<spdlog::logger> log) {
+  try {
+    if (config.sql.backend == SqlBackend::sqlite) {
+      const std::string path = (std::filesystem::path(config.data_dir) / "sakura.db").string();
+      // A dry run must not create the file it inspects.
+      if (dry_run && !std::filesystem::exists(path)) {
+        MigrationReport empty;
+        empty.backup_hint = detail::sqlite_backup_hint(path);
+        return Result<MigrationReport>::success(std::move(empty));
+      }
+      detail::SqliteSession session(path, config.sync);
+      return Result<MigrationReport>::success(
+          detail::run_migrations(session, dry_run, detail::sqlite_backup_hint(path), log.get()));
+    }
+    detail::init_mariadb_library();
+    // A gate already open: this session connects without migrating, the run below does it.
+    auto gate = std::make_shared<detail::MigrationGate>();
+    gate->done = true;
+    detail::MariadbSession session(config.sql, gate, log);
+    session.ensure_ready();
+    return Result<MigrationReport>::success(
+        detail::run_migrations(session, dry_run, detail::backup_hint(config.sql), log.get()));
+  } catch (const std::exception& e) {
+    return Result<MigrationReport>::failure(e.what());
+  }
+}
+
+}  // namespace storage
