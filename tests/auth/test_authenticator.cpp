@@ -15,6 +15,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/credential_keeper.hpp"
+#include "services.hpp"
 #include "storage/open.hpp"
 
 using namespace auth;
@@ -91,7 +92,10 @@ struct Store {
 
 std::vector<const char*> backends() {
   std::vector<const char*> out{nullptr};
-  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r) out.push_back(r);
+  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r)
+    out.push_back(r);
+  else
+    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
   return out;
 }
 
