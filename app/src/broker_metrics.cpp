@@ -72,9 +72,10 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
     out += fmt::format("sakura_worker_busy_ratio{{worker=\"{}\"}} {:.3f}\n", w, pool.busy(w));
 }
 
-void append_connection_metrics(const std::vector<const broker::ConnectionLimiter*>& limiters, std::string& out) {
+void append_connection_metrics(
+    const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters, std::string& out) {
   std::vector<broker::ConnectionLimiter::ListenerFigures> all;
-  for (auto* l : limiters)
+  for (auto [scope, l] : limiters)
     for (auto& f : l->figures()) all.push_back(f);
   family(out, "sakura_listener_connections", "gauge",
          "connections admitted and open (handshakes included), by listener");
@@ -87,11 +88,10 @@ void append_connection_metrics(const std::vector<const broker::ConnectionLimiter
       out += fmt::format("sakura_connections_refused_total{{listener=\"{}\",reason=\"{}\"}} {}\n", f.name,
                          broker::to_string(static_cast<broker::Refusal>(r)), f.refused[r]);
   family(out, "sakura_connections_limit", "gauge",
-         "the cap on connections at once: limits.max_connections (MQTT) and http.max_connections; 0 = none");
-  if (limiters.size() > 0)
-    out += fmt::format("sakura_connections_limit{{scope=\"mqtt\"}} {}\n", limiters[0]->limits().max_connections);
-  if (limiters.size() > 1)
-    out += fmt::format("sakura_connections_limit{{scope=\"http\"}} {}\n", limiters[1]->limits().max_connections);
+         "the cap on connections at once: limits.max_connections (mqtt), http.max_connections (http) and "
+         "http.ops_max_connections (http_ops); 0 = none");
+  for (auto [scope, l] : limiters)
+    out += fmt::format("sakura_connections_limit{{scope=\"{}\"}} {}\n", scope, l->limits().max_connections);
 }
 
 }  // namespace app

@@ -15,6 +15,8 @@ void append_broker_metrics(broker::Server& server, std::string& out);
 
 // Connections held and refused, by listener (and reason), over the given limiters (the MQTT
 // listeners' and the HTTP API's).
-void append_connection_metrics(const std::vector<const broker::ConnectionLimiter*>& limiters, std::string& out);
+// `limiters`: each with the scope its cap is reported under (mqtt, http, http_ops).
+void append_connection_metrics(
+    const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters, std::string& out);
 
 }  // namespace app

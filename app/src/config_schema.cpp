@@ -62,6 +62,8 @@ const std::vector<KeySpec>& schema() {
       k("http.trusted_proxies", T::string, "127.0.0.1, ::1", "peers whose X-Forwarded-For is believed (addresses or networks)"),
       k("http.max_connections", T::string, "auto",
         "HTTP API connections at once; auto: half of limits.reserved_descriptors, at most 512"),
+      k("http.ops_max_connections", T::integer, "64",
+        "connections at once on http.ops_bind, a cap of its own (metrics scrapes, sakura-ctl)"),
       k("http.public_url", T::string, "", "base URL locks download firmware from (default: the admin's Host)"),
 
       k("auth.backend", T::choice, "embedded", "where credentials live", {"embedded", "redis"}),

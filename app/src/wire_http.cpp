@@ -12,7 +12,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
                                          const Logging& logging, const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper,
                                          std::shared_ptr<broker::Authenticator> authenticator,
-                                         std::shared_ptr<broker::ConnectionLimiter> connections,
+                                         HttpConnectionLimiters connections,
                                          std::vector<std::function<void(std::string&)>> metrics) {
   if (!c.enabled("http.bind") && !c.enabled("http.ops_bind")) return nullptr;
   http::Options o;
@@ -28,7 +28,8 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
   o.rate_per_minute = static_cast<int>(c.integer("http.rate_per_minute"));
   o.rate_burst = static_cast<int>(c.integer("http.rate_burst"));
   o.trusted_proxies = trusted_proxies(c, "http.trusted_proxies");
-  o.connections = std::move(connections);
+  o.connections = std::move(connections.public_bind);
+  o.ops_connections = std::move(connections.ops_bind);
   o.uncounted = uncounted_addresses(c, "http.trusted_proxies");
   o.public_url = c.str("http.public_url");
   o.wechat_url = c.str("wechat.code2session_url");

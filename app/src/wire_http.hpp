@@ -24,6 +24,12 @@ struct Storage;
 
 namespace app {
 
+// The public bind's limiter and the ops bind's own.
+struct HttpConnectionLimiters {
+  std::shared_ptr<broker::ConnectionLimiter> public_bind;
+  std::shared_ptr<broker::ConnectionLimiter> ops_bind;
+};
+
 // Builds and starts the HTTP API from the http.* and wechat.* settings (null when http.bind and
 // http.ops_bind are off), installs its observer on the broker, and revokes through `keeper` when
 // given. /history's credentials are checked by `authenticator` (the MQTT one) when given. `metrics`
@@ -33,7 +39,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
                                          const Logging& logging, const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper,
                                          std::shared_ptr<broker::Authenticator> authenticator,
-                                         std::shared_ptr<broker::ConnectionLimiter> connections,
+                                         HttpConnectionLimiters connections,
                                          std::vector<std::function<void(std::string&)>> metrics = {});
 
 }  // namespace app

@@ -95,12 +95,20 @@ Application::Application(const Config& config, const Logging& logging)
   // the MQTT cap leaves, so neither can take the other's descriptors.
   auto http_connections = std::make_shared<broker::ConnectionLimiter>(
       connection_limits(config, count_or_auto(config, "http.max_connections", budget(config).http)));
-  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator, http_connections,
+  // The ops bind's cap is its own (a public flood never locks /metrics and the admin routes out),
+  // from the same reserve: the budget leaves half of it to neither.
+  auto ops_connections = std::make_shared<broker::ConnectionLimiter>(
+      connection_limits(config, static_cast<std::size_t>(config.integer("http.ops_max_connections"))));
+  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator,
+                    {http_connections, ops_connections},
                     {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
                      [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
-                     [s = server_.get(), http_connections](std::string& out) {
+                     [s = server_.get(), http_connections, ops_connections](std::string& out) {
                        append_broker_metrics(*s, out);
-                       append_connection_metrics({&s->limiter(), http_connections.get()}, out);
+                       append_connection_metrics({{"mqtt", &s->limiter()},
+                                                  {"http", http_connections.get()},
+                                                  {"http_ops", ops_connections.get()}},
+                                                 out);
                      }});
 }
 

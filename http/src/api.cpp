@@ -246,7 +246,8 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
     s.read_timeout = ctx->opt.read_timeout;
     s.idle_timeout = ctx->opt.idle_timeout;
     s.trusted_proxies = ctx->opt.trusted_proxies;
-    s.connections = ctx->opt.connections;
+    s.connections = ops ? ctx->opt.ops_connections : ctx->opt.connections;
+    s.listener_name = ops ? "http_ops" : "http";
     s.uncounted = ctx->opt.uncounted;
     s.admit = [ctx, ops](const Request& req) { return admit(*ctx, req, ops); };
     s.handler = [ctx, ops](Exchange ex, Reply reply) {

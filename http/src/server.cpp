@@ -269,7 +269,7 @@ Server::Server(ServerSettings settings, std::shared_ptr<spdlog::logger> log)
   state_->log = std::move(log);
   auto& limiter = state_->settings.connections;
   if (!limiter) limiter = std::make_shared<broker::ConnectionLimiter>(broker::ConnectionLimits{});
-  limiter_index_ = limiter->add_listener("http");
+  limiter_index_ = limiter->add_listener(state_->settings.listener_name);
 }
 
 Server::~Server() { stop(); }
@@ -320,7 +320,7 @@ void Server::admit(tcp::socket socket) {
   auto d = settings.connections->admit(limiter_index_, peer.address(), !settings.uncounted.contains(peer.address()));
   if (d.refused) {
     if (d.log_count)
-      broker::log_refusals(*state_->log, "http", *d.refused, d.log_count, peer.address().to_string());
+      broker::log_refusals(*state_->log, settings.listener_name, *d.refused, d.log_count, peer.address().to_string());
     socket.close(ec);
     return;
   }

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 import mqtt_raw as m
+from conftest import wait_for
 from http_support import curl, metric, random_lockno, start_api
 
 
@@ -285,3 +286,31 @@ def test_binding_code_rotates_on_unbind_and_can_be_regenerated(api):
     assert set(fresh) == {"lockno", "bindcode_m"} and len(fresh["bindcode_m"]) == 12
     assert api.bind("new-" + lockno, lockno, fresh["bindcode_m"]).json()["morf"] == "m"
     assert curl(api.ops_url(f"/devices/{random_lockno()}/bindcodes"), "POST", admin=True).status == 404
+
+
+# --- The ops bind keeps its own connection cap ------------------------------------------------------
+
+def test_a_full_public_bind_does_not_lock_operators_out(start_broker):
+    """Before: both binds admitted on one http.max_connections, so idle sockets filling the public
+    bind also refused /metrics, /healthz and the admin routes on the ops bind."""
+    api = start_api(start_broker, {}, http__max_connections="4")
+    held = []
+    try:
+        # An address_exempt (loopback) flood: only the bind's own cap applies to it.
+        for _ in range(4):
+            s = socket.create_connection(("127.0.0.1", api.broker.ports["http"]), timeout=10)
+            held.append(s)
+        wait_for(lambda: metric(api, 'sakura_listener_connections{listener="http"}') == 4,
+                 what="the four idle sockets admitted")
+        fifth = socket.create_connection(("127.0.0.1", api.broker.ports["http"]), timeout=10)
+        assert fifth.recv(1) == b"", "a fifth connection on the full public bind must be closed"
+        fifth.close()
+        # The ops bind answers all the while, and counts apart.
+        assert metric(api, 'sakura_connections_refused_total{listener="http",reason="max_connections"}') >= 1
+        assert metric(api, 'sakura_connections_limit{scope="http"}') == 4
+        assert metric(api, 'sakura_connections_limit{scope="http_ops"}') == 64
+        assert curl(api.ops_url("/healthz")).status == 200
+    finally:
+        for s in held:
+            s.close()
+        api.stub.stop()

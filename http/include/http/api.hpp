@@ -55,6 +55,8 @@ struct Options {
   // Admission of connections (caps per listener and address, accept rate); null: no limits.
   // `uncounted` peers (proxies, local addresses) are not counted per address.
   std::shared_ptr<broker::ConnectionLimiter> connections;
+  // The ops bind's own: a flood of the public bind never locks operators and /metrics out.
+  std::shared_ptr<broker::ConnectionLimiter> ops_connections;
   broker::TrustedProxies uncounted;
   std::string public_url;                    // base URL locks download firmware from
 
