@@ -88,6 +88,21 @@ def temp_paths(prefix):
     return " ".join(f"{k}_temp_path {prefix}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
 
 
+def site_main_conf(prefix):
+    """nginx.conf that serves sakura.conf (the site) from `prefix`."""
+    return f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {prefix}/access.log;
+    {temp_paths(prefix)}
+    include {prefix}/sakura.conf;
+}}
+"""
+
+
 @pytest.fixture
 def site(start_broker, tmp_path):
     pki = Pki(tmp_path / "pki")
@@ -101,19 +116,8 @@ def site(start_broker, tmp_path):
     prefix = tmp_path / "nginx"
     https_port, http_port = free_port(), free_port()
     conf = site_config(api.broker.ports["ws"], api.broker.ports["http"], https_port, http_port, pki)
-    main = f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/access.log;
-    {temp_paths(prefix)}
-    include {prefix}/sakura.conf;
-}}
-"""
     try:
-        with running_nginx(prefix, main, https_port, {"sakura.conf": conf}):
+        with running_nginx(prefix, site_main_conf(prefix), https_port, {"sakura.conf": conf}):
             yield type("Site", (), {"broker": api.broker, "api": api, "pki": pki, "https": https_port,
                                     "http": http_port})
     finally:
