@@ -78,7 +78,7 @@ std::string q(Dialect d, const std::string& name) { return d == Dialect::sqlite 
 // INSERT ... SELECT from `{src}` (replaced by the table the old rows are read from) into `{dst}`.
 void replace_table(SqlSession& s, const std::string& table, std::string (*ddl)(Dialect, const std::string&, bool), const std::string& copy,
                    const Params& params) {
-  const std::string kept = table + "_v0", fresh = table + "_sakura";
+  const std::string kept = table + "_v0", fresh = table + "_converting";
   if (table_exists(s, kept))
     refuse(kept + " already exists (left by an earlier conversion?): rename or drop it, then run again");
   auto fill = [&](const std::string& src, const std::string& dst) {
