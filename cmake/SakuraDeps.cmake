@@ -36,15 +36,7 @@ sakura_require(MARIADB_FOUND libmariadb-dev "libmariadb")
 pkg_check_modules(SQLITE3 QUIET IMPORTED_TARGET sqlite3)
 sakura_require(SQLITE3_FOUND libsqlite3-dev "SQLite")
 
-find_path(WEBSOCKETPP_INCLUDE_DIR websocketpp/version.hpp)
-if(NOT WEBSOCKETPP_INCLUDE_DIR)
-  set(_ws_found FALSE)
-else()
-  set(_ws_found TRUE)
-endif()
-sakura_require(_ws_found libwebsocketpp-dev "websocketpp")
-
-# Asio header-only. Deprecated interfaces stay enabled: websocketpp 0.8.2 uses io_service, and every
-# translation unit must see the same Asio configuration.
+# Asio header-only, with the same configuration in every translation unit. (websocketpp, once
+# required here, is gone: the WebSocket transport is Beast's, docs/architecture.md.)
 add_library(sakura_asio INTERFACE)
 target_link_libraries(sakura_asio INTERFACE Boost::boost Boost::system Threads::Threads)

@@ -3,7 +3,7 @@
 # Idempotent: packages already installed are not touched, so it is cheap to run every time.
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libboost-program-options-dev libssl-dev libhiredis-dev
-       libmariadb-dev rapidjson-dev libwebsocketpp-dev libfmt-dev libspdlog-dev doctest-dev
+       libmariadb-dev rapidjson-dev libfmt-dev libspdlog-dev doctest-dev
        libsqlite3-dev zlib1g-dev ccache)
 test=(python3 python3-pytest mosquitto mosquitto-clients libpaho-mqtt-dev redis-server mariadb-server
       nginx libnginx-mod-stream curl openssl nodejs clang-14 libclang-rt-14-dev procps)
