@@ -7,7 +7,7 @@
 // returns. The next task of that key then starts on the thread that called `done`; tasks must
 // therefore not block (they start store calls and return).
 //
-// THREADING: submit() and pending() are safe from any thread. One mutex guards the queues and
+// THREADING: submit() and keys() are safe from any thread. One mutex guards the queues and
 // is never held while a task runs. A key with nothing queued or running holds no memory.
 #include <cstddef>
 #include <deque>

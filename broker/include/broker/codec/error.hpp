@@ -4,7 +4,8 @@
 namespace broker::codec {
 
 // Why bytes could not be decoded. Each value maps to one log line and, before CONNACK, to a
-// return code (see broker::protocol); after CONNACK every one of them closes the connection.
+// return code (Connection::handle: bad_protocol_level is CONNACK 1, the rest close without one);
+// after CONNACK every one of them closes the connection.
 enum class Error : std::uint8_t {
   none = 0,
   bad_packet_type,          // type 0 or 15
