@@ -1,5 +1,6 @@
 #include "wire_auth.hpp"
 
+#include <filesystem>
 #include <future>
 
 #include "auth/authenticator.hpp"
@@ -30,7 +31,27 @@ auth::RateLimiter::Options limits(const Config& c, const std::string& failures_k
   return o;
 }
 
-auth::AuthOptions options(const Config& c) {
+// auth.acl_file unset: the rules shipped with Sakura (deploy/acl.conf), next to the executable as
+// installed (<prefix>/bin -> <prefix>/share/sakura) and as built (build/app -> build/share/sakura),
+// else where `cmake --install` put them. None found stops the start: without them a lock with
+// no mqtt_acl rows would connect and silently never open.
+std::string default_acl_file() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "sakura" / "acl.conf");
+  candidates.emplace_back(SAKURA_INSTALL_DATADIR "/sakura/acl.conf");
+  std::string tried;
+  for (const auto& p : candidates) {
+    if (fs::is_regular_file(p, ec)) return p.string();
+    tried += (tried.empty() ? "" : ", ") + p.string();
+  }
+  throw ConfigError("auth.acl_file: unset, and the default rules are not at " + tried +
+                    " (install Sakura, or set auth.acl_file)");
+}
+
+auth::AuthOptions options(const Config& c, const std::string& rules) {
   auth::AuthOptions o;
   std::string why;
   auto hash = auth::parse_hash_spec(c.str("auth.password_hash"), &why);
@@ -45,13 +66,12 @@ auth::AuthOptions options(const Config& c) {
   o.acl_cmd = command(c, "auth.acl_cmd", {Verb::hgetall});
   o.allow_anonymous = c.boolean("auth.allow_anonymous");
   o.nomatch_allow = c.str("auth.acl_nomatch") == "allow";
-  if (c.has("auth.acl_file")) {
-    try {
-      o.global = std::make_shared<auth::GlobalRules>(auth::GlobalRules::load(c.str("auth.acl_file")));
-    } catch (const std::exception& e) {
-      throw ConfigError(std::string("auth.acl_file: ") + e.what());
-    }
+  try {
+    o.global = std::make_shared<auth::GlobalRules>(auth::GlobalRules::load(rules));
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("auth.acl_file: ") + e.what());
   }
+  o.anonymous_unrestricted = !c.has("auth.acl_file") || o.global->empty();
   o.throttle.per_pair = limits(c, "auth.max_failures_per_user");
   o.throttle.per_user = limits(c, "auth.max_failures_per_user_total");
   o.throttle.per_address = limits(c, "auth.max_failures_per_address");
@@ -74,7 +94,8 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
       log->warn("{} is held by another process (sakura-ctl or a second broker on this data dir): "
                 "its changes to the embedded store will not be seen here", lock.path());
   }
-  auto o = options(config);
+  const std::string rules = config.has("auth.acl_file") ? config.str("auth.acl_file") : default_acl_file();
+  auto o = options(config, rules);
   AuthWiring w;
   w.keeper = std::make_shared<auth::CredentialKeeper>(kv, o.auth_cmd.key_pattern,
                                                       o.acl_cmd.key_pattern,
@@ -103,15 +124,15 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
       if (!s.ok) throw ConfigError("auth.users_file: " + s.message);
     }
   }
-  log->info("auth: backend={} password_hash={} anonymous={} acl_nomatch={} global rules={}",
+  log->info("auth: backend={} password_hash={} anonymous={} acl_nomatch={} global rules={} from {}",
             config.str("auth.backend"), auth::to_string(o.hash), o.allow_anonymous ? "allow" : "deny",
-            o.nomatch_allow ? "allow" : "deny", o.global->size());
+            o.nomatch_allow ? "allow" : "deny", o.global->size(), rules);
   // Legal (the old system ran this way) but worth a warning at every start: the lock topics stay
   // guarded by lockrules' TopicGuard, every other topic is open to whoever gets in.
   if (o.nomatch_allow)
     log->warn("auth.acl_nomatch=allow lets clients without mqtt_acl rows publish and subscribe on "
               "every topic (other locks' status, owners' requests); set auth.acl_nomatch=deny");
-  if (o.allow_anonymous && o.global->empty())
+  if (o.allow_anonymous && o.anonymous_unrestricted)
     log->warn("auth.allow_anonymous=true without auth.acl_file lets clients with no credentials "
               "publish and subscribe on every topic; give them rules in an acl file or refuse them");
   w.authenticator = std::make_shared<auth::KvAuthenticator>(std::move(kv), std::move(o), log, w.keeper);

@@ -5,6 +5,7 @@
 #include "auth/command_template.hpp"
 #include "auth/topic_acl_match.hpp"
 #include "line_file.hpp"
+#include "storage/lockno.hpp"
 
 namespace auth {
 namespace {
@@ -62,6 +63,7 @@ bool GlobalRule::applies_to(const WhoAsks& w) const {
   switch (who) {
     case Who::all: return true;
     case Who::anonymous: return w.username == nullptr;
+    case Who::lock: return w.username && storage::is_lockno(*w.username);
     case Who::user: return w.username && *w.username == who_value;
     case Who::client_id: return w.client_id == who_value;
     case Who::address: return w.address && in_network(*w.address, network, prefix);
@@ -83,6 +85,7 @@ GlobalRules GlobalRules::parse(std::string_view text, const std::string& source)
     auto value_after = [&](std::string_view prefix) { return who.substr(prefix.size()); };
     if (who == "all") r.who = GlobalRule::Who::all;
     else if (who == "anonymous") r.who = GlobalRule::Who::anonymous;
+    else if (who == "lock") r.who = GlobalRule::Who::lock;
     else if (who.rfind("user:", 0) == 0) r.who = GlobalRule::Who::user, r.who_value = value_after("user:");
     else if (who.rfind("clientid:", 0) == 0)
       r.who = GlobalRule::Who::client_id, r.who_value = value_after("clientid:");
@@ -106,7 +109,7 @@ GlobalRules GlobalRules::parse(std::string_view text, const std::string& source)
         if (r.prefix > max) fail("prefix too long in '" + spec + "'");
       }
     } else {
-      fail("unknown 'who' '" + who + "' (all, anonymous, user:, clientid:, ipaddr:)");
+      fail("unknown 'who' '" + who + "' (all, anonymous, lock, user:, clientid:, ipaddr:)");
     }
     if (r.who_value.empty() && (r.who == GlobalRule::Who::user || r.who == GlobalRule::Who::client_id))
       fail("empty name in '" + who + "'");

@@ -99,8 +99,7 @@ void KvAuthenticator::authenticate(const broker::AuthRequest& request,
   if (!a->client.username) {
     if (!options_.allow_anonymous) return refuse(*a, stats_.anonymous_refused, "anonymous", false);
     ++stats_.accepted;
-    // No acl_file: an open deployment, as with Mosquitto's allow_anonymous and no acl_file.
-    auto acl = options_.global->empty() ? nullptr : make_acl(a->client, {});
+    auto acl = options_.anonymous_unrestricted ? nullptr : make_acl(a->client, {});
     auto d = std::move(a->done);
     return d(AuthResult{ConnectReturn::accepted, false, std::move(acl)});
   }

@@ -15,6 +15,7 @@
 #include "fw_observer.hpp"
 #include "secrets.hpp"
 #include "server.hpp"
+#include "storage/lockno.hpp"
 
 namespace http {
 
@@ -56,12 +57,7 @@ bool check_rate(Context& ctx, const Exchange& ex, const Reply& reply) {
   return false;
 }
 
-bool valid_lockno(const std::string& s) {
-  if (s.size() != 11) return false;
-  for (unsigned char c : s)
-    if (!std::isalnum(c) && c != '-' && c != '_') return false;
-  return true;
-}
+bool valid_lockno(const std::string& s) { return storage::is_registrable_lockno(s); }
 
 bool valid_version(const std::string& s) {
   if (s.empty() || s.size() > 32 || s == "." || s == "..") return false;

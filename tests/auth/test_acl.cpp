@@ -204,6 +204,65 @@ allow all pubsub  /lan/%u/%c eq:/lan/%u/%c
   CHECK(GlobalRules::parse("deny all publish /lan/%c\nallow all publish #\n").decide(hash, Access::publish, "/lan/x") == false);
 }
 
+TEST_CASE("the shipped default rules: a lock account gets its own topics and nothing else") {
+  auto rules = GlobalRules::load(SAKURA_DEFAULT_ACL);
+  auto acl_for = [&](const std::string* user, std::string_view cid, const char* addr, bool nomatch) {
+    WhoAsks w;
+    w.username = user;
+    w.client_id = cid;
+    w.address = peer_address(addr);
+    return UserAcl({}, user ? *user : "", cid, rules.for_client(w), nomatch);
+  };
+  std::string lock = "L0000000001", other = "L0000000002";
+  auto a = acl_for(&lock, lock, "10.0.0.9:1000", false);
+  CHECK(a.allow_publish("/L0000000001/statu"));
+  CHECK(a.allow_publish("/L0000000001/fw"));
+  CHECK(a.allow_subscribe("/L0000000001/call"));
+  CHECK(a.allow_subscribe("/L0000000001/ota"));
+  CHECK_FALSE(a.allow_subscribe("/L0000000001/statu"));  // directions are not swapped
+  CHECK_FALSE(a.allow_publish("/L0000000001/call"));     // not even its own command
+  CHECK_FALSE(a.allow_publish("/L0000000001/m"));
+  CHECK_FALSE(a.allow_subscribe("/L0000000001/#"));
+  CHECK_FALSE(a.allow_publish("/L0000000002/statu"));
+  CHECK_FALSE(a.allow_subscribe("/L0000000002/call"));
+  CHECK_FALSE(a.allow_subscribe("/+/call"));
+  CHECK_FALSE(a.allow_subscribe("#"));
+  CHECK_FALSE(a.allow_subscribe("$SYS/broker/uptime"));
+  // Another lock's account, with the first lock's number as its client id: its own name counts.
+  auto b = acl_for(&other, lock, "10.0.0.9:1000", false);
+  CHECK_FALSE(b.allow_publish("/L0000000001/statu"));
+  CHECK_FALSE(b.allow_subscribe("/L0000000001/call"));
+  CHECK(b.allow_publish("/L0000000002/statu"));
+  // Not named like a lock (a /login key is 24 characters): none of it.
+  std::string key = "abcdefghijklmnopqrstuvw=", ten = "L000000001";
+  for (const std::string* u : {&key, &ten}) {
+    auto k = acl_for(u, "L0000000001", "10.0.0.9:1000", false);
+    CHECK_FALSE(k.allow_publish("/" + *u + "/statu"));
+    CHECK_FALSE(k.allow_publish("/L0000000001/statu"));
+    CHECK_FALSE(k.allow_subscribe("/L0000000001/call"));
+  }
+  // An 11-character name that would make a wildcard level grants nothing; one with a '/' only
+  // reaches topics that are no lock's (a lock topic has two levels).
+  for (std::string odd : {std::string("#/aaaaaaaaa"), std::string("aaaaaaaaa/+")}) {
+    auto o = acl_for(&odd, odd, "10.0.0.9:1000", false);
+    CHECK_FALSE(o.allow_subscribe("/" + odd + "/call"));
+    CHECK_FALSE(o.allow_subscribe("/L0000000001/call"));
+  }
+  // $SYS as EMQX's acl.conf: dashboard and local clients read it; `#` and $SYS denied to
+  // everyone else even under acl_nomatch=allow.
+  std::string dashboard = "dashboard", alice = "alice";
+  CHECK(acl_for(&dashboard, "d", "10.0.0.9:1", false).allow_subscribe("$SYS/broker/uptime"));
+  CHECK(acl_for(&alice, "a", "127.0.0.1:1", false).allow_subscribe("$SYS/broker/uptime"));
+  CHECK(acl_for(&alice, "a", "[::1]:1", false).allow_subscribe("$SYS/broker/uptime"));
+  CHECK_FALSE(acl_for(&alice, "a", "127.0.0.1:1", false).allow_publish("$SYS/broker/uptime"));
+  CHECK_FALSE(acl_for(&alice, "a", "127.0.0.1:1", false).allow_subscribe("#"));
+  auto open = acl_for(&alice, "a", "10.0.0.9:1", true);
+  CHECK_FALSE(open.allow_subscribe("$SYS/broker/uptime"));
+  CHECK_FALSE(open.allow_subscribe("#"));
+  CHECK(open.allow_subscribe("/anything"));
+  CHECK_FALSE(acl_for(&alice, "a", "10.0.0.9:1", false).allow_subscribe("/anything"));
+}
+
 TEST_CASE("user rows take precedence over global rules") {
   auto rules = GlobalRules::parse("allow all pubsub #\n");
   std::string u = "u";
@@ -216,7 +275,7 @@ TEST_CASE("user rows take precedence over global rules") {
 
 TEST_CASE("acl_file errors name the line") {
   for (const char* bad : {"allow all pubsub", "permit all pubsub #", "allow everyone pubsub #",
-                          "allow all read #", "allow ipaddr:10.0.0.0/33 pubsub #",
+                          "allow all read #", "allow ipaddr:10.0.0.0/33 pubsub #", "allow locks pubsub #",
                           "allow ipaddr:nope pubsub #", "allow user: pubsub #", "allow all pubsub eq:"}) {
     CAPTURE(bad);
     try {

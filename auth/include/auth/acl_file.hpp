@@ -2,11 +2,13 @@
 // Global ACL rules (auth.acl_file), in the spirit of EMQX's acl.conf and Mosquitto's acl_file.
 // One rule a line, first match wins; '#' starts a comment line:
 //   <allow|deny> <who> <publish|subscribe|pubsub> <filter> [<filter> ...]
-// who:    all | anonymous | user:<name> | clientid:<id> | ipaddr:<address>[/<prefix>]
+// who:    all | anonymous | lock | user:<name> | clientid:<id> | ipaddr:<address>[/<prefix>]
+//         (lock: an account whose username is a lockno, storage/lockno.hpp)
 // filter: a topic filter with %u / %c substituted, matched as in topic_acl_match.hpp, or
 //         eq:<filter> to match only that exact string (e.g. "eq:#" for a subscription to "#").
 // They decide for clients whose user has no mqtt_acl rows (and anonymous clients), before
 // auth.acl_nomatch. A user with rows is whitelist-only, as with emqx_auth_redis.
+// With auth.acl_file unset the broker loads the shipped default (deploy/acl.conf).
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,7 +28,7 @@ struct WhoAsks {
 };
 
 struct GlobalRule {
-  enum class Who { all, anonymous, user, client_id, address };
+  enum class Who { all, anonymous, lock, user, client_id, address };
   bool allow = false;
   Who who = Who::all;
   std::string who_value;                  // user name or client id

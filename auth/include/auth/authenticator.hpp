@@ -40,6 +40,10 @@ struct AuthOptions {
   bool allow_anonymous = false;
   bool nomatch_allow = false;
   std::shared_ptr<const GlobalRules> global = std::make_shared<GlobalRules>();
+  // Anonymous clients (auth.allow_anonymous) get no ACL at all, as with Mosquitto's
+  // allow_anonymous and no acl_file: true when the operator configured no rules of their own
+  // (auth.acl_file unset, so `global` is the shipped default for accounts, or an empty file).
+  bool anonymous_unrestricted = true;
   LoginThrottle::Options throttle;
   unsigned hash_threads = 1;
   std::size_t hash_queue = 256;

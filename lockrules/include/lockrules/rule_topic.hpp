@@ -4,16 +4,16 @@
 #include <optional>
 #include <string_view>
 
+#include "storage/lockno.hpp"
+
 namespace lockrules {
 
-constexpr std::size_t lockno_length = 11;
+using storage::is_lockno;
+using storage::lockno_length;
 
 // What the owners see on /<lockno>/result when both asked but the lock was not connected, so no
 // `unlock` was sent (docs/lockrules.md).
 constexpr const char* unlock_failed_payload = "unlock_failed";
-
-// A lockno has exactly 11 characters (INTERFACES.md); nothing more is known of its shape.
-inline bool is_lockno(std::string_view s) { return s.size() == lockno_length; }
 
 enum class RuleKind {
   unauth,      // "/unauth"
