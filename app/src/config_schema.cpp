@@ -107,6 +107,8 @@ const std::vector<KeySpec>& schema() {
       k("sql.database", T::string, "lockdata", "MariaDB database"),
 
       k("lock.pair_window", T::duration, "35s", "time for the second owner to confirm an unlock"),
+      k("lock.max_status_length", T::integer, "32",
+        "longest status payload other than -2/0/1 stored in monitor (printable ASCII); 0 stores none"),
 
       k("wechat.appid", T::string, "", "mini-program appid"),
       k("wechat.secret", T::string, "", "mini-program secret", {}, true),

@@ -33,6 +33,10 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(
   options.pair_window = config.duration("lock.pair_window");
   // A zero expiry means "no expiry" to the store: a window would then never close.
   if (options.pair_window.count() <= 0) throw ConfigError("lock.pair_window: must be more than 0");
+  auto status_length = config.integer("lock.max_status_length");
+  if (status_length < 0 || status_length > 1024)
+    throw ConfigError("lock.max_status_length: must be between 0 and 1024");
+  options.max_status_length = static_cast<std::size_t>(status_length);
   lockrules::Deps deps;
   deps.kv = storage.kv;
   deps.history = storage.history;

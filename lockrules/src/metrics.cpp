@@ -17,7 +17,9 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
   c("history_events", "lock status changes recorded in history", history_events);
   c("history_failures", "lock status changes the history spool refused", history_failures);
   c("status_unchanged", "lock status reports equal to the last known status", status_unchanged);
-  c("status_invalid", "lock status reports with an unknown payload, ignored", status_invalid);
+  c("status_other", "lock status reports other than -2, 0 or 1, stored in monitor without history",
+    status_other);
+  c("status_invalid", "lock status reports too long or not printable, ignored", status_invalid);
   c("forged_commands", "lock commands from non-superusers and unlock requests from anonymous clients, dropped", forged_commands);
   c("forged_reports", "lock reports (/statu, /fw) from another account than the lock's, dropped",
     forged_reports);

@@ -33,13 +33,23 @@ std::string redact(const std::string& username) {
 
 int role_index(char role) { return role == 'm' ? 0 : 1; }
 
-// "Back from -2" includes a lock never seen before: the first status of a new lock reads as it
-// coming online, and an unreadable stored value is treated the same way.
+// The old monitor's texts: only a lock back from -2 reads as coming online. A lock never seen
+// before (or whose stored value is not -2, 0 or 1) gets the text of the status itself, as the old
+// monitor fell through to its checks of the new status: 上锁 for a first 1, 开锁 for a first 0.
 storage::LockEvent event_for(const std::optional<std::string>& previous, LockStatus now) {
   if (now == LockStatus::offline) return storage::LockEvent::offline;
   auto before = previous ? parse_status(*previous) : std::nullopt;
-  if (!before || *before == LockStatus::offline) return storage::LockEvent::online;
+  if (before == LockStatus::offline) return storage::LockEvent::online;
   return now == LockStatus::locked ? storage::LockEvent::locked : storage::LockEvent::unlocked;
+}
+
+// What is stored of a payload that is not -2, 0 or 1: read later by the HTTP API, sakura-ctl and
+// operators' scripts, so bounded and printable.
+bool storable_other_status(std::string_view payload, std::size_t max) {
+  if (payload.empty() || payload.size() > max) return false;
+  for (unsigned char c : payload)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
 }
 
 }  // namespace
@@ -79,17 +89,22 @@ void RuleEngine::pair(std::string lockno, char role) {
 void RuleEngine::status(std::string lockno, const std::string& payload) {
   auto parsed = parse_status(payload);
   if (!parsed) {
-    bump(m_.status_invalid);
-    p_.log->info("lockrules: status of {} with an unknown payload ({} bytes); ignored", broker::log_text(lockno),
-                 payload.size());
-    return;
+    if (!storable_other_status(payload, options_.max_status_length)) {
+      bump(m_.status_invalid);
+      p_.log->info("lockrules: status of {} with an unstorable payload ({} bytes); ignored",
+                   broker::log_text(lockno), payload.size());
+      return;
+    }
+    bump(m_.status_other);
+    p_.log->info("lockrules: status of {} is '{}' (not -2, 0 or 1): stored in monitor, no history",
+                 broker::log_text(lockno), broker::log_text(payload));
   }
   // Stamped on arrival, not when the store answers: history shows when the lock reported.
   const auto ts_ms = p_.clock->wall_ms();
-  const auto status = *parsed;
   auto self = shared_from_this();
-  submit(lockno, [self, lockno, status, ts_ms](Done done) {
-    self->run_status(lockno, status, ts_ms, std::move(done));
+  std::string value = parsed ? status_text(*parsed) : payload;
+  submit(lockno, [self, lockno, value = std::move(value), parsed, ts_ms](Done done) mutable {
+    self->run_status(lockno, std::move(value), parsed, ts_ms, std::move(done));
   });
 }
 
@@ -150,12 +165,12 @@ void RuleEngine::send_unlock(const std::string& lockno) {
       });
 }
 
-void RuleEngine::run_status(const std::string& lockno, LockStatus status, std::int64_t ts_ms,
-                            Done done) {
+void RuleEngine::run_status(const std::string& lockno, std::string value,
+                            std::optional<LockStatus> status, std::int64_t ts_ms, Done done) {
   auto self = shared_from_this();
   p_.kv->hmget(
       Db::lock, monitor_key, {lockno},
-      [self, lockno, status, ts_ms,
+      [self, lockno, value = std::move(value), status, ts_ms,
        done = std::move(done)](storage::Result<std::vector<std::optional<std::string>>> r) mutable {
         auto& e = *self;
         if (!r) {
@@ -164,19 +179,19 @@ void RuleEngine::run_status(const std::string& lockno, LockStatus status, std::i
           return done();
         }
         std::optional<std::string> previous = r.value.empty() ? std::nullopt : r.value[0];
-        if (previous && *previous == status_text(status)) {
+        if (previous && *previous == value) {
           bump(e.m_.status_unchanged);
           return done();
         }
-        e.p_.kv->hset(Db::lock, monitor_key, {{lockno, status_text(status)}},
+        e.p_.kv->hset(Db::lock, monitor_key, {{lockno, value}},
                       [self, lockno, previous, status, ts_ms,
                        done = std::move(done)](storage::Status s) {
                         if (!s) {
                           bump(self->m_.store_errors);
                           self->p_.log->warn("lockrules: monitor update of {} failed: {}", broker::log_text(lockno),
                                              broker::log_text(s.message));
-                        } else {
-                          self->record(lockno, previous, status, ts_ms);
+                        } else if (status) {
+                          self->record(lockno, previous, *status, ts_ms);
                         }
                         done();
                       });

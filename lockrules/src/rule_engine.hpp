@@ -38,7 +38,8 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
 
   void unauth(const broker::ClientInfo& from, const std::string& payload);
   void pair(std::string lockno, char role);
-  // Parses the payload; one that is not -2, 0 or 1 is counted and ignored.
+  // -2, 0 and 1 update `monitor` and write history on a change; another short printable payload
+  // only updates `monitor` (as the old monitor stored whatever a lock sent); the rest is dropped.
   void status(std::string lockno, const std::string& payload);
 
  private:
@@ -47,7 +48,9 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
   void run_pair(const std::string& lockno, char role, Done done);
   // `unlock` to the lock if it is connected now; otherwise `unlock_failed` on /<lockno>/result.
   void send_unlock(const std::string& lockno);
-  void run_status(const std::string& lockno, LockStatus status, std::int64_t ts_ms, Done done);
+  // `value` goes into `monitor`; `status` is its parsed form, nullopt for another payload.
+  void run_status(const std::string& lockno, std::string value, std::optional<LockStatus> status,
+                  std::int64_t ts_ms, Done done);
   void record(const std::string& lockno, std::optional<std::string> previous, LockStatus status,
               std::int64_t ts_ms);
   // Local bookkeeping of windows opened through this broker, only for the metrics: the store's

@@ -142,7 +142,7 @@ TEST_CASE("1,000 locks, both owners at once on two threads: one unlock each, on 
         std::vector<storage::LockEvent> events;
         for (auto& e : history->events()) events.push_back(e.event);
         CHECK(events == std::vector<storage::LockEvent>{
-                            storage::LockEvent::online, storage::LockEvent::unlocked,
+                            storage::LockEvent::locked, storage::LockEvent::unlocked,
                             storage::LockEvent::offline, storage::LockEvent::online});
         rules.close();
       }

@@ -21,14 +21,14 @@ std::vector<LockEvent> events_of(const Rig& rig, const std::string& lockno) {
 
 TEST_CASE("each status change is recorded once, in order, with monitor kept current") {
   Rig rig;
-  rig.publish(S, "1");   // first ever report: the lock came online
+  rig.publish(S, "1");   // first ever report: 上锁, as the old monitor wrote it
   rig.publish(S, "1");   // unchanged
   rig.publish(S, "0");
   rig.publish(S, "1");
   rig.publish(S, "-2");  // its will
   rig.publish(S, "-2");
   rig.publish(S, "0");   // back
-  CHECK(events_of(rig, L) == std::vector<LockEvent>{LockEvent::online, LockEvent::unlocked,
+  CHECK(events_of(rig, L) == std::vector<LockEvent>{LockEvent::locked, LockEvent::unlocked,
                                                     LockEvent::locked, LockEvent::offline,
                                                     LockEvent::online});
   CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == "0");
@@ -72,17 +72,67 @@ TEST_CASE("status reports of one lock are applied in arrival order even when the
   CHECK(rig.kv->held() == 2);
   rig.kv->pump();
   CHECK(events_of(rig, L) ==
-        std::vector<LockEvent>{LockEvent::online, LockEvent::unlocked, LockEvent::locked,
+        std::vector<LockEvent>{LockEvent::locked, LockEvent::unlocked, LockEvent::locked,
                                LockEvent::unlocked, LockEvent::offline, LockEvent::online});
-  CHECK(events_of(rig, "LK000000002") == std::vector<LockEvent>{LockEvent::online});
+  CHECK(events_of(rig, "LK000000002") == std::vector<LockEvent>{LockEvent::unlocked});
 }
 
-TEST_CASE("unknown status payloads are ignored and counted") {
+TEST_CASE("a lock's first status reads as the old monitor wrote it: 上锁 / 开锁 / 设备离线") {
+  for (auto [first, text] : {std::pair{"1", "上锁"}, {"0", "开锁"}, {"-2", "设备离线"}}) {
+    CAPTURE(first);
+    Rig rig;
+    rig.publish(S, first);
+    auto ev = rig.history->events();
+    REQUIRE(ev.size() == 1);
+    CHECK(std::string(storage::event_text(ev[0].event)) == text);
+    CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == first);
+  }
+}
+
+TEST_CASE("other short printable payloads go to monitor without history, as the old monitor kept them") {
   Rig rig;
-  for (const char* s : {"2", "", "-1", "01", " 1", "locked", "-2\n"}) rig.publish(S, s);
+  for (const char* s : {"2", "-1", "01", " 1", "locked", "err: 12 \"x\""}) {
+    CAPTURE(s);
+    rig.publish(S, s);
+    CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == s);
+  }
+  rig.publish(S, "locked");  // the same again: no write
   CHECK(rig.history->events().empty());
+  CHECK(value(rig.metrics().status_other) == 7);
+  CHECK(value(rig.metrics().status_unchanged) == 0);  // "locked" twice, but not in a row
+  rig.publish(S, "locked");
+  CHECK(value(rig.metrics().status_unchanged) == 1);
+  // After an other value, a 1 falls through to its own text, as in the old monitor; only a
+  // return from -2 is 设备上线.
+  rig.publish(S, "1");
+  rig.publish(S, "-2");
+  rig.publish(S, "busy");
+  rig.publish(S, "0");
+  CHECK(events_of(rig, L) == std::vector<LockEvent>{LockEvent::locked, LockEvent::offline,
+                                                    LockEvent::unlocked});
+  CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == "0");
+}
+
+TEST_CASE("empty, long or unprintable status payloads are dropped and counted") {
+  Rig rig;
+  rig.kv->put_hash(Db::lock, "monitor", {{L, "1"}});
+  const std::string at_limit(32, 'x');
+  for (std::string s : {std::string(), std::string(33, 'x'), std::string(1 << 20, '1'),
+                        std::string("-2\n"), std::string("a\x1b[2Jb"), std::string("\xe4\xb8\x8a"),
+                        std::string("a\0b", 3)})
+    rig.publish(S, s);
   CHECK(value(rig.metrics().status_invalid) == 7);
-  CHECK(rig.kv->calls().empty());
+  CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == "1");
+  rig.publish(S, at_limit);
+  CHECK(rig.kv->hash_field(Db::lock, "monitor", L) == at_limit);
+  CHECK(rig.history->events().empty());
+
+  lockrules::Options none;
+  none.max_status_length = 0;
+  Rig strict(none);
+  strict.publish(S, "2");
+  CHECK(value(strict.metrics().status_invalid) == 1);
+  CHECK(strict.kv->calls().empty());
 }
 
 TEST_CASE("a failed monitor read or write records nothing and is counted") {
@@ -99,7 +149,7 @@ TEST_CASE("a failed monitor read or write records nothing and is counted") {
   CHECK(rig.history->events().empty());
   CHECK(value(rig.metrics().store_errors) == 2);
   rig.publish(S, "1");
-  CHECK(events_of(rig, L) == std::vector<LockEvent>{LockEvent::online});
+  CHECK(events_of(rig, L) == std::vector<LockEvent>{LockEvent::locked});
 }
 
 TEST_CASE("a history spool that refuses is counted as a failure") {
@@ -181,7 +231,7 @@ TEST_CASE("metrics list every counter once for exporters") {
     if (std::string(name) == "windows_opened") opened = v;
   });
 
-  CHECK(names.size() == 20);
+  CHECK(names.size() == 21);
   CHECK(opened == 1);
 }
 

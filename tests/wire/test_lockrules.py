@@ -334,17 +334,18 @@ def test_a_lock_will_is_an_offline_row_and_its_return_an_online_row(rig):
     c.expect(mqtt_raw.PUBACK)
     wait_for(lambda: len(rig.store.history(rig.L)) == 4, what="the online and unlocked rows")
     c.send(mqtt_raw.DISCONNECT)
-    assert rig.store.history(rig.L) == [("online", "设备上线"), ("offline", "设备离线"),
+    assert rig.store.history(rig.L) == [("locked", "上锁"), ("offline", "设备离线"),
                                        ("online", "设备上线"), ("unlocked", "开锁")]
     assert rig.store.hash(1, "monitor").get(rig.L) == "0"
 
 
-def test_unknown_status_payloads_change_nothing(rig):
+def test_other_status_payloads_go_to_monitor_without_history(rig):
     for payload in ["2", "open", "-1"]:
         rig.pub(rig.lock, f"/{rig.L}/statu", payload)
+        wait_for(lambda: rig.store.hash(1, "monitor").get(rig.L) == payload, what=f"monitor = {payload}")
     rig.pub(rig.lock, f"/{rig.L}/statu", "1")
     wait_for(lambda: rig.store.history(rig.L), what="the valid report's row")
-    assert rig.store.history(rig.L) == [("online", "设备上线")]
+    assert rig.store.history(rig.L) == [("locked", "上锁")]
 
 
 def test_a_forged_unauth_deletes_nothing(rig):

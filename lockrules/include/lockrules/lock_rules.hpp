@@ -37,6 +37,9 @@ struct Options {
   // Inputs of one lock waiting behind a slow store before new ones are dropped (and counted):
   // a flood on one topic must not grow memory without bound.
   std::size_t max_pending_per_lock = 64;
+  // A status payload other than -2, 0 or 1 is stored in `monitor` as the old monitor did (no
+  // history row) when it is at most this many printable ASCII bytes; anything else is dropped.
+  std::size_t max_status_length = 32;  // lock.max_status_length
 };
 
 struct Deps {

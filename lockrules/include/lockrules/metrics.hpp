@@ -27,7 +27,8 @@ struct Metrics {
   Counter history_events{0};    // status changes recorded (acknowledged by the history spool)
   Counter history_failures{0};  // the spool refused an event (full or disk error)
   Counter status_unchanged{0};  // same as `monitor`: nothing written
-  Counter status_invalid{0};    // payload not -2, 0 or 1
+  Counter status_other{0};      // payload not -2, 0 or 1, stored in `monitor` without history
+  Counter status_invalid{0};    // payload not -2, 0 or 1 that is too long or not printable: dropped
 
   // The publish guard (topic_guard.hpp): what no ACL setting lets through.
   Counter forged_commands{0};  // /x/call, /x/ota from a non-superuser, /x/m, /x/f from anonymous
