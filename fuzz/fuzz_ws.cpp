@@ -7,6 +7,9 @@
 // step when those change. The input is the byte stream, arriving in reads of a size its first
 // byte picks; the bytes after the request are the client's frames (a client waits for the 101
 // before sending them).
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,8 +64,18 @@ struct Run {
     if (!websocket::is_upgrade(req)) return;
     auto proto = broker::choose_subprotocol(sv(req[bhttp::field::sec_websocket_protocol]));
     if (!proto.accepted) return;
-    require(proto.echo.empty() || proto.echo == "mqtt" || proto.echo == "mqttv3.1",
-            "a subprotocol answer echoes the client's bytes");
+    // The echo is one of the client's tokens (EMQX 3 echoed any mqtt*): it must be one of the
+    // offered list's elements, start with mqtt, be short and hold only token characters.
+    const auto offered = std::string(sv(req[bhttp::field::sec_websocket_protocol]));
+    require(proto.echo.empty() ||
+                (proto.echo.compare(0, 4, "mqtt") == 0 &&
+                 proto.echo.size() <= broker::max_subprotocol_length &&
+                 std::all_of(proto.echo.begin(), proto.echo.end(),
+                             [](unsigned char c) {
+                               return std::isalnum(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+                             }) &&
+                 offered.find(proto.echo) != std::string::npos),
+            "a subprotocol answer that is not a short mqtt* token the client offered");
     auto client = broker::forwarded_client(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 40000),
                                            sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]), trusted());
     require(!client.empty() && client.find_first_of(" \r\n\"") == std::string::npos,

@@ -14,16 +14,34 @@ namespace {
 ip::tcp::endpoint ep(const char* a, unsigned short port) { return {ip::make_address(a), port}; }
 }  // namespace
 
-TEST_CASE("subprotocol: none accepted, mqtt and mqttv3.1 echoed, others refused") {
+TEST_CASE("subprotocol: none accepted, any mqtt* token echoed as EMQX 3 did, others refused") {
   auto none = broker::choose_subprotocol("");
   CHECK(none.accepted);
   CHECK(none.echo.empty());
-  CHECK(broker::choose_subprotocol("mqtt").echo == "mqtt");
-  CHECK(broker::choose_subprotocol("mqttv3.1").echo == "mqttv3.1");
-  CHECK(broker::choose_subprotocol("chat, mqttv3.1 ,mqtt").echo == "mqttv3.1");
-  CHECK_FALSE(broker::choose_subprotocol("chat").accepted);
-  CHECK_FALSE(broker::choose_subprotocol("MQTT").accepted);  // tokens are case-sensitive
-  CHECK_FALSE(broker::choose_subprotocol("mqttv5").accepted);
+  CHECK(broker::choose_subprotocol(" \t").echo.empty());
+  for (const char* p : {"mqtt", "mqttv3.1", "mqttv3.1.1", "mqttv5", "mqtt-sn", "mqtt_wx"}) {
+    CAPTURE(p);
+    auto c = broker::choose_subprotocol(p);
+    CHECK(c.accepted);
+    CHECK(c.echo == p);
+  }
+  CHECK(broker::choose_subprotocol("chat, mqttv3.1 ,mqtt").echo == "mqttv3.1");  // the first
+  CHECK(broker::choose_subprotocol("mqtt,,").echo == "mqtt");
+  const std::string longest = "mqtt" + std::string(broker::max_subprotocol_length - 4, 'x');
+  CHECK(broker::choose_subprotocol(longest).echo == longest);
+  CHECK(broker::choose_subprotocol(longest + "x, mqtt").echo == "mqtt");
+  // Not MQTT, or not a token: refused, whatever else is in the list.
+  for (const char* p : {"chat", "wamp", "MQTT", "Mqttv3.1", "mqt", "xmqtt", ",", "mqtt v3",
+                        "mqtt\"", "mqtt/3", "mqtt, a b", "\"mqtt\"", "mqtt;q=1", "mqtt\x7f",
+                        "mqtt\xe4\xb8\x8a"}) {
+    CAPTURE(p);
+    CHECK_FALSE(broker::choose_subprotocol(p).accepted);
+  }
+  CHECK_FALSE(broker::choose_subprotocol(longest + "x").accepted);
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "chat, ";
+  CHECK_FALSE(broker::choose_subprotocol(many + "chat").accepted);
+  CHECK(broker::choose_subprotocol(many + "mqtt").echo == "mqtt");
 }
 
 TEST_CASE("path ignores the query string only") {

@@ -88,13 +88,42 @@ def test_two_packets_in_one_frame_and_a_packet_across_frames(ws_broker):
 
 
 def test_subprotocols(ws_broker):
+    """What EMQX 3 accepted: none, or any mqtt* token (echoed); anything else is a 400."""
     port = ws_broker.ports["ws"]
-    assert WsClient(port, protocols="mqtt").headers.get("sec-websocket-protocol") == "mqtt"
+    for offered in ["mqtt", "mqttv3.1", "mqttv3.1.1", "mqttv5"]:
+        c = WsClient(port, protocols=offered)
+        assert c.status == 101 and c.headers.get("sec-websocket-protocol") == offered
     assert WsClient(port, protocols="foo, mqttv3.1").headers.get("sec-websocket-protocol") == "mqttv3.1"
+    assert WsClient(port, protocols="mqttv3.1.1, mqtt").headers.get("sec-websocket-protocol") == "mqttv3.1.1"
     none = WsClient(port, protocols=None)
     assert none.status == 101 and "sec-websocket-protocol" not in none.headers
-    odd = WsClient(port, protocols="wamp")
-    assert odd.status == 400 and odd.closed()
+    ok = ws_connect(port, "after-odd-ones", protocols="mqttv3.1.1")  # MQTT works on it
+    for odd in ["wamp", "MQTT", "xmqtt", "mqtt v3", "mqtt, a b", '"mqtt"', "mqtt/3.1",
+                "mqtt" + "x" * 29, "chat, " * 1000 + "chat"]:
+        c = WsClient(port, protocols=odd)
+        assert c.status == 400 and c.closed(), odd
+    # The refusal logs the header escaped, and costs only that connection.
+    c = WsClient(port, protocols="wamp\\evil")
+    assert c.status == 400
+    wait_for(lambda: "subprotocol wamp\\x5cevil" in ws_broker.log(), what="the escaped refusal")
+    ok.send_binary(mqtt_raw.PINGREQ)
+    assert ok.recv_mqtt().type == mqtt_raw.PINGRESP
+
+
+def test_mqttjs_with_each_subprotocol_a_client_may_offer(ws_broker):
+    """MQTT.js (the mini-program's library) offering mqtt, mqttv3.1, mqttv3.1.1 or nothing: it
+    connects, subscribes and gets its QoS 1 message back, and sees the one it offered echoed."""
+    assert shutil.which("node") and (ROOT / "node_modules" / "mqtt").exists(), \
+        "node and the mqtt package are needed (npm ci)"
+    url = f"ws://127.0.0.1:{ws_broker.ports['ws']}/mqtt"
+    r = subprocess.run(["node", str(HERE / "ws_subprotocols.js"), url, "mqtt", "mqttv3.1", "mqttv3.1.1", "-"],
+                       capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr + r.stdout
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out == {"mqtt": {"echoed": "mqtt", "received": "hello"},
+                   "mqttv3.1": {"echoed": "mqttv3.1", "received": "hello"},
+                   "mqttv3.1.1": {"echoed": "mqttv3.1.1", "received": "hello"},
+                   "-": {"echoed": "", "received": "hello"}}
 
 
 def test_ping_is_answered_and_text_frame_closes(ws_broker):
