@@ -210,3 +210,27 @@ events {{ worker_connections 64; }}
         assert c.expect(mqtt_raw.PUBLISH).payload == b"through nginx"
         c.send(mqtt_raw.DISCONNECT)  # nginx's graceful stop waits for open streams
         assert c.closed()
+
+
+def test_shipped_upstreams_are_the_brokers_default_binds():
+    """deploy/nginx/sakura.conf and the broker agree (issue 17, item 5): each upstream is the
+    default of the setting its comment names, /lock/ and /wx/ go to the API's public bind (the old
+    nginx sent /lock to the Python service on 5015: docs/deployment.md, *From the old nginx*),
+    and nothing is proxied to 5015 or to the ops bind."""
+    from conftest import BROKER_BIN
+    schema = subprocess.run([str(BROKER_BIN), "--print-schema"], capture_output=True, text=True,
+                            check=True, timeout=20).stdout
+    defaults = dict(re.findall(r"^\| `([^`]+)` \| `([^`]*)` \|", schema, re.M))
+    conf = (ROOT / "deploy" / "nginx" / "sakura.conf").read_text()
+    upstreams = {name: (address, key) for name, address, key in
+                 re.findall(r"upstream (\w+) \{\s*server ([\d.:]+);\s*# (\S+)", conf)}
+    assert set(upstreams) == {"sakura_mqtt_ws", "sakura_http"}
+    for name, (address, key) in upstreams.items():
+        port = defaults[key].rsplit(":", 1)[1]
+        assert address == f"127.0.0.1:{port}", f"upstream {name} is {address}; {key} defaults to {defaults[key]}"
+    locations = dict(re.findall(r"location (?:= )?(\S+) \{\s*proxy_pass http://(\w+);", conf))
+    assert locations == {"/mqtt": "sakura_mqtt_ws", "/wx/": "sakura_http", "/lock/": "sakura_http"}
+    ops_port = defaults["http.ops_bind"].split(":")[1]
+    assert not re.search(rf"(server|proxy_pass)\s+\S*:(5015|{ops_port})\b", conf)
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    assert f"proxy_pass http://127.0.0.1:{defaults['http.bind'].split(':')[1]};" in deployment
