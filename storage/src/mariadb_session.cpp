@@ -52,6 +52,17 @@ MariadbSession::MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> 
 
 MariadbSession::~MariadbSession() { disconnect(); }
 
+std::unique_ptr<MariadbSession> MariadbSession::for_migration(const SqlConfig& config,
+                                                              std::shared_ptr<spdlog::logger> log) {
+  SqlConfig slow = config;
+  slow.io_timeout = config.migration_io_timeout;
+  auto open_gate = std::make_shared<MigrationGate>();
+  open_gate->done = true;
+  auto s = std::make_unique<MariadbSession>(slow, open_gate, std::move(log));
+  s->ensure_ready();
+  return s;
+}
+
 void MariadbSession::disconnect() {
   for (auto& [sql, stmt] : statements_) mysql_stmt_close(stmt);
   statements_.clear();
@@ -97,7 +108,7 @@ void MariadbSession::connect() {
   conn_ = mysql_init(nullptr);
   if (!conn_) throw SqlError(SqlError::Kind::unavailable, "mariadb: out of memory");
   unsigned int connect_s = seconds_ceil(config_.connect_timeout);
-  unsigned int io_s = 10;
+  unsigned int io_s = seconds_ceil(config_.io_timeout);
   mysql_optionsv(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
   mysql_optionsv(conn_, MYSQL_OPT_READ_TIMEOUT, &io_s);
   mysql_optionsv(conn_, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
@@ -117,7 +128,8 @@ void MariadbSession::connect() {
     throw SqlError(SqlError::Kind::unavailable, std::string("mariadb: use database: ") + mysql_error(conn_));
   std::lock_guard<std::mutex> lock(gate_->mu);
   if (!gate_->done) {
-    migrate(*this, log_.get(), backup_hint(config_));
+    // On a connection of its own with the migration's io timeout; this one keeps the short one.
+    migrate(*for_migration(config_, log_), log_.get(), backup_hint(config_));
     gate_->done = true;
     log_->info("mariadb: schema ready in {}", config_.database);
   }

@@ -33,6 +33,9 @@ class MariadbSession final : public SqlSession {
  public:
   MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate, std::shared_ptr<spdlog::logger> log);
   ~MariadbSession() override;
+  // A connected session for running migrations: sql.migration_io_timeout instead of the short
+  // io timeout (a conversion copies a whole table in one statement), and no migration of its own.
+  static std::unique_ptr<MariadbSession> for_migration(const SqlConfig& config, std::shared_ptr<spdlog::logger> log);
   MariadbSession(const MariadbSession&) = delete;
   MariadbSession& operator=(const MariadbSession&) = delete;
 

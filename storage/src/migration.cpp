@@ -25,13 +25,9 @@ Result<MigrationReport> run_migrations(const Config& config, bool dry_run, std::
           detail::run_migrations(session, dry_run, detail::sqlite_backup_hint(path), log.get()));
     }
     detail::init_mariadb_library();
-    // A gate already open: this session connects without migrating, the run below does it.
-    auto gate = std::make_shared<detail::MigrationGate>();
-    gate->done = true;
-    detail::MariadbSession session(config.sql, gate, log);
-    session.ensure_ready();
+    auto session = detail::MariadbSession::for_migration(config.sql, log);
     return Result<MigrationReport>::success(
-        detail::run_migrations(session, dry_run, detail::backup_hint(config.sql), log.get()));
+        detail::run_migrations(*session, dry_run, detail::backup_hint(config.sql), log.get()));
   } catch (const std::exception& e) {
     return Result<MigrationReport>::failure(e.what());
   }

@@ -193,6 +193,7 @@ MigrationReport run_migrations(SqlSession& s, bool dry_run, const std::string& h
         log->warn("sql: schema {}: {}; back up first: {}", m.version, plan, hint);  // our text throughout
     }
     step.summary = m.run(s, dry_run);
+    const bool converted = m.version > 1 && !step.summary.empty();
     if (step.summary.empty()) step.summary = "nothing to convert";
     if (!dry_run) {
       try {
@@ -203,7 +204,7 @@ MigrationReport run_migrations(SqlSession& s, bool dry_run, const std::string& h
       }
       step.applied = true;
       report.version_after = m.version;
-      if (log && m.version > 1) log->info("sql: schema {} applied: {}", m.version, step.summary);
+      if (log && converted) log->info("sql: schema {} applied: {}", m.version, step.summary);
     }
     report.steps.push_back(std::move(step));
   }

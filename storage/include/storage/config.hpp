@@ -34,6 +34,11 @@ struct SqlConfig {
   std::string socket;                       // a unix socket path used instead of host:port when set
   int workers = 2;                          // MariaDB connections, one per worker thread
   std::chrono::milliseconds connect_timeout{3000};
+  // A query that has not answered by then fails as a lost connection (a hung server must not
+  // hold a worker). Schema migrations use their own connection with a longer one: converting an
+  // old lockhistory copies every row in one statement (262,144 rows took more than 10 s).
+  std::chrono::milliseconds io_timeout{10000};
+  std::chrono::milliseconds migration_io_timeout{std::chrono::hours(1)};
   std::chrono::milliseconds reconnect_min{200};
   std::chrono::milliseconds reconnect_max{10000};
 };
