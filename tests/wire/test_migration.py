@@ -236,9 +236,6 @@ def test_sakura_takes_over_the_old_state(old_system, tmp_path):
         assert h.status == 200 and h.json()["history"] == "ok", h
 
 
-# Strict: once the default rule set is on main this passes, and the mark must go.
-@pytest.mark.xfail(strict=True, reason="needs Sakura's default ACL rule set (issue 17 item 1), not on main yet: "
-                   "the lock's statu is dropped by deny-by-default")
 def test_lock_without_acl_rows_works_through_the_default_rules(old_system):
     """EMQX's acl.conf let an old lock with only mqtt_user through; Sakura's default rule file
     (compat, issue 17 item 1) gives it exactly its own topics."""
