@@ -92,12 +92,7 @@ std::string load_admin_token(const Options& opt, spdlog::logger& log) {
     std::getline(in, token);
     if (!token.empty()) return token;
   }
-  std::string token;
-  for (unsigned char b : random_bytes(24)) {
-    static const char* hex = "0123456789abcdef";
-    token += hex[b >> 4];
-    token += hex[b & 15];
-  }
+  auto token = hex(random_bytes(24));
   std::filesystem::create_directories(opt.data_dir);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot create " + path.string());
@@ -170,13 +165,21 @@ Resolved resolve(bhttp::verb m, std::string_view target, bool ops) {
 
 // Before the body: unknown routes, wrong methods and missing admin tokens are answered on the
 // header, so a 30 MB upload without the token costs its sender the upload, not us the read.
-ServerSettings::Admission admit(const Context& ctx, const Request& req, bool ops) {
+// An admitted image goes to a temporary file in chunks as it arrives (image_upload_sink), never
+// whole into memory; a bad version is refused before any of it is read.
+ServerSettings::Admission admit(const ContextPtr& ctx, const Request& req, bool ops) {
   ServerSettings::Admission a;
-  auto r = resolve(req.method(), std::string_view(req.target().data(), req.target().size()), ops);
+  std::string_view target(req.target().data(), req.target().size());
+  auto r = resolve(req.method(), target, ops);
   if (r.id == RouteId::none) a.refuse = error_response(404, "not_found", "no such route");
   else if (!r.method_ok) a.refuse = error_response(405, "method_not_allowed", "method not allowed here");
-  else if (r.admin && !admin_authorized(ctx, req)) a.refuse = admin_unauthorized();
-  a.body_limit = r.image ? ctx.opt.max_firmware : ctx.opt.max_body;
+  else if (r.admin && !admin_authorized(*ctx, req)) a.refuse = admin_unauthorized();
+  a.body_limit = r.image ? ctx->opt.max_firmware : ctx->opt.max_body;
+  if (!r.image || a.refuse) return a;
+  auto q = target.find('?');
+  auto version = query_param(q == std::string_view::npos ? "" : target.substr(q + 1), "version");
+  if (!valid_version(version.value_or(""))) a.refuse = invalid_version();
+  else a.sink = image_upload_sink(ctx);
   return a;
 }
 
@@ -245,7 +248,7 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
     s.connections = ops ? ctx->opt.ops_connections : ctx->opt.connections;
     s.listener_name = ops ? "http_ops" : "http";
     s.uncounted = ctx->opt.uncounted;
-    s.admit = [ctx, ops](const Request& req) { return admit(*ctx, req, ops); };
+    s.admit = [ctx, ops](const Request& req) { return admit(ctx, req, ops); };
     s.handler = [ctx, ops](Exchange ex, Reply reply) {
       ex.ops = ops;
       route(ctx, ex, std::move(reply));

@@ -79,6 +79,10 @@ void handle_device_list(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_device_get(const ContextPtr& ctx, const std::string& lockno, Reply reply);
 void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Reply reply);
 void handle_bindcodes(const ContextPtr& ctx, Exchange& ex, const std::string& lockno, Reply reply);
+// Where an admitted POST /firmware body goes (a temporary file and a running SHA-256);
+// handle_firmware_upload stores what it received.
+std::shared_ptr<BodySink> image_upload_sink(const ContextPtr& ctx);
+Response invalid_version();
 void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_firmware_list(const ContextPtr& ctx, Reply reply);
 void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version,

@@ -1,7 +1,8 @@
 // Firmware images and OTA: POST /firmware?version=V (admin; the body is the image), GET /firmware
 // (admin; list), GET /firmware/<version> (the locks' download, Range supported), POST /ota
 // (admin; offers a version to locks on /<lockno>/ota). Files live in data_dir/firmware; reading
-// and writing them happens on the file pool, never on a session strand.
+// and writing them happens on the file pool, never on a session strand. Images pass through in
+// 64 KiB chunks both ways (the session streams them): no route holds a whole image in memory.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,42 +24,80 @@ namespace http::detail {
 
 namespace {
 
-std::string write_file(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return std::strerror(errno);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      return why;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  // Durable before the database row points at it.
-  std::string why = ::fsync(fd) == 0 ? "" : std::strerror(errno);
-  ::close(fd);
-  return why;
-}
+// A POST /firmware body on its way to disk, chosen at admission: a temporary file of its own (two
+// uploads of one version at once must not write into one file: the loser's bytes ended up under
+// the winner's row), created on the first chunk, and the SHA-256 kept as the bytes pass. Every
+// call after construction runs on the file pool, one at a time (the session waits for each
+// write). The file is removed unless the upload was stored.
+class ImageUpload : public BodySink, public std::enable_shared_from_this<ImageUpload> {
+ public:
+  explicit ImageUpload(ContextPtr ctx)
+      : ctx_(std::move(ctx)), tmp_(ctx_->firmware_dir + "/.upload-" + hex(random_bytes(8))) {}
 
-// Reads [first, first+len) of `path`; an empty optional when the file is gone or short.
-std::optional<std::string> read_slice(const std::string& path, std::uint64_t first, std::uint64_t len) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string out(len, '\0');
-  std::size_t done = 0;
-  while (done < len) {
-    auto n = ::pread(fd, out.data() + done, len - done, static_cast<off_t>(first + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
+  ~ImageUpload() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (created_) boost::asio::post(*ctx_->files, [path = tmp_] { ::unlink(path.c_str()); });
   }
-  ::close(fd);
-  if (done != len) return std::nullopt;
-  return out;
-}
+
+  void write(const char* data, std::size_t size, std::function<void(bool ok)> done) override {
+    boost::asio::post(*ctx_->files, [self = shared_from_this(), data, size, done = std::move(done)] {
+      done(self->append(data, size));
+    });
+  }
+
+  std::uint64_t size() const { return size_; }
+  const std::string& path() const { return tmp_; }
+
+  // Durable before the database row points at it; the image's SHA-256, or empty on failure.
+  std::string finish() {
+    bool ok = ::fsync(fd_) == 0;
+    if (!ok) ctx_->log->error("firmware upload: fsync {}: {}", tmp_, std::strerror(errno));
+    ::close(fd_);
+    fd_ = -1;
+    return ok ? sha_.hex_final() : std::string();
+  }
+
+  // Stored under its final name, or dropped: either way the temporary name is gone.
+  void moved_away() { created_ = false; }
+  void discard() {
+    if (created_) ::unlink(tmp_.c_str());
+    created_ = false;
+  }
+
+ private:
+  bool append(const char* data, std::size_t size) {
+    if (failed_) return false;
+    if (fd_ < 0) {
+      std::error_code ec;
+      std::filesystem::create_directories(ctx_->firmware_dir, ec);
+      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd_ < 0) return fail("open");
+      created_ = true;
+    }
+    for (std::size_t done = 0; done < size;) {
+      auto n = ::write(fd_, data + done, size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail("write");
+      done += static_cast<std::size_t>(n);
+    }
+    sha_.update(data, size);
+    size_ += size;
+    return true;
+  }
+
+  bool fail(const char* what) {
+    ctx_->log->error("firmware upload: {} {}: {}", what, tmp_, std::strerror(errno));
+    failed_ = true;
+    return false;
+  }
+
+  ContextPtr ctx_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool created_ = false, failed_ = false;
+  std::uint64_t size_ = 0;
+  Sha256 sha_;
+};
 
 std::string firmware_json(const storage::Firmware& f) {
   JsonOut j;
@@ -73,40 +112,43 @@ std::string firmware_json(const storage::Firmware& f) {
 
 }  // namespace
 
+std::shared_ptr<BodySink> image_upload_sink(const ContextPtr& ctx) { return std::make_shared<ImageUpload>(ctx); }
+
+Response invalid_version() {
+  return error_response(400, "invalid_field", "version must be 1..32 letters, digits, '.', '-' or '_'");
+}
+
 void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   if (!check_admin(*ctx, ex, reply)) return;
   auto version = query_param(ex.query, "version").value_or("");
-  if (!valid_version(version))
-    return reply(error_response(400, "invalid_field",
-                                "version must be 1..32 letters, digits, '.', '-' or '_'"));
-  if (ex.req.body().empty()) return reply(error_response(400, "empty_body", "the body must be the image"));
-  auto image = std::make_shared<std::string>(std::move(ex.req.body()));
-  boost::asio::post(*ctx->files, [ctx, reply, version, image] {
-    std::error_code ec;
-    std::filesystem::create_directories(ctx->firmware_dir, ec);
-    auto rel = "firmware/" + version + ".bin";
-    auto final_path = ctx->opt.data_dir + "/" + rel;
-    // Each upload its own temporary file: two uploads of one version at once must not write into
-    // the same file (the loser's bytes ended up under the winner's row and SHA-256).
-    auto tmp = final_path + ".upload-" + sha256_hex(random_bytes(16)).substr(0, 16);
-    if (auto why = write_file(tmp, *image); !why.empty()) {
-      ctx->log->error("firmware {}: cannot write {}: {}", broker::log_text(version), tmp, why);
+  if (!valid_version(version)) return reply(invalid_version());
+  // admit() streamed the body into this as it arrived.
+  auto upload = std::dynamic_pointer_cast<ImageUpload>(ex.sink);
+  if (!upload) return reply(error_response(500, "internal", "the image was not received"));
+  boost::asio::post(*ctx->files, [ctx, reply, version, upload] {
+    if (upload->size() == 0) return reply(error_response(400, "empty_body", "the body must be the image"));
+    auto sha = upload->finish();
+    if (sha.empty()) {
+      upload->discard();
       return reply(error_response(500, "storage_error", "cannot store the image"));
     }
-    storage::Firmware f{version, static_cast<std::int64_t>(image->size()), sha256_hex(*image), rel, 0};
-    ctx->store.sql->add_firmware(f, [ctx, reply, f, tmp, final_path](storage::Result<bool> r) {
-      boost::asio::post(*ctx->files, [ctx, reply, f, tmp, final_path, r] {
-        std::error_code ec;
+    auto rel = "firmware/" + version + ".bin";
+    storage::Firmware f{version, static_cast<std::int64_t>(upload->size()), sha, rel, 0};
+    ctx->store.sql->add_firmware(f, [ctx, reply, f, upload](storage::Result<bool> r) {
+      boost::asio::post(*ctx->files, [ctx, reply, f, upload, r] {
         if (!r.ok || !r.value) {
-          std::filesystem::remove(tmp, ec);
+          upload->discard();
           if (!r.ok) return reply(storage_error(r.message));
           return reply(error_response(409, "exists", "this firmware version already exists"));
         }
-        std::filesystem::rename(tmp, final_path, ec);
+        std::error_code ec;
+        std::filesystem::rename(upload->path(), ctx->opt.data_dir + "/" + f.file, ec);
         if (ec) {
           ctx->log->error("firmware {}: rename: {}", broker::log_text(f.version), ec.message());
+          upload->discard();
           return reply(error_response(500, "storage_error", "cannot store the image"));
         }
+        upload->moved_away();
         ctx->log->info("firmware {} stored: {} bytes, sha256 {}", broker::log_text(f.version), f.size, f.sha256);
         auto stored = f;
         stored.created_ms = now_ms();
@@ -131,11 +173,13 @@ void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::st
   auto range_field = ex.req.find(bhttp::field::range);
   std::string range = range_field == ex.req.end() ? "" : std::string(range_field->value());
   bool head = ex.req.method() == bhttp::verb::head;
-  ctx->store.sql->get_firmware(version, [ctx, reply, range, head](storage::Result<std::optional<storage::Firmware>> r) {
+  auto reply_file = ex.reply_file;
+  ctx->store.sql->get_firmware(version, [ctx, reply, reply_file, range, head](
+                                            storage::Result<std::optional<storage::Firmware>> r) {
     if (!r.ok) return reply(storage_error(r.message));
     if (!r.value) return reply(error_response(404, "not_found", "no such firmware"));
     auto f = *r.value;
-    boost::asio::post(*ctx->files, [ctx, reply, range, head, f] {
+    boost::asio::post(*ctx->files, [ctx, reply, reply_file, range, head, f] {
       auto size = static_cast<std::uint64_t>(f.size);
       ByteRange br{0, size - 1};
       auto kind = range.empty() ? RangeResult::whole : parse_range(range, size, br);
@@ -146,26 +190,34 @@ void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::st
       }
       if (kind == RangeResult::whole) br = {0, size - 1};
       std::uint64_t len = br.last - br.first + 1;
-      std::string body;
-      if (!head) {
-        auto data = read_slice(ctx->opt.data_dir + "/" + f.file, br.first, len);
-        if (!data) {
-          ctx->log->error("firmware {}: file {} missing or short", broker::log_text(f.version), f.file);
-          return reply(error_response(500, "storage_error", "the image file is unreadable"));
-        }
-        body = std::move(*data);
-        ctx->counters.firmware_bytes_served += len;
-      }
-      auto res = text_response(kind == RangeResult::partial ? 206 : 200, std::move(body),
-                               "application/octet-stream");
+      auto res = text_response(kind == RangeResult::partial ? 206 : 200, "", "application/octet-stream");
       res.set(bhttp::field::accept_ranges, "bytes");
       res.set(bhttp::field::etag, "\"" + f.sha256 + "\"");
       res.set(bhttp::field::cache_control, "public, max-age=31536000, immutable");
       if (kind == RangeResult::partial)
         res.set(bhttp::field::content_range, "bytes " + std::to_string(br.first) + "-" +
                                                  std::to_string(br.last) + "/" + std::to_string(size));
-      if (head) res.content_length(len);
-      reply(std::move(res));
+      if (head) {
+        res.content_length(len);
+        return reply(std::move(res));
+      }
+      // The session streams the slice in chunks from this descriptor; here it is only checked
+      // to hold the image, while a 500 can still be answered.
+      auto path = ctx->opt.data_dir + "/" + f.file;
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      if (fd >= 0 && (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)) {
+        ::close(fd);
+        fd = -1;
+      }
+      if (fd < 0) {
+        ctx->log->error("firmware {}: file {} missing or short", broker::log_text(f.version), f.file);
+        return reply(error_response(500, "storage_error", "the image file is unreadable"));
+      }
+      FileSlice body{std::shared_ptr<int>(new int(fd), [](int* p) { ::close(*p); delete p; }), br.first, len,
+                     ctx->files->get_executor(),
+                     [ctx](std::uint64_t n) { ctx->counters.firmware_bytes_served += n; }};
+      reply_file(std::move(res), std::move(body));
     });
   });
 }

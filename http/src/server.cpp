@@ -1,14 +1,20 @@
 #include "server.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <limits>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -27,6 +33,21 @@ constexpr std::size_t header_limit = 16 * 1024;
 // After refusing a request on its header, this much of the unread body is read and dropped (for
 // at most a second) so the client sees the answer instead of a reset; then the socket closes.
 constexpr std::size_t drain_limit = 256 * 1024;
+// A streamed body (a firmware download or upload) moves through one buffer of this size per
+// connection: what a connection holds at most of it, whatever the image's size.
+constexpr std::size_t chunk_size = 64 * 1024;
+
+// Reads exactly `n` bytes at `offset`; false when the file ends early or fails.
+bool read_at(int fd, char* out, std::size_t n, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < n) {
+    auto got = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    done += static_cast<std::size_t>(got);
+  }
+  return true;
+}
 
 std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 }  // namespace
@@ -58,6 +79,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void deliver(Response res) {
       if (!done.exchange(true)) post(std::move(res));
+    }
+    void deliver_file(Response head, FileSlice body) {
+      if (done.exchange(true) || session->state_->stopped) return;
+      net::post(session->socket_.get_executor(), [s = session, head = std::move(head), body = std::move(body)]() mutable {
+        s->write_file(std::move(head), std::move(body));
+      });
     }
     void post(Response res) {
       if (session->state_->stopped) return;
@@ -139,23 +166,106 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail(413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
     parser_->body_limit(limit);
     // The header's time counts against the same budget as the body: a slow request is slow.
-    bhttp::async_read(socket_, buffer_, *parser_,
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        self->on_body(ec);
-                      });
+    auto read_body = [self = shared_from_this(), sink = std::move(admission.sink)]() mutable {
+      if (sink) return self->read_into(std::move(sink));
+      bhttp::async_read(self->socket_, self->buffer_, *self->parser_,
+                        [self](boost::system::error_code ec, std::size_t) { self->on_body(ec); });
+    };
+    // Admitted: a client that waits for "100 Continue" before sending its body gets it now (a
+    // refused one got its answer instead and never sends the body).
+    if (!boost::beast::iequals(req[bhttp::field::expect], "100-continue")) return read_body();
+    auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(socket_, *go_on,
+                       [self = shared_from_this(), go_on, read_body = std::move(read_body)](
+                           boost::system::error_code ec, std::size_t) mutable {
+                         if (ec) return self->shutdown();
+                         read_body();
+                       });
   }
 
   void on_body(boost::system::error_code ec) {
     timer_.cancel();
-    if (ec) {
-      if (timed_out_) return fail(408, "timeout", "request body not received in time");
-      if (ec == bhttp::error::body_limit) return fail(413, "body_too_large", "request body too large");
-      if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)
-        return shutdown();
-      return fail(400, "bad_request", "malformed HTTP request body");
+    if (ec) return body_failed(ec);
+    dispatch(parser_->release(), nullptr);
+  }
+
+  void body_failed(boost::system::error_code ec) {
+    timer_.cancel();
+    if (timed_out_) return fail(408, "timeout", "request body not received in time");
+    if (ec == bhttp::error::body_limit) return fail(413, "body_too_large", "request body too large");
+    if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)
+      return shutdown();
+    return fail(400, "bad_request", "malformed HTTP request body");
+  }
+
+  // The body goes to `sink` one chunk at a time: the next chunk is read from the socket only once
+  // the sink has taken the last, so a fast sender waits on the disk instead of filling memory.
+  void read_into(std::shared_ptr<BodySink> sink) {
+    sink_ = std::move(sink);
+    streamed_.emplace(std::move(*parser_));  // the header only: no body byte was parsed yet
+    parser_.reset();
+    chunk_.resize(chunk_size);
+    read_chunk_into_sink();
+  }
+
+  void read_chunk_into_sink() {
+    // The timer may have fired while the sink wrote, with no read pending for it to cancel.
+    if (timed_out_) {
+      end_streaming();
+      return body_failed(net::error::operation_aborted);
     }
+    auto& body = streamed_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    bhttp::async_read(socket_, buffer_, *streamed_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full
+                        if (ec) {
+                          self->end_streaming();
+                          return self->body_failed(ec);
+                        }
+                        self->on_chunk_read();
+                      });
+  }
+
+  void on_chunk_read() {
+    std::size_t n = chunk_.size() - streamed_->get().body().size;
+    bool last = streamed_->is_done();
+    auto next = [self = shared_from_this(), last] {
+      if (!last) return self->read_chunk_into_sink();
+      self->timer_.cancel();
+      Request req;
+      req.base() = std::move(self->streamed_->get().base());
+      auto sink = std::move(self->sink_);
+      self->end_streaming();
+      self->dispatch(std::move(req), std::move(sink));
+    };
+    if (n == 0) return next();
+    sink_->write(chunk_.data(), n, [self = shared_from_this(), next](bool ok) {
+      net::post(self->socket_.get_executor(), [self, next, ok] {
+        if (ok) return next();
+        self->end_streaming();
+        self->timer_.cancel();
+        self->fail(500, "storage_error", "cannot store the request body");
+      });
+    });
+  }
+
+  // A streamed body or response is over: its parser, serializer, file and chunk go.
+  void end_streaming() {
+    sink_.reset();
+    streamed_.reset();
+    file_sr_.reset();
+    file_res_.reset();
+    file_ = FileSlice{};
+    file_sent_ = 0;
+    std::vector<char>().swap(chunk_);
+  }
+
+  void dispatch(Request req, std::shared_ptr<BodySink> sink) {
     Exchange ex;
-    ex.req = parser_->release();
+    ex.req = std::move(req);
+    ex.sink = std::move(sink);
     ex.source = source_;
     auto target = std::string(ex.req.target());
     auto q = target.find('?');
@@ -165,6 +275,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto state = state_;
     auto once = std::make_shared<ReplyOnce>(shared_from_this());
     Reply reply = [once](Response res) { once->deliver(std::move(res)); };
+    ex.reply_file = [once](Response head, FileSlice body) { once->deliver_file(std::move(head), std::move(body)); };
     try {
       state->settings.handler(std::move(ex), std::move(reply));
     } catch (const std::exception& e) {
@@ -189,28 +300,93 @@ class Session : public std::enable_shared_from_this<Session> {
     write(error_response(status, code, message));
   }
 
-  void write(Response res) {
-    res_ = std::move(res);
-    res_.keep_alive(keep_alive_);
-    unsigned status = res_.result_int();
+  void log_response(unsigned status, std::uint64_t bytes) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                     started_)
                   .count();
     state_->log->info("{} {} {} {} {}B {:.1f}ms", broker::log_text(source_.empty() ? peer_ : source_),
-                      broker::log_text(method_), broker::log_text(target_path()), status, res_.body().size(),
+                      broker::log_text(method_), broker::log_text(target_path()), status, bytes,
                       us / 1000.0);
     if (state_->settings.on_response) state_->settings.on_response(status);
+  }
+
+  void write(Response res) {
+    res_ = std::move(res);
+    res_.keep_alive(keep_alive_);
+    log_response(res_.result_int(), res_.body().size());
     arm(state_->settings.read_timeout);
-    bhttp::async_write(socket_, res_,
-                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                         self->timer_.cancel();
-                         if (!ec && self->draining_) return self->drain();
-                         if (ec || !self->keep_alive_) return self->shutdown();
-                         self->method_.clear();
-                         self->target_.clear();
-                         self->source_.clear();
-                         self->read_header(false);
-                       });
+    bhttp::async_write(socket_, res_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      self->written(ec);
+    });
+  }
+
+  void written(boost::system::error_code ec) {
+    timer_.cancel();
+    res_ = {};
+    if (!ec && draining_) return drain();
+    if (ec || !keep_alive_) return shutdown();
+    method_.clear();
+    target_.clear();
+    source_.clear();
+    read_header(false);
+  }
+
+  // The header, then one chunk at a time: read on the body's executor, written, the next read.
+  // Each chunk gets read_timeout to leave: a client that stops reading is cut off there.
+  void write_file(Response head, FileSlice body) {
+    file_ = std::move(body);
+    file_res_.emplace();
+    file_res_->base() = std::move(head.base());
+    file_res_->keep_alive(keep_alive_);
+    file_res_->content_length(file_.length);
+    file_res_->body().data = nullptr;
+    file_res_->body().more = file_.length > 0;
+    log_response(file_res_->result_int(), file_.length);
+    file_sr_.emplace(*file_res_);
+    chunk_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size, file_.length)));
+    arm(state_->settings.read_timeout);
+    bhttp::async_write_header(socket_, *file_sr_,
+                              [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                                self->timer_.cancel();
+                                if (ec) return self->file_written(ec);
+                                self->read_file_chunk();
+                              });
+  }
+
+  void read_file_chunk() {
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_.size(), file_.length - file_sent_));
+    // Until the read posts back, the session touches neither chunk_ nor file_.
+    net::post(file_.disk, [self = shared_from_this(), n, at = file_.first + file_sent_] {
+      bool ok = read_at(*self->file_.fd, self->chunk_.data(), n, at);
+      net::post(self->socket_.get_executor(), [self, n, ok] { self->write_file_chunk(n, ok); });
+    });
+  }
+
+  void write_file_chunk(std::size_t n, bool ok) {
+    if (!ok) {
+      // The header is out: closing early is the only way left to tell the client.
+      state_->log->error("{} {}: the file ended or failed after {} of {} bytes", broker::log_text(method_),
+                         broker::log_text(target_path()), file_sent_, file_.length);
+      return file_written(net::error::broken_pipe);
+    }
+    auto& body = file_res_->body();
+    body.data = n ? chunk_.data() : nullptr;
+    body.size = n;
+    body.more = file_sent_ + n < file_.length;
+    file_sent_ += n;
+    if (file_.on_chunk) file_.on_chunk(n);
+    arm(state_->settings.read_timeout);
+    bhttp::async_write(socket_, *file_sr_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      self->timer_.cancel();
+      if (ec == bhttp::error::need_buffer) ec = {};  // this chunk is out, more follow
+      if (!ec && self->file_sent_ < self->file_.length) return self->read_file_chunk();
+      self->file_written(ec);
+    });
+  }
+
+  void file_written(boost::system::error_code ec) {
+    end_streaming();
+    written(ec);
   }
 
   // The answer to a refused request is out: stop sending, read and drop what the client still
@@ -253,6 +429,15 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Response res_;
+  // A streamed request body (parser_ turned into this after admission) and where it goes.
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> streamed_;
+  std::shared_ptr<BodySink> sink_;
+  // A streamed response: the message (header and the current chunk), its serializer, the file.
+  std::optional<bhttp::response<bhttp::buffer_body>> file_res_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> file_sr_;
+  FileSlice file_;
+  std::uint64_t file_sent_ = 0;
+  std::vector<char> chunk_;
   std::string peer_, source_, method_, target_;
   std::optional<net::ip::address> peer_address_;
   std::vector<char> scratch_;

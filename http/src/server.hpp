@@ -27,8 +27,6 @@
 
 #include "broker/connection_limiter.hpp"
 #include "broker/proxy_protocol.hpp"
-
-#include "broker/proxy_protocol.hpp"
 #include "exchange.hpp"
 
 namespace spdlog {
@@ -49,9 +47,11 @@ struct ServerSettings {
   // Decided on the header alone, before any of the body is read: an answer that ends the request
   // there (unknown route, wrong method, missing admin token), or nullopt and the body limit its
   // route allows. A refused request's body is never read; its connection closes after the answer.
+  // With a sink, the body goes there in chunks and the request reaches the handler without it.
   struct Admission {
     std::optional<Response> refuse;
     std::uint64_t body_limit = 0;
+    std::shared_ptr<BodySink> sink;
   };
   std::function<Admission(const Request&)> admit;
   std::function<void(Exchange, Reply)> handler;

@@ -66,13 +66,14 @@ def built_with_sanitizers():
     return cache.exists() and "SAKURA_SANITIZE:BOOL=ON" in cache.read_text(errors="replace")
 
 
-def rss_kib(pid):
-    """VmRSS of a process in KiB, from /proc (memory bounds in tests read this)."""
+def rss_kib(pid, field="VmRSS"):
+    """VmRSS of a process in KiB, from /proc (memory bounds in tests read this); field="VmHWM"
+    gives the peak, for memory held only while a request lasts."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):

@@ -7,8 +7,8 @@ import socket
 import pytest
 
 import mqtt_raw as m
-from conftest import wait_for
-from http_support import curl, metric, random_lockno, start_api
+from conftest import built_with_sanitizers, rss_kib, wait_for
+from http_support import ADMIN, curl, metric, random_lockno, start_api
 
 
 @pytest.fixture
@@ -192,6 +192,116 @@ def test_firmware_upload_under_the_lock_prefix_takes_a_real_image(api):
     assert r.json()["sha256"] == hashlib.sha256(image).hexdigest()
     got = curl(api.url("/lock/firmware/2.0.0"))
     assert got.status == 200 and got.body == image
+
+
+# --- Item 5: firmware images held whole in memory, per download and per upload ---------------------
+
+IMAGE_MIB = 16
+
+
+def upload_with_expect(port, version, image, piece=256 * 1024):
+    """POST /firmware the way curl sends a large body: "Expect: 100-continue", the body only after
+    the 100, in pieces. Returns the final answer's status line and body."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall((f"POST /firmware?version={version} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n"
+               f"Content-Type: application/octet-stream\r\nContent-Length: {len(image)}\r\n"
+               "Expect: 100-continue\r\n\r\n").encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        part = s.recv(4096)
+        assert part, f"closed before 100 Continue: {got!r}"
+        got += part
+    assert got.startswith(b"HTTP/1.1 100 Continue\r\n"), got
+    got = got.split(b"\r\n\r\n", 1)[1]
+    for i in range(0, len(image), piece):
+        s.sendall(image[i:i + piece])
+    while b"\r\n\r\n" not in got:
+        got += s.recv(65536)
+    head, body = got.split(b"\r\n\r\n", 1)
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += s.recv(65536)
+    s.close()
+    return head.split(b"\r\n")[0].decode(), body
+
+
+def test_large_upload_streams_to_disk(api):
+    """POST /firmware read the whole image into the request's string, then wrote it: an upload
+    cost its size in broker memory. Now the body goes to the temporary file in 64 KiB chunks as it
+    arrives, hashed on the way; the peak RSS stays far below the image. The 100 Continue comes
+    once the header is admitted."""
+    import hashlib
+    import json
+    import os
+    image = os.urandom(IMAGE_MIB << 20)
+    pid = api.broker.proc.pid
+    rss_before = rss_kib(pid)
+    line, body = upload_with_expect(api.broker.ports["http_ops"], "5.0.0", image)
+    peak = rss_kib(pid, "VmHWM") - rss_before
+    assert line.startswith("HTTP/1.1 201"), (line, body)
+    stored = json.loads(body)
+    assert stored["sha256"] == hashlib.sha256(image).hexdigest() and stored["size"] == len(image)
+    print(f"upload of {IMAGE_MIB} MiB: peak RSS {peak} KiB above the start")
+    if not built_with_sanitizers():
+        assert peak < 4 * 1024, f"a {IMAGE_MIB} MiB upload raised the peak RSS by {peak} KiB"
+    assert (api.broker.data_dir / "firmware" / "5.0.0.bin").read_bytes() == image
+    assert [p for p in (api.broker.data_dir / "firmware").iterdir() if ".upload" in p.name] == []
+
+    # Served byte-exact, whole and ranged, and counted exactly.
+    served = metric(api, "sakura_firmware_bytes_served_total")
+    whole = curl(api.url("/firmware/5.0.0"))
+    assert whole.status == 200 and whole.body == image
+    assert whole.headers["etag"] == f'"{stored["sha256"]}"'
+    first, last = (5 << 20) + 17, (9 << 20) + 3  # across chunk boundaries, not on one
+    part = curl(api.url("/firmware/5.0.0"), headers={"Range": f"bytes={first}-{last}"})
+    assert part.status == 206 and part.body == image[first:last + 1]
+    assert part.headers["content-range"] == f"bytes {first}-{last}/{len(image)}"
+    head = curl(api.url("/firmware/5.0.0"), "HEAD", extra=("-I",))
+    assert head.status == 200 and head.headers["content-length"] == str(len(image))
+    assert head.body.endswith(b"\r\n\r\n"), "HEAD answered with a body"  # -I: -o holds the header
+    assert curl(api.url("/firmware/5.0.0"), headers={"Range": f"bytes={len(image)}-"}).status == 416
+    assert metric(api, "sakura_firmware_bytes_served_total") - served == len(image) + (last - first + 1)
+
+    # Over http.max_firmware_size: 413 on the header, nothing left behind.
+    s = socket.create_connection(("127.0.0.1", api.broker.ports["http_ops"]), timeout=10)
+    s.sendall((f"POST /firmware?version=5.0.1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n"
+               f"Content-Length: {(32 << 20) + 1}\r\n\r\n").encode() + b"x" * 65536)
+    assert s.recv(4096).startswith(b"HTTP/1.1 413"), "over http.max_firmware_size"
+    s.close()
+    assert [p for p in (api.broker.data_dir / "firmware").iterdir() if ".upload" in p.name] == []
+
+
+def test_slow_downloads_hold_chunks_not_images(api):
+    """GET /firmware/<version> is public: each download read the whole image (up to 32 MiB) into a
+    string before sending, so 20 clients that ask and never read held 20 images in the broker
+    (a few hundred connections, gigabytes). Now each connection holds one 64 KiB chunk, read
+    from the file on the file pool as the client takes the previous one."""
+    import os
+    image = os.urandom(IMAGE_MIB << 20)
+    r = curl(api.ops_url("/firmware?version=6.0.0"), "POST", image,
+             headers={"Content-Type": "application/octet-stream"}, admin=True)
+    assert r.status == 201, r
+    pid = api.broker.proc.pid
+    rss_before = rss_kib(pid)
+    served = metric(api, "sakura_firmware_bytes_served_total")
+    slow = []
+    for _ in range(20):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", api.broker.ports["http"]))
+        s.sendall(b"GET /firmware/6.0.0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        slow.append(s)
+    wait_for(lambda: metric(api, "sakura_firmware_bytes_served_total") - served >= 20 * 65536,
+             what="every slow download started")
+    grew = rss_kib(pid) - rss_before
+    print(f"20 stalled downloads of a {IMAGE_MIB} MiB image: RSS +{grew} KiB")
+    if not built_with_sanitizers():
+        assert grew < IMAGE_MIB * 1024, f"20 stalled downloads cost {grew} KiB, more than one image"
+    # Everyone else is still served, the image whole and exact.
+    assert curl(api.url("/firmware/6.0.0")).body == image
+    for s in slow:
+        s.close()
+    still_serving(api)
 
 
 # --- Item 10: ops and admin routes reachable through the public prefixes -------------------------
