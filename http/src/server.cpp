@@ -242,6 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     if (n == 0) return next();
     sink_->write(chunk_.data(), n, [self = shared_from_this(), next](bool ok) {
+      if (self->state_->stopped) return;
       net::post(self->socket_.get_executor(), [self, next, ok] {
         if (ok) return next();
         self->end_streaming();
@@ -358,6 +359,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Until the read posts back, the session touches neither chunk_ nor file_.
     net::post(file_.disk, [self = shared_from_this(), n, at = file_.first + file_sent_] {
       bool ok = read_at(*self->file_.fd, self->chunk_.data(), n, at);
+      if (self->state_->stopped) return;  // a handler queued on a stopped io_context would keep the session
       net::post(self->socket_.get_executor(), [self, n, ok] { self->write_file_chunk(n, ok); });
     });
   }
