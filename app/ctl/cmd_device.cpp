@@ -1,51 +1,64 @@
-// sakura-ctl device add: a lock's own MQTT user (username = lockno) limited to its own topics.
-#include <iostream>
-
-#include "auth/password.hpp"
+// sakura-ctl device ...: registered locks (POST|GET /devices, GET|DELETE /devices/<lockno>,
+// POST /devices/<lockno>/password and /bindcodes), and binding ...: who owns which lock
+// (GET|POST|DELETE /bindings).
 #include "ctl.hpp"
 
 namespace ctl {
 
 namespace {
-
-bool valid_lockno(const std::string& l) {
-  if (l.size() != 11) return false;
-  for (unsigned char c : l)
-    if (c <= ' ' || c >= 0x7f || c == '/' || c == '+' || c == '#' || c == '%') return false;
-  return true;
-}
-
-int add(Context& ctx, Args args) {
-  std::string password = take_option(args, "--password");
-  if (args.size() != 1) throw UsageError("usage: sakura-ctl device add <lockno> [--password P]");
-  const std::string& lockno = args[0];
-  if (!valid_lockno(lockno))
-    throw UsageError("a lockno is 11 printable characters without '/', '+', '#', '%' or spaces");
-  bool generated = password.empty();
-  if (generated) password = auth::random_hex(12);
-  auto user = credential_fields(ctx.config(), password);
-  user.emplace_back(auth::kClientIdField, lockno);  // the lock's account connects as itself only
-  const std::string t = "/" + lockno + "/";
-  storage::Fields acl{{t + "statu", "2"}, {t + "fw", "2"}, {t + "call", "1"}, {t + "ota", "1"}};
-  const std::chrono::milliseconds forever{0};
-  // The ACL first: the user never exists without it (and without it would be denied anyway).
-  ctx.wait<storage::Status>([&](auto cb) {
-    ctx.kv().hreplace(storage::Db::auth, acl_key(ctx.config(), lockno), acl, forever, cb);
-  });
-  ctx.wait<storage::Status>([&](auto cb) {
-    ctx.kv().hreplace(storage::Db::auth, user_key(ctx.config(), lockno), user, forever, cb);
-  });
-  std::cout << "device " << lockno << " provisioned: publish " << t << "statu " << t << "fw, subscribe "
-            << t << "call " << t << "ota\n";
-  if (generated) std::cout << "password: " << password << "\n";
-  return 0;
-}
-
+std::string lock_arg(const po::variables_map& vm) { return q(vm["lockno"].as<std::string>()); }
 }  // namespace
 
-int run_device(Context& ctx, const Args& args) {
-  if (args.empty() || args[0] != "add") throw UsageError("usage: sakura-ctl device add <lockno> [--password P]");
-  return add(ctx, Args(args.begin() + 1, args.end()));
+int run_device(Ctl& ctl, const Args& args) {
+  if (args.empty()) throw UsageError("usage: sakura-ctl device add|list|show|remove|reissue|bindcodes ...");
+  Args rest(args.begin() + 1, args.end());
+  const auto& c = args[0];
+  if (c == "add") return ctl.run("POST", "/devices", "{\"lockno\":" + json_string(parse(rest, {}, {"lockno"})["lockno"].as<std::string>()) + "}");
+  if (c == "show") return ctl.run("GET", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})));
+  if (c == "remove") return ctl.run("DELETE", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})));
+  if (c == "reissue") return ctl.run("POST", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})) + "/password");
+  if (c == "bindcodes") {
+    po::options_description o;
+    o.add_options()("morf", po::value<std::string>(), "only this owner's code (m or f)");
+    auto vm = parse(rest, o, {"lockno"});
+    auto body = vm.count("morf") ? "{\"morf\":" + json_string(vm["morf"].as<std::string>()) + "}" : std::string();
+    return ctl.run("POST", "/devices/" + lock_arg(vm) + "/bindcodes", body);
+  }
+  if (c == "list") {
+    po::options_description o;
+    o.add_options()("after", po::value<std::string>()->default_value(""), "start after this lockno")(
+        "limit", po::value<int>()->default_value(100), "at most this many (1..1000)");
+    auto vm = parse(rest, o, {});
+    return ctl.run("GET", "/devices?limit=" + std::to_string(vm["limit"].as<int>()) +
+                              "&after=" + q(vm["after"].as<std::string>()));
+  }
+  throw UsageError("unknown device command '" + c + "' (add, list, show, remove, reissue, bindcodes)");
+}
+
+int run_binding(Ctl& ctl, const Args& args) {
+  if (args.empty()) throw UsageError("usage: sakura-ctl binding list|bind|unbind ...");
+  Args rest(args.begin() + 1, args.end());
+  if (args[0] == "list") {
+    po::options_description o;
+    o.add_options()("lock", po::value<std::string>(), "the bindings of this lockno")(
+        "user", po::value<std::string>(), "the binding of this user (WeChat OpenID)");
+    auto vm = parse(rest, o, {});
+    if (vm.count("lock") == vm.count("user")) throw UsageError("binding list needs one of --lock or --user");
+    if (vm.count("lock")) return ctl.run("GET", "/bindings?lockno=" + q(vm["lock"].as<std::string>()));
+    return ctl.run("GET", "/bindings?userno=" + q(vm["user"].as<std::string>()));
+  }
+  if (args[0] == "bind") {
+    auto vm = parse(rest, {}, {"userno", "lockno", "morf"});
+    return ctl.run("POST", "/bindings",
+                   "{\"userno\":" + json_string(vm["userno"].as<std::string>()) +
+                       ",\"lockno\":" + json_string(vm["lockno"].as<std::string>()) +
+                       ",\"morf\":" + json_string(vm["morf"].as<std::string>()) + "}");
+  }
+  if (args[0] == "unbind") {
+    auto vm = parse(rest, {}, {"userno"});
+    return ctl.run("DELETE", "/bindings?userno=" + q(vm["userno"].as<std::string>()));
+  }
+  throw UsageError("unknown binding command '" + args[0] + "' (list, bind, unbind)");
 }
 
 }  // namespace ctl

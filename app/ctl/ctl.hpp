@@ -1,30 +1,27 @@
 #pragma once
-// sakura-ctl: the admin command line. main.cpp reads the same configuration as the broker
+// sakura-ctl: the operators' tool. main.cpp reads the configuration as sakura-broker does
 // (--config, SAKURA_* environment, --set) and dispatches `sakura-ctl <group> <command> ...` to a
-// group's run function; each group lives in its own cmd_<group>.cpp and is listed once in
-// main.cpp's table.
+// command of one group (one cmd_<group>.cpp each, listed once in main.cpp's table).
 //
-// How it reaches the store: with auth.backend=redis it talks to Redis directly, like the
-// operators' scripts, so it works while the broker runs. With the embedded backend the store is
-// the broker's memory; sakura-ctl then opens <node.data_dir>/sakura.db itself only while no
-// broker holds <node.data_dir>/sakura.lock (auth/store_lock.hpp), and otherwise refuses. A running
-// embedded broker is managed through its HTTP admin API instead.
-#include <chrono>
-#include <functional>
-#include <future>
+// How a command reaches the stores: every command except `check` and `migrate` is one request to
+// the admin API (docs/api.md). Online, it goes over HTTP to the running broker's ops bind
+// (http.ops_bind) with the admin token. Offline (no broker answering there, or --offline), the
+// same routes run inside sakura-ctl (http::HttpApi::call) over the stores opened as the broker
+// opens them (storage::open, auth/'s CredentialStore): one implementation for both modes, and
+// sakura-ctl never reads a store's tables itself. Offline on the embedded store it first takes
+// <node.data_dir>/sakura.lock, which a running broker holds (auth/store_lock.hpp).
 #include <memory>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
+#include <boost/program_options.hpp>
 
-#include "auth/store_lock.hpp"
 #include "config.hpp"
-#include "storage/open.hpp"
 
 namespace ctl {
+
+namespace po = boost::program_options;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -33,56 +30,85 @@ struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The opened store, with its event loop running on a thread of its own (blocking here is fine:
-// this is a command line, not an I/O thread).
-class Context {
+struct Reply {
+  unsigned status = 0;
+  std::string body;  // JSON
+};
+
+// Where admin requests go.
+class Admin {
  public:
-  explicit Context(const app::Config& config);
-  ~Context();
+  virtual ~Admin() = default;
+  // `target` is the path with its query, names already url-encoded. Throws Failure when the
+  // broker or the stores cannot be reached.
+  virtual Reply call(const std::string& method, const std::string& target, const std::string& body = "") = 0;
+  virtual bool online() const = 0;
+};
+
+// The running broker's ops bind at `url` ("http://127.0.0.1:5006") with `token`.
+std::unique_ptr<Admin> online_admin(const std::string& url, const std::string& token);
+// The stores of `config`, opened in this process.
+std::unique_ptr<Admin> offline_admin(const app::Config& config);
+
+enum class Mode { automatic, online, offline };
+
+class Ctl {
+ public:
+  Ctl(const app::Config& config, Mode mode, std::string url, std::string token, bool json)
+      : config_(config), mode_(mode), url_(std::move(url)), token_(std::move(token)), json_(json) {}
 
   const app::Config& config() const { return config_; }
-  storage::KeyValue& kv();
+  bool json() const { return json_; }
+  // Opened on first use: online when the broker answers (or was asked for), else offline.
+  Admin& admin();
+  // A command that needs the running broker (clients, sessions, firmware offer).
+  Admin& broker();
 
-  // Starts an asynchronous store call and waits for its callback; throws Failure on a store
-  // error or when no answer comes within 10 s.
-  template <class R, class Start>
-  R wait(Start start) {
-    auto promise = std::make_shared<std::promise<R>>();
-    auto future = promise->get_future();
-    start([promise](R r) { promise->set_value(std::move(r)); });
-    if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-      throw Failure("the store did not answer within 10 s");
-    R r = future.get();
-    if (!r.ok) throw Failure("store error: " + r.message);
-    return r;
-  }
+  // Sends one admin request and prints the answer: the JSON as it came with --json, else a
+  // table (`items`) or `key: value` lines. Returns the exit status: 0 for 2xx, 2 for a request
+  // the API refused as malformed (400, 405, 413, 415), 1 for anything else (not found, conflict,
+  // store down).
+  int run(const std::string& method, const std::string& target, const std::string& body = "");
+  int run_on(Admin& admin, const std::string& method, const std::string& target, const std::string& body = "");
 
  private:
-  void open();
-
   const app::Config& config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
-  std::thread thread_;
-  std::unique_ptr<auth::StoreLock> lock_;
-  std::shared_ptr<storage::KeyValue> kv_;
+  Mode mode_;
+  std::string url_, token_;
+  bool json_;
+  std::unique_ptr<Admin> admin_;
 };
 
 using Args = std::vector<std::string>;
 
-// Command groups. Each returns the exit status and prints its own results.
-int run_user(Context& ctx, const Args& args);
-int run_device(Context& ctx, const Args& args);
-// `user list` (user_list.cpp): reads the backends directly, see there.
-int list_users(const app::Config& c);
+// A command's own options and positional arguments (`positional` names them in order, each
+// required). Throws UsageError naming what is wrong.
+po::variables_map parse(const Args& args, const po::options_description& options,
+                        const std::vector<std::string>& positional);
+// Percent-encodes a path segment or query value.
+std::string q(const std::string& value);
+// A JSON string literal for `value`.
+std::string json_string(const std::string& value);
 
-// Helpers shared by the groups.
-std::string user_key(const app::Config& c, const std::string& name);
-std::string acl_key(const app::Config& c, const std::string& name);
-// The value after `--name` in args (removing both), or `fallback`.
-std::string take_option(Args& args, const std::string& name, const std::string& fallback = "");
-bool take_flag(Args& args, const std::string& name);
-// The mqtt_user fields for `password` under auth.issued_password_hash (fresh salt, `hash` field).
-storage::Fields credential_fields(const app::Config& c, const std::string& password);
+// Prints a reply (see Ctl::run) and returns the exit status.
+int print_reply(const Reply& reply, bool json);
+
+// One group: its commands' usage lines for --help, and its runner (args start after the group).
+struct Group {
+  const char* name;
+  const char* usage;  // one line per command
+  int (*run)(Ctl& ctl, const Args& args);
+};
+
+int run_user(Ctl& ctl, const Args& args);
+int run_device(Ctl& ctl, const Args& args);
+int run_binding(Ctl& ctl, const Args& args);
+int run_credential(Ctl& ctl, const Args& args);
+int run_firmware(Ctl& ctl, const Args& args);
+int run_client(Ctl& ctl, const Args& args);
+int run_session(Ctl& ctl, const Args& args);
+int run_lock(Ctl& ctl, const Args& args);
+int run_migrate(Ctl& ctl, const Args& args);
+int run_check(Ctl& ctl, const Args& args);
 
 }  // namespace ctl

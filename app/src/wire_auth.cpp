@@ -5,6 +5,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/credential_keeper.hpp"
+#include "auth/credential_store.hpp"
 #include "auth/store_lock.hpp"
 #include "auth/users_file.hpp"
 #include "broker/server.hpp"
@@ -29,6 +30,13 @@ auth::RateLimiter::Options limits(const Config& c, const std::string& failures_k
   o.base = c.duration("auth.lockout_base");
   o.max = c.duration("auth.lockout_max");
   return o;
+}
+
+auth::HashSpec issued_hash(const Config& c) {
+  std::string why;
+  auto spec = auth::parse_issued_hash_spec(c.str("auth.issued_password_hash"), &why);
+  if (!spec) throw ConfigError("auth.issued_password_hash: " + why);
+  return *spec;
 }
 
 // auth.acl_file unset: the rules shipped with Sakura (deploy/acl.conf), next to the executable as
@@ -57,9 +65,6 @@ auth::AuthOptions options(const Config& c, const std::string& rules) {
   auto hash = auth::parse_hash_spec(c.str("auth.password_hash"), &why);
   if (!hash) throw ConfigError("auth.password_hash: " + why);
   o.hash = *hash;
-  // Checked here too, so a broker without the HTTP API still refuses a bad value at start.
-  if (!auth::parse_issued_hash_spec(c.str("auth.issued_password_hash"), &why))
-    throw ConfigError("auth.issued_password_hash: " + why);
   o.auth_cmd = command(c, "auth.auth_cmd", {Verb::hmget, Verb::hget});
   o.super_cmd.reset();
   if (c.has("auth.super_cmd")) o.super_cmd = command(c, "auth.super_cmd", {Verb::hget, Verb::hmget});
@@ -82,6 +87,16 @@ auth::AuthOptions options(const Config& c, const std::string& rules) {
 
 }  // namespace
 
+std::shared_ptr<auth::CredentialStore> credential_store(const Config& config,
+                                                       std::shared_ptr<storage::KeyValue> kv) {
+  using Verb = auth::CommandTemplate::Verb;
+  return std::make_shared<auth::CredentialStore>(
+      std::move(kv),
+      auth::CredentialLayout(command(config, "auth.auth_cmd", {Verb::hmget, Verb::hget}).key_pattern,
+                             command(config, "auth.acl_cmd", {Verb::hgetall}).key_pattern),
+      issued_hash(config));
+}
+
 AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging& logging,
                      const storage::Storage& storage) {
   auto kv = storage.kv;
@@ -97,9 +112,8 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
   const std::string rules = config.has("auth.acl_file") ? config.str("auth.acl_file") : default_acl_file();
   auto o = options(config, rules);
   AuthWiring w;
-  w.keeper = std::make_shared<auth::CredentialKeeper>(kv, o.auth_cmd.key_pattern,
-                                                      o.acl_cmd.key_pattern,
-                                                      config.duration("auth.credential_check"), log);
+  w.credentials = credential_store(config, kv);
+  w.keeper = std::make_shared<auth::CredentialKeeper>(w.credentials, config.duration("auth.credential_check"), log);
   if (config.has("auth.users_file")) {
     auth::UsersFile users;
     try {

@@ -7,25 +7,6 @@
 
 namespace app {
 
-namespace {
-
-// auth/'s revoke answers the delete's status only, so every success counts as a revocation.
-class KeeperRevoker final : public lockrules::Revoker {
- public:
-  explicit KeeperRevoker(std::shared_ptr<auth::CredentialKeeper> keeper)
-      : keeper_(std::move(keeper)) {}
-  void revoke(const std::string& username, Done done) override {
-    keeper_->revoke(username, [done = std::move(done)](storage::Status s) {
-      done(s ? storage::Result<bool>::success(true) : storage::Result<bool>::failure(s.message));
-    });
-  }
-
- private:
-  std::shared_ptr<auth::CredentialKeeper> keeper_;
-};
-
-}  // namespace
-
 std::shared_ptr<lockrules::LockRules> wire_lockrules(
     broker::Server& server, const Config& config, const Logging& logging,
     const storage::Storage& storage, std::shared_ptr<auth::CredentialKeeper> keeper) {
@@ -41,7 +22,7 @@ std::shared_ptr<lockrules::LockRules> wire_lockrules(
   deps.kv = storage.kv;
   deps.history = storage.history;
   deps.control = &server.broker();
-  if (keeper) deps.revoker = std::make_shared<KeeperRevoker>(std::move(keeper));
+  deps.credentials = std::move(keeper);
   deps.log = logging.get("lockrules");
   auto rules = std::make_shared<lockrules::LockRules>(options, std::move(deps));
   server.broker().add_observer(rules);

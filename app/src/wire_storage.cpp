@@ -5,8 +5,6 @@
 
 namespace app {
 
-namespace {
-
 storage::Config storage_config(const Config& c) {
   storage::Config s;
   s.data_dir = c.str("node.data_dir");
@@ -26,8 +24,6 @@ storage::Config storage_config(const Config& c) {
   s.sync = sync_policy(c);
   return s;
 }
-
-}  // namespace
 
 storage::SyncPolicy sync_policy(const Config& c) {
   const auto& sync = c.str("persistence.sync");

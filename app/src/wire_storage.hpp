@@ -10,6 +10,7 @@ class Server;
 namespace storage {
 struct Storage;
 enum class SyncPolicy;
+struct Config;
 }
 
 namespace app {
@@ -20,6 +21,9 @@ namespace app {
 // server). Throws ConfigError naming the setting when a store cannot be opened.
 std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config,
                                                const Logging& logging);
+
+// The storage settings (node.data_dir, auth.backend, redis.*, sql.*, persistence.sync).
+storage::Config storage_config(const Config& config);
 
 // persistence.sync, which both the history spool and the persistence journal follow.
 storage::SyncPolicy sync_policy(const Config& config);

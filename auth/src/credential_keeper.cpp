@@ -14,12 +14,9 @@ namespace {
 constexpr std::chrono::seconds kUnclaimed{60};
 }  // namespace
 
-CredentialKeeper::CredentialKeeper(std::shared_ptr<storage::KeyValue> kv, std::string user_key,
-                                   std::string acl_key, std::chrono::milliseconds interval,
+CredentialKeeper::CredentialKeeper(std::shared_ptr<CredentialStore> store, std::chrono::milliseconds interval,
                                    std::shared_ptr<spdlog::logger> log)
-    : kv_(std::move(kv)),
-      user_pattern_(std::move(user_key)),
-      acl_pattern_(std::move(acl_key)),
+    : store_(std::move(store)),
       interval_(interval),
       log_(std::move(log)) {}
 
@@ -51,8 +48,8 @@ void CredentialKeeper::on_connected(const broker::ClientInfo& client) {
   std::lock_guard lock(mutex_);
   auto& u = users_[*client.username];
   ++u.connections;
-  u.user_key = substitute(user_pattern_, *client.username, client.client_id);
-  u.acl_key = substitute(acl_pattern_, *client.username, client.client_id);
+  u.user_key = store_->layout().user_key(*client.username, client.client_id);
+  u.acl_key = store_->layout().acl_key(*client.username, client.client_id);
 }
 
 void CredentialKeeper::on_disconnected(const broker::ClientInfo& client, broker::DisconnectReason) {
@@ -94,6 +91,7 @@ void CredentialKeeper::check_now() {
     }
   }
   auto weak = weak_from_this();
+  auto& kv = *store_->kv();
   for (auto& c : checks) {
     auto on_answer = [weak, username = c.username](storage::Result<bool> r) {
       auto self = weak.lock();
@@ -103,17 +101,18 @@ void CredentialKeeper::check_now() {
     };
     if (c.ttl.count() > 0) {
       ++stats_.renewed;
-      kv_->expire(storage::Db::auth, c.user_key, c.ttl, std::move(on_answer));
-      kv_->expire(storage::Db::auth, c.acl_key, c.ttl, [](storage::Result<bool>) {});
+      kv.expire(storage::Db::auth, c.user_key, c.ttl, std::move(on_answer));
+      kv.expire(storage::Db::auth, c.acl_key, c.ttl, [](storage::Result<bool>) {});
     } else {
-      kv_->exists(storage::Db::auth, c.user_key, std::move(on_answer));
+      kv.exists(storage::Db::auth, c.user_key, std::move(on_answer));
     }
   }
 }
 
-void CredentialKeeper::revoke(const std::string& username, std::function<void(storage::Status)> done) {
-  std::vector<std::string> keys{substitute(user_pattern_, username, ""),
-                                substitute(acl_pattern_, username, "")};
+void CredentialKeeper::revoke(const std::string& username, std::function<void(storage::Result<bool>)> done) {
+  const auto& layout = store_->layout();
+  std::vector<std::string> keys{layout.user_key(username), layout.acl_key(username)};
+  // The keys of the client id it connected with too, when a template names %c.
   {
     std::lock_guard lock(mutex_);
     auto it = users_.find(username);
@@ -123,14 +122,15 @@ void CredentialKeeper::revoke(const std::string& username, std::function<void(st
     }
   }
   ++stats_.revoked;
-  kv_->del(storage::Db::auth, std::move(keys),
+  store_->kv()->del(storage::Db::auth, std::move(keys),
            [weak = weak_from_this(), username, done = std::move(done)](storage::Result<long long> r) {
              if (auto self = weak.lock()) {
                if (!r.ok)
                  self->log_->warn("revoke user={}: delete failed: {}", broker::log_text(username), r.message);
                if (auto* c = self->control_.load()) c->disconnect_user(username);
              }
-             if (done) done(r);
+             if (done)
+               done(r.ok ? storage::Result<bool>::success(r.value > 0) : storage::Result<bool>::failure(r.message));
            });
 }
 

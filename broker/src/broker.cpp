@@ -416,6 +416,33 @@ std::size_t Broker::worker_backlog(unsigned worker) const {
   return worker_state_.at(worker)->backlog.load(std::memory_order_relaxed);
 }
 
+std::vector<Broker::SessionInfo> Broker::sessions_info(std::size_t limit) const {
+  std::vector<SessionInfo> out;
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, s] : sessions_) {
+    if (out.size() >= limit) break;
+    out.push_back({s->client_id, s->owner_user, s->clean, s->online.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
+std::optional<Broker::SessionInfo> Broker::session_info(const std::string& client_id) const {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return std::nullopt;
+  auto& s = it->second;
+  return SessionInfo{s->client_id, s->owner_user, s->clean, s->online.load(std::memory_order_relaxed)};
+}
+
+void Broker::disconnect_client(const std::string& client_id) {
+  for (unsigned w = 0; w < workers_.size(); ++w)
+    post(w, [this, w, client_id] {
+      for_each_connection(worker_state_[w]->connections, [&](Connection& c) {
+        if (c.info().client_id == client_id) c.close(DisconnectReason::revoked);
+      });
+    });
+}
+
 std::size_t Broker::session_count() const {
   std::lock_guard lock(sessions_mutex_);
   return sessions_.size();

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <spdlog/spdlog.h>
 
+#include "auth/password.hpp"
 #include "broker/hooks.hpp"
 #include "context.hpp"
 #include "fw_observer.hpp"
@@ -66,15 +67,6 @@ bool valid_version(const std::string& s) {
   return true;
 }
 
-void password_fields(const ContextPtr& ctx, const std::string& password,
-                     std::function<void(storage::Fields)> done) {
-  auto make = [ctx, password, done = std::move(done)] {
-    done(auth::issued_credential(ctx->hash, password));
-  };
-  // Slow by construction (auth.issued_password_hash): never on a session strand.
-  boost::asio::post(*ctx->files, std::move(make));
-}
-
 Response storage_error(const std::string& what) {
   (void)what;  // logged by the caller's request line; the client learns only that it failed
   return error_response(503, "storage_unavailable", "the data store is unavailable, try again");
@@ -112,7 +104,7 @@ bool tail_of(const std::string& path, std::string_view prefix, std::string& tail
 }
 
 enum class RouteId { none, login, bind, unbind, history, firmware_get, healthz, metrics, devices, device,
-                     bindcodes, firmware, ota };
+                     bindcodes, firmware, ota, admin };
 
 struct Resolved {
   RouteId id = RouteId::none;
@@ -120,6 +112,7 @@ struct Resolved {
   bool method_ok = false;
   bool admin = false;      // needs the bearer token
   bool image = false;      // the body is a firmware image (http.max_firmware_size)
+  AdminRoute admin_route;  // RouteId::admin
 };
 
 // Which route a request names, from its method and path alone (the header is all there is when
@@ -160,6 +153,10 @@ Resolved resolve(bhttp::verb m, std::string_view target, bool ops) {
     return is(RouteId::firmware, m == V::post || m == V::get, true);
   }
   if (p == "/ota") return is(RouteId::ota, m == V::post, true);
+  if (auto a = resolve_admin(m, p); a.id != AdminRoute::none) {
+    r.admin_route = a;
+    return is(RouteId::admin, a.method_ok, true);
+  }
   return r;
 }
 
@@ -206,6 +203,7 @@ void route(const ContextPtr& ctx, Exchange& ex, Reply reply) {
       if (m == V::post) return handle_firmware_upload(ctx, ex, reply);
       return check_admin(*ctx, ex, reply) ? handle_firmware_list(ctx, reply) : void();
     case RouteId::ota: return handle_ota(ctx, ex, reply);
+    case RouteId::admin: return handle_admin(ctx, ex, r.admin_route, reply);
     case RouteId::none: break;
   }
   reply(error_response(404, "not_found", "no such route"));
@@ -230,10 +228,6 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
   ctx->control = &control;
   ctx->stats = stats;
   ctx->log = std::move(log);
-  std::string why;
-  auto hash = auth::parse_issued_hash_spec(ctx->opt.password_hash, &why);
-  if (!hash) throw std::invalid_argument("auth.issued_password_hash: " + why);
-  ctx->hash = *hash;
   ctx->limiter = std::make_unique<RateLimiter>(ctx->opt.rate_per_minute, ctx->opt.rate_burst);
   ctx->admin_token = load_admin_token(ctx->opt, *ctx->log);
   ctx->firmware_dir = (std::filesystem::path(ctx->opt.data_dir) / "firmware").string();
@@ -271,16 +265,48 @@ HttpApi::~HttpApi() { stop(); }
 
 std::shared_ptr<broker::Observer> HttpApi::observer() { return impl_->observer; }
 void HttpApi::add_metrics(MetricsSource source) { impl_->ctx->metrics.push_back(std::move(source)); }
-void HttpApi::set_revoker(Revoker revoker) { impl_->ctx->revoker = std::move(revoker); }
+void HttpApi::set_credentials(std::shared_ptr<auth::CredentialStore> store,
+                              std::shared_ptr<auth::CredentialKeeper> keeper) {
+  impl_->ctx->credentials = std::move(store);
+  impl_->ctx->keeper = std::move(keeper);
+}
 void HttpApi::set_authenticator(std::shared_ptr<broker::Authenticator> authenticator) {
   impl_->ctx->authenticator = std::move(authenticator);
 }
+void HttpApi::set_broker_admin(BrokerAdmin admin) { impl_->ctx->broker_admin = std::move(admin); }
+
+void HttpApi::call(std::string method, std::string target, std::string body,
+                   std::function<void(unsigned, std::string)> done) {
+  auto& ctx = impl_->ctx;
+  if (!ctx->credentials || !ctx->keeper) throw std::logic_error("http: set_credentials() before call()");
+  Exchange ex;
+  ex.req.method(bhttp::string_to_verb(method));
+  ex.req.target(target);
+  ex.req.set(bhttp::field::authorization, "Bearer " + ctx->admin_token);
+  ex.req.set(bhttp::field::content_type, "application/json");
+  ex.req.set(bhttp::field::host, "localhost");
+  ex.req.body() = std::move(body);
+  ex.req.prepare_payload();
+  ex.source = "127.0.0.1";
+  auto q = target.find('?');
+  ex.path = target.substr(0, q);
+  if (q != std::string::npos) ex.query = target.substr(q + 1);
+  ex.ops = true;
+  auto answer = [done = std::move(done)](Response res) { done(res.result_int(), std::move(res.body())); };
+  auto a = admit(*ctx, ex.req, true);
+  if (a.refuse) return answer(std::move(*a.refuse));
+  if (ex.req.body().size() > a.body_limit)
+    return answer(error_response(413, "too_large", "the body is over this route's limit"));
+  route(ctx, ex, std::move(answer));
+}
+
 void HttpApi::set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports) {
   impl_->ctx->listeners = std::move(ports);
 }
 
 void HttpApi::start() {
   auto& ctx = impl_->ctx;
+  if (!ctx->credentials || !ctx->keeper) throw std::logic_error("http: set_credentials() before start()");
   // The public server runs even without a public bind: the WeChat client lives on its io_context.
   impl_->server->start(ctx->opt.bind, ctx->opt.threads);
   if (ctx->opt.ops_bind) impl_->ops_server->start(ctx->opt.ops_bind, 1);

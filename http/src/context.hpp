@@ -9,18 +9,22 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "auth/password.hpp"
 #include "exchange.hpp"
 #include "http/api.hpp"
 #include "rate_limiter.hpp"
 #include "wechat_client.hpp"
 
+namespace auth {
+class CredentialKeeper;
+class CredentialStore;
+}  // namespace auth
 namespace broker {
 class Authenticator;
 class BrokerControl;
@@ -41,6 +45,13 @@ struct Counters {
   std::atomic<std::uint64_t> history_ok{0}, history_refused{0};
 };
 
+struct ConnectedClient {
+  std::optional<std::string> username;
+  std::string address;
+  std::string listener;
+  std::int64_t since_ms = 0;
+};
+
 struct Context {
   Options opt;
   storage::Storage store;
@@ -51,13 +62,13 @@ struct Context {
   std::unique_ptr<RateLimiter> limiter;
   // The MQTT authenticator, which also checks /history's Basic credentials; null: none accepted.
   std::shared_ptr<broker::Authenticator> authenticator;
-  auth::HashSpec hash;  // auth.issued_password_hash
   std::string admin_token;
   std::string firmware_dir;  // data_dir/firmware
   // Blocking file work (firmware files) runs here, never on a session strand.
   std::unique_ptr<boost::asio::thread_pool> files;
   std::vector<HttpApi::MetricsSource> metrics;
-  HttpApi::Revoker revoker;
+  std::shared_ptr<auth::CredentialStore> credentials;
+  std::shared_ptr<auth::CredentialKeeper> keeper;
   std::function<std::vector<std::pair<std::string, std::uint16_t>>()> listeners;
   Counters counters;
 
@@ -65,6 +76,13 @@ struct Context {
   std::mutex online_mutex;
   std::unordered_map<std::string, int> online;
   bool is_online(const std::string& username);
+
+  // Connected clients by client id, for GET /clients (one entry per live connection, so bounded
+  // by the connection caps). A takeover connects the new one before the old one's disconnect:
+  // the entry is dropped only when the address that leaves is the one recorded.
+  std::mutex clients_mutex;
+  std::unordered_map<std::string, ConnectedClient> clients;
+  HttpApi::BrokerAdmin broker_admin;
 };
 
 using ContextPtr = std::shared_ptr<Context>;
@@ -97,10 +115,17 @@ bool check_admin(const Context& ctx, const Exchange& ex, const Reply& reply);
 bool check_rate(Context& ctx, const Exchange& ex, const Reply& reply);
 bool valid_lockno(const std::string& s);
 bool valid_version(const std::string& s);
-// The mqtt_user fields for a new password (hash and salt as auth/ expects). Slow schemes
-// (bcrypt, pbkdf2) are hashed on the file pool; `done` may run on any thread.
-void password_fields(const ContextPtr& ctx, const std::string& password,
-                     std::function<void(storage::Fields)> done);
 Response storage_error(const std::string& what);
+
+// The admin routes of admin_routes.cpp (users, ACL rows, bindings, credentials, clients,
+// sessions, locks, a lock's new password), resolved from the method and path alone.
+struct AdminRoute {
+  enum Id { none, users, user, acl, bindings, credentials, clients, client, sessions, lock, device_password };
+  Id id = none;
+  bool method_ok = false;
+  std::string lockno;  // lock and device_password: from the path
+};
+AdminRoute resolve_admin(bhttp::verb method, const std::string& path);
+void handle_admin(const ContextPtr& ctx, Exchange& ex, const AdminRoute& route, Reply reply);
 
 }  // namespace http::detail

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
+#include <boost/asio/post.hpp>
 
-#include "auth/user_fields.hpp"
-#include "broker/hooks.hpp"
+#include "auth/credential_keeper.hpp"
+#include "auth/credential_store.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
 
@@ -35,18 +35,11 @@ void Join::step(const Status& s) {
 }
 
 namespace {
-std::string logins_key(const std::string& openid) { return "logins:" + openid; }
-
-void prune_index(const ContextPtr& ctx, const std::string& index, const std::string& fresh) {
-  ctx->store.kv->hgetall(Db::lock, index, [ctx, index, fresh](storage::Result<storage::Fields> r) {
-    if (!r.ok) return;
-    for (auto& [key, issued] : r.value) {
-      // A login racing this one may not have written its credential yet: leave young entries.
-      if (key == fresh || now_ms() - std::atoll(issued.c_str()) < 60000) continue;
-      ctx->store.kv->exists(Db::auth, "mqtt_user:" + key, [ctx, index, key = key](storage::Result<bool> e) {
-        if (e.ok && !e.value) ctx->store.kv->hdel(Db::lock, index, {key}, [](storage::Result<long long>) {});
-      });
-    }
+// Issuing hashes the password (slow by construction, auth.issued_password_hash): never on a
+// session strand.
+void issue_off_strand(const ContextPtr& ctx, auth::NewCredential c, std::function<void(Status)> done) {
+  boost::asio::post(*ctx->files, [ctx, c = std::move(c), done = std::move(done)]() mutable {
+    ctx->credentials->issue(std::move(c), std::move(done));
   });
 }
 }  // namespace
@@ -54,55 +47,49 @@ void prune_index(const ContextPtr& ctx, const std::string& index, const std::str
 void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& b,
                             std::function<void(Status, IssuedCredentials)> done) {
   IssuedCredentials c{base64(random_bytes(16)), base64(random_bytes(8))};
-  const auto ttl = ctx->opt.credential_ttl;
-  storage::Fields acl{{"/" + b.lockno + "/#", "1"},
-                      {"/" + b.lockno + "/" + std::string(1, b.morf), "2"},
-                      {"/unauth", "2"}};
-  auto join = Join::make(3, [c, done = std::move(done)](Status s) { done(s, c); });
-  auto step = [join](Status s) { join->step(s); };
-  auto& kv = *ctx->store.kv;
-  // The "ttl" field (seconds) tells auth/'s CredentialKeeper to renew the expiry while connected.
-  password_fields(ctx, c.pwd, [ctx, key = c.key, ttl, step](storage::Fields f) {
-    f.emplace_back(auth::kTtlField, std::to_string(std::max<long long>(1, ttl.count() / 1000)));
-    ctx->store.kv->hreplace(Db::auth, "mqtt_user:" + key, std::move(f), ttl, step);
-  });
-  kv.hreplace(Db::auth, "mqtt_acl:" + c.key, std::move(acl), ttl, step);
-  // The index has no expiry: a client that stays connected keeps its credentials alive past
-  // the TTL (renewed while connected), and unbinding must still find them. Entries whose
-  // credentials expired are pruned here, one login at a time.
-  auto index = logins_key(b.userno);
-  kv.hset(Db::lock, index, {{c.key, std::to_string(now_ms())}}, step);
-  prune_index(ctx, index, c.key);
+  auth::NewCredential n;
+  n.username = c.key;
+  n.password = c.pwd;
+  n.acl = {{"/" + b.lockno + "/#", "1"}, {"/" + b.lockno + "/" + std::string(1, b.morf), "2"}, {"/unauth", "2"}};
+  // Expires, renewed while connected; indexed under the OpenID so unbinding finds every key.
+  n.ttl = ctx->opt.credential_ttl;
+  n.owner = b.userno;
+  issue_off_strand(ctx, std::move(n), [c, done = std::move(done)](Status s) { done(s, c); });
 }
 
 void revoke_user(const ContextPtr& ctx, const std::string& openid, std::function<void(Status)> done) {
-  auto index = logins_key(openid);
-  ctx->store.kv->hgetall(Db::lock, index, [ctx, index, done = std::move(done)](
-                                               storage::Result<storage::Fields> r) {
+  ctx->credentials->issued_to(openid, [ctx, openid, done = std::move(done)](
+                                          storage::Result<std::vector<auth::IssuedKey>> r) {
     if (!r.ok) return done(r);
-    if (ctx->revoker) {
-      auto join = Join::make(static_cast<int>(r.value.size()) + 1, [ctx, index, done](Status s) {
-        if (!s.ok) return done(s);
-        ctx->store.kv->del(Db::lock, {index}, [done](storage::Result<long long> r) { done(r); });
-      });
-      for (auto& [key, issued] : r.value) ctx->revoker(key, [join](Status s) { join->step(s); });
-      return join->step(Status::success());
-    }
-    std::vector<std::string> keys;
-    for (auto& [key, issued] : r.value) {
-      keys.push_back("mqtt_user:" + key);
-      keys.push_back("mqtt_acl:" + key);
-    }
-    auto users = r.value;
-    auto finish = [ctx, index, users, done](Status s) {
+    auto join = Join::make(static_cast<int>(r.value.size()) + 1, [ctx, openid, done](Status s) {
       if (!s.ok) return done(s);
       // Credentials are gone first, so a disconnected client cannot log straight back in.
-      for (auto& [key, issued] : users) ctx->control->disconnect_user(key);
-      ctx->store.kv->del(Db::lock, {index}, [done](storage::Result<long long> r) { done(r); });
-    };
-    if (keys.empty()) return finish(Status::success());
-    ctx->store.kv->del(Db::auth, std::move(keys),
-                       [finish](storage::Result<long long> r) { finish(r); });
+      ctx->credentials->forget(openid, {}, done);
+    });
+    for (auto& k : r.value)
+      ctx->keeper->revoke(k.username, [join](storage::Result<bool> s) { join->step(s); });
+    join->step(Status::success());
+  });
+}
+
+void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function<void(Status, bool)> done) {
+  ctx->store.sql->find_binding_by_user(openid, [ctx, openid, done](storage::Result<std::optional<storage::Binding>> b) {
+    if (!b.ok) return done(b, false);
+    if (!b.value) return done(Status::success(), false);
+    auto binding = *b.value;
+    ctx->store.sql->unbind(openid, [ctx, openid, binding, done](storage::Result<bool> r) {
+      if (!r.ok) return done(r, false);
+      if (!r.value) return done(Status::success(), false);
+      ctx->counters.unbinds++;
+      rotate_bindcodes(ctx, binding.lockno, std::string(1, binding.morf),
+                       [ctx, openid, done](Status rs, storage::Fields) {
+                         if (!rs.ok) return done(Status::failure("unbound, binding code not rotated: " + rs.message), true);
+                         revoke_user(ctx, openid, [done](Status s) {
+                           if (!s.ok) return done(Status::failure("unbound, but revoking credentials failed: " + s.message), true);
+                           done(Status::success(), true);
+                         });
+                       });
+    });
   });
 }
 
@@ -123,19 +110,12 @@ void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                           std::function<void(Status, DeviceSecrets)> done) {
   DeviceSecrets s{base64(random_bytes(12)), binding_code(), binding_code()};
   while (s.bindcode_f == s.bindcode_m) s.bindcode_f = binding_code();
-  const std::string t = "/" + lockno + "/";
-  storage::Fields acl{{t + "statu", "2"}, {t + "fw", "2"}, {t + "call", "1"}, {t + "ota", "1"}};
-  auto join = Join::make(3, [s, done = std::move(done)](Status st) { done(st, s); });
+  auto join = Join::make(2, [s, done = std::move(done)](Status st) { done(st, s); });
   auto step = [join](Status st) { join->step(st); };
-  auto& kv = *ctx->store.kv;
+  issue_off_strand(ctx, auth::lock_credential(lockno, s.password), step);
   const std::chrono::milliseconds forever{0};
-  password_fields(ctx, s.password, [ctx, lockno, forever, step](storage::Fields f) {
-    f.emplace_back(auth::kClientIdField, lockno);  // the lock's account connects as itself only
-    ctx->store.kv->hreplace(Db::auth, "mqtt_user:" + lockno, std::move(f), forever, step);
-  });
-  kv.hreplace(Db::auth, "mqtt_acl:" + lockno, std::move(acl), forever, step);
-  kv.hreplace(Db::lock, "bindcode:" + lockno,
-              {{"m", sha256_hex(s.bindcode_m)}, {"f", sha256_hex(s.bindcode_f)}}, forever, step);
+  ctx->store.kv->hreplace(Db::lock, "bindcode:" + lockno,
+                          {{"m", sha256_hex(s.bindcode_m)}, {"f", sha256_hex(s.bindcode_f)}}, forever, step);
 }
 
 void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::string roles,
@@ -153,8 +133,8 @@ void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::str
 void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                            std::function<void(Status)> done) {
   auto join = Join::make(2, std::move(done));
-  ctx->store.kv->del(Db::auth, {"mqtt_user:" + lockno, "mqtt_acl:" + lockno},
-                     [join](storage::Result<long long> r) { join->step(r); });
+  // A removed lock's connection goes with its credentials.
+  ctx->keeper->revoke(lockno, [join](storage::Result<bool> r) { join->step(r); });
   ctx->store.kv->del(Db::lock, {"bindcode:" + lockno, "ota:" + lockno},
                      [join](storage::Result<long long> r) { join->step(r); });
 }

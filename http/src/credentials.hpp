@@ -25,6 +25,10 @@ void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& bindi
 // Deletes every credential issued to `openid` and disconnects their live sessions.
 void revoke_user(const ContextPtr& ctx, const std::string& openid,
                  std::function<void(storage::Status)> done);
+// Removes the user's binding, rotates the binding code of its role (whoever kept it cannot bind
+// again) and revokes every credential issued to it. `done` gets found = false when the user was
+// not bound (nothing changed).
+void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function<void(storage::Status, bool found)> done);
 // The answer of /login and /bind for a bound user with fresh credentials.
 std::string login_answer(const storage::Binding& b, const IssuedCredentials& c);
 

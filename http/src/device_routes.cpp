@@ -161,7 +161,6 @@ void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Repl
     if (!r.value) return reply(error_response(404, "not_found", "no such lock"));
     delete_device_secrets(ctx, lockno, [ctx, reply, lockno](storage::Status s) {
       if (!s.ok) return reply(storage_error("device deleted, credentials not: " + s.message));
-      ctx->control->disconnect_user(lockno);
       // Its owners lose the lock too, and with it their credentials.
       ctx->store.sql->find_bindings_by_lock(lockno, [ctx, reply, lockno](storage::Result<std::vector<storage::Binding>> b) {
         if (!b.ok) return reply(storage_error(b.message));

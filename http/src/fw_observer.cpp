@@ -18,6 +18,10 @@ std::string fw_topic_lockno(std::string_view topic) {
 }
 
 void FwObserver::on_connected(const broker::ClientInfo& c) {
+  {
+    std::lock_guard lock(ctx_->clients_mutex);
+    ctx_->clients[c.client_id] = ConnectedClient{c.username, c.address, c.listener, now_ms()};
+  }
   if (!c.username) return;
   {
     std::lock_guard lock(ctx_->online_mutex);
@@ -28,6 +32,11 @@ void FwObserver::on_connected(const broker::ClientInfo& c) {
 }
 
 void FwObserver::on_disconnected(const broker::ClientInfo& c, broker::DisconnectReason) {
+  {
+    std::lock_guard lock(ctx_->clients_mutex);
+    auto it = ctx_->clients.find(c.client_id);
+    if (it != ctx_->clients.end() && it->second.address == c.address) ctx_->clients.erase(it);
+  }
   if (!c.username) return;
   {
     std::lock_guard lock(ctx_->online_mutex);

@@ -6,6 +6,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/password.hpp"
 #include "broker/hooks.hpp"
 #include "broker/tcp_transport.hpp"
 #include "broker/log_text.hpp"
@@ -124,27 +125,12 @@ void handle_unbind(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   std::string code;
   if (!check_rate(*ctx, ex, reply) || !read_code(ex, doc, code, reply)) return;
   exchange_code(ctx, code, reply, [ctx, reply](std::string openid) {
-    ctx->store.sql->find_binding_by_user(openid, [ctx, reply, openid](
-                                                     storage::Result<std::optional<storage::Binding>> b) {
-      if (!b.ok) return reply(storage_error(b.message));
-      if (!b.value) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
-      auto binding = *b.value;
-      ctx->store.sql->unbind(openid, [ctx, reply, openid, binding](storage::Result<bool> r) {
-        if (!r.ok) return reply(storage_error(r.message));
-        if (!r.value) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
-        ctx->counters.unbinds++;
-        // The code the user bound with stops working: whoever kept it cannot bind again. The
-        // operator hands out a new one (POST /devices/<lockno>/bindcodes).
-        rotate_bindcodes(ctx, binding.lockno, std::string(1, binding.morf),
-                         [ctx, reply, openid](storage::Status rs, storage::Fields) {
-                           if (!rs.ok) return reply(storage_error("unbound, binding code not rotated: " + rs.message));
-                           revoke_user(ctx, openid, [reply](storage::Status s) {
-                             if (!s.ok)
-                               return reply(storage_error("unbound, but revoking credentials failed: " + s.message));
-                             reply(json_response(200, R"({"unbound":1})"));
-                           });
-                         });
-      });
+    // The code the user bound with stops working: whoever kept it cannot bind again. The
+    // operator hands out a new one (POST /devices/<lockno>/bindcodes).
+    unbind_user(ctx, openid, [reply](storage::Status s, bool found) {
+      if (!s.ok) return reply(storage_error(s.message));
+      if (!found) return reply(error_response(404, "not_bound", "this user is not bound to a lock"));
+      reply(json_response(200, R"({"unbound":1})"));
     });
   });
 }

@@ -13,14 +13,13 @@
 namespace lockrules {
 
 LockRules::LockRules(Options options, Deps deps) : metrics_(std::make_shared<Metrics>()) {
-  if (!deps.kv || !deps.history || !deps.control || !deps.log)
-    throw std::invalid_argument("lockrules: kv, history, control and log are required");
+  if (!deps.kv || !deps.history || !deps.control || !deps.credentials || !deps.log)
+    throw std::invalid_argument("lockrules: kv, history, control, credentials and log are required");
   control_ = std::make_shared<ControlGuard>(*deps.control);
   RuleEngine::Parts parts;
   parts.kv = deps.kv;
   parts.history = std::move(deps.history);
-  parts.revoker = deps.revoker ? std::move(deps.revoker)
-                               : std::make_shared<KvRevoker>(deps.kv, control_);
+  parts.credentials = std::move(deps.credentials);
   parts.control = control_;
   parts.clock = deps.clock ? std::move(deps.clock) : std::make_shared<SystemClock>();
   parts.log = std::move(deps.log);

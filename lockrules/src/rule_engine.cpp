@@ -68,7 +68,7 @@ void RuleEngine::unauth(const broker::ClientInfo& from, const std::string& paylo
     return;
   }
   auto self = shared_from_this();
-  p_.revoker->revoke(payload, [self, user = payload](storage::Result<bool> r) {
+  p_.credentials->revoke(payload, [self, user = payload](storage::Result<bool> r) {
     if (!r) {
       bump(self->m_.store_errors);
       self->p_.log->warn("lockrules: revoking {} failed: {}", redact(user), broker::log_text(r.message));

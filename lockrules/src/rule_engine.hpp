@@ -11,12 +11,12 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "auth/credential_keeper.hpp"
 #include "broker/hooks.hpp"
 #include "lockrules/clock.hpp"
 #include "lockrules/keyed_sequencer.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "lockrules/metrics.hpp"
-#include "lockrules/revoker.hpp"
 #include "lockrules/rule_topic.hpp"
 #include "storage/history_writer.hpp"
 #include "storage/key_value.hpp"
@@ -28,7 +28,7 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
   struct Parts {
     std::shared_ptr<storage::KeyValue> kv;
     std::shared_ptr<storage::HistoryWriter> history;
-    std::shared_ptr<Revoker> revoker;
+    std::shared_ptr<auth::CredentialKeeper> credentials;
     std::shared_ptr<broker::BrokerControl> control;
     std::shared_ptr<const Clock> clock;
     std::shared_ptr<spdlog::logger> log;

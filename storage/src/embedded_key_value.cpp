@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -158,6 +159,29 @@ class EmbeddedKeyValue::State {
     return true;
   }
 
+  // Up to `count` live keys beginning with `prefix` that sort after `after` (none: from the start),
+  // in order, so the last one is the next page's start. The map is unordered: one pass over it
+  // keeps the `count` smallest candidates in a bounded heap.
+  std::vector<std::string> keys_after(Db db, const std::string& prefix,
+                                      const std::optional<std::string>& after, std::size_t count) {
+    std::int64_t now = now_ms();
+    std::vector<std::string> heap;  // max-heap of the smallest candidates so far
+    for (const auto& [k, e] : maps_[static_cast<int>(db)]) {
+      if (k.compare(0, prefix.size(), prefix) != 0 || (after && k <= *after)) continue;
+      if (e.expires_ms && e.expires_ms <= now) continue;
+      if (heap.size() == count) {
+        if (k >= heap.front()) continue;
+        std::pop_heap(heap.begin(), heap.end());
+        heap.back() = k;
+      } else {
+        heap.push_back(k);
+      }
+      std::push_heap(heap.begin(), heap.end());
+    }
+    std::sort_heap(heap.begin(), heap.end());
+    return heap;
+  }
+
  private:
   static int index(const std::string& db) { return db == "1" ? 1 : 0; }
   static std::int64_t num(Db db) { return static_cast<std::int64_t>(db); }
@@ -305,6 +329,30 @@ void EmbeddedKeyValue::expire(Db db, std::string key, std::chrono::milliseconds 
       return Result<bool>::success(had);
     }
     return Result<bool>::success(s.set_expiry(db, key, deadline(ttl)));
+  });
+}
+
+void EmbeddedKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
+  impl_->run<long long>(std::move(done), [db, key](State& s) {
+    auto* e = s.find(db, key);
+    if (!e) return Result<long long>::success(-2);
+    if (!e->expires_ms) return Result<long long>::success(-1);
+    return Result<long long>::success(std::max<std::int64_t>(0, e->expires_ms - now_ms()));
+  });
+}
+
+void EmbeddedKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
+                            Callback<ScanPage> done) {
+  count = std::clamp<std::size_t>(count, 1, kMaxScanCount);
+  impl_->run<ScanPage>(std::move(done), [db, prefix, cursor, count](State& s) {
+    // The cursor is "k" + the last key returned (a key may be empty; the cursor never is).
+    if (!cursor.empty() && cursor[0] != 'k') return Result<ScanPage>::failure("invalid scan cursor");
+    ScanPage page;
+    std::optional<std::string> after;
+    if (!cursor.empty()) after = cursor.substr(1);
+    page.keys = s.keys_after(db, prefix, after, count);
+    if (page.keys.size() == count) page.cursor = "k" + page.keys.back();
+    return Result<ScanPage>::success(std::move(page));
   });
 }
 

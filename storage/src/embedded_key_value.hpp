@@ -36,6 +36,9 @@ class EmbeddedKeyValue final : public KeyValue {
   void get(Db db, std::string key, Callback<std::optional<std::string>> done) override;
   void exists(Db db, std::string key, Callback<bool> done) override;
   void expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) override;
+  void pttl(Db db, std::string key, Callback<long long> done) override;
+  void scan(Db db, std::string prefix, std::string cursor, std::size_t count,
+            Callback<ScanPage> done) override;
   void pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,
                    Callback<PairOutcome> done) override;
 

@@ -69,8 +69,9 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io, std::sha
           log->warn("sql: mariadb not reachable at start: {}", r.message);
       });
     }
-    s.history = std::make_shared<detail::SpooledHistoryWriter>(
-        config.data_dir, config.sync, std::max<std::size_t>(1, config.history_spool_limit), s.sql, log);
+    if (config.history)
+      s.history = std::make_shared<detail::SpooledHistoryWriter>(
+          config.data_dir, config.sync, std::max<std::size_t>(1, config.history_spool_limit), s.sql, log);
   } catch (const std::exception& e) {
     return Result<Storage>::failure(e.what());
   }

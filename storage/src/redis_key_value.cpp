@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 namespace storage::detail {
 namespace {
 
@@ -193,6 +195,32 @@ void RedisKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl
   conn(db).command({"PEXPIRE", std::move(key), ms(ttl)},
                    reply_to<bool>(std::move(done),
                                   [](const RedisReply& r) { return Result<bool>::success(r.integer == 1); }));
+}
+
+void RedisKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
+  conn(db).command({"PTTL", std::move(key)}, reply_to<long long>(std::move(done), [](const RedisReply& r) {
+                     return Result<long long>::success(r.integer);
+                   }));
+}
+
+void RedisKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
+                         Callback<ScanPage> done) {
+  std::string pattern;  // the prefix taken literally, then any rest
+  for (char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  pattern.push_back('*');
+  count = std::clamp<std::size_t>(count, 1, kMaxScanCount);
+  conn(db).command({"SCAN", cursor.empty() ? "0" : std::move(cursor), "MATCH", std::move(pattern), "COUNT",
+                    std::to_string(count)},
+                   reply_to<ScanPage>(std::move(done), [](const RedisReply& r) {
+                     if (r.elements.size() != 2) return Result<ScanPage>::failure("SCAN: unexpected reply");
+                     ScanPage page;
+                     if (r.elements[0].str != "0") page.cursor = r.elements[0].str;
+                     for (const auto& k : r.elements[1].elements) page.keys.push_back(k.str);
+                     return Result<ScanPage>::success(std::move(page));
+                   }));
 }
 
 void RedisKeyValue::pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,

@@ -15,89 +15,15 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/credential_keeper.hpp"
-#include "services.hpp"
+#include "support.hpp"
 #include "storage/open.hpp"
 
 using namespace auth;
+using namespace auth_test;
 using namespace std::chrono_literals;
 using broker::codec::ConnectReturn;
 
 namespace {
-
-std::shared_ptr<spdlog::logger> quiet() {
-  static auto log = std::make_shared<spdlog::logger>("auth-test", std::make_shared<spdlog::sinks::null_sink_mt>());
-  return log;
-}
-
-std::string unique(const char* prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + std::to_string(rng());
-}
-
-template <class R, class Start>
-R wait(Start start, std::chrono::milliseconds timeout = 10s) {
-  auto promise = std::make_shared<std::promise<R>>();
-  auto future = promise->get_future();
-  start([promise](R r) { promise->set_value(std::move(r)); });
-  REQUIRE_MESSAGE(future.wait_for(timeout) == std::future_status::ready, "no callback in time");
-  return future.get();
-}
-
-// A store on a running io_context: embedded in a fresh directory, or Redis at `redis`.
-struct Store {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::thread thread;
-  std::filesystem::path dir;
-  std::shared_ptr<storage::KeyValue> kv;
-
-  explicit Store(const char* redis) {
-    dir = std::filesystem::temp_directory_path() / unique("sakura-auth-");
-    storage::Config c;
-    c.data_dir = dir.string();
-    if (redis) {
-      c.kv_backend = storage::KvBackend::redis;
-      c.redis.server = redis;
-      c.redis.command_timeout = 500ms;
-      c.redis.connect_timeout = 500ms;
-    }
-    thread = std::thread([this] { io.run(); });
-    auto s = storage::open(c, io, quiet());
-    REQUIRE_MESSAGE(s.ok, s.message);
-    kv = s.value.kv;
-  }
-  ~Store() {
-    // A callback finishing on the store's thread may still hold an authenticator (and through it
-    // the store) for a moment; the store must not be released from its own thread.
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (kv.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
-    kv.reset();
-    guard.reset();
-    io.stop();
-    thread.join();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  void put(const std::string& key, storage::Fields f, std::chrono::milliseconds ttl = 0ms) {
-    auto st = wait<storage::Status>([&](auto cb) { kv->hreplace(storage::Db::auth, key, f, ttl, cb); });
-    REQUIRE(st.ok);
-  }
-  bool exists(const std::string& key) {
-    auto r = wait<storage::Result<bool>>([&](auto cb) { kv->exists(storage::Db::auth, key, cb); });
-    REQUIRE(r.ok);
-    return r.value;
-  }
-};
-
-std::vector<const char*> backends() {
-  std::vector<const char*> out{nullptr};
-  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r)
-    out.push_back(r);
-  else
-    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
-  return out;
-}
 
 broker::AuthResult login(KvAuthenticator& a, std::optional<std::string> user,
                          std::optional<std::string> password, std::string client_id = "cid",
@@ -392,7 +318,8 @@ TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconn
     CAPTURE(redis ? redis : "embedded");
     Store s(redis);
     RecordingControl control;
-    auto keeper = std::make_shared<CredentialKeeper>(s.kv, "mqtt_user:%u", "mqtt_acl:%u", 0ms, quiet());
+    auto keeper = std::make_shared<CredentialKeeper>(
+        std::make_shared<CredentialStore>(s.kv, CredentialLayout(), HashSpec{}), 0ms, quiet());
     keeper->start(control);
     auto a = make(s, {}, keeper);
     auto user = unique("u"), gone = unique("g"), session = unique("s");
@@ -410,7 +337,7 @@ TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconn
     }
     CHECK(keeper->tracked_users() == 3);
 
-    auto st = wait<storage::Status>([&](auto cb) { keeper->revoke(user, cb); });
+    auto st = wait<storage::Result<bool>>([&](auto cb) { keeper->revoke(user, cb); });
     CHECK(st.ok);
     CHECK_FALSE(s.exists("mqtt_user:" + user));
     CHECK_FALSE(s.exists("mqtt_acl:" + user));

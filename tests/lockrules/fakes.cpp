@@ -232,6 +232,33 @@ void FakeKv::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callb
   });
 }
 
+void FakeKv::pttl(Db db, std::string key, Callback<long long> done) {
+  call("pttl " + key, [=](bool fail) {
+    auto* e = find({db, key});
+    long long left = !e ? -2 : !e->deadline ? -1
+        : std::chrono::duration_cast<std::chrono::milliseconds>(*e->deadline - clock_->now()).count();
+    return answer(done, fail, left);
+  });
+}
+
+// One page of at most `count` keys after the cursor (the last key returned), in key order.
+void FakeKv::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
+                  Callback<storage::ScanPage> done) {
+  call("scan " + prefix, [=](bool fail) {
+    storage::ScanPage page;
+    for (auto it = data_.lower_bound({db, cursor}); it != data_.end() && it->first.first == db; ++it) {
+      const auto& k = it->first.second;
+      if ((!cursor.empty() && k <= cursor) || k.compare(0, prefix.size(), prefix) != 0) continue;
+      if (page.keys.size() == count) {
+        page.cursor = page.keys.back();
+        break;
+      }
+      if (!it->second.deadline || *it->second.deadline > clock_->now()) page.keys.push_back(k);
+    }
+    return answer(done, fail, page);
+  });
+}
+
 void FakeKv::pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,
                          Callback<storage::PairOutcome> done) {
   call("pair_unlock " + lockno + " " + role, [=](bool fail) {
@@ -343,6 +370,8 @@ Rig::Rig(lockrules::Options options) {
   deps.control = &control;
   deps.clock = clock;
   deps.log = logger();
+  deps.credentials = credentials;
+  credentials->start(control);  // interval 0: revoke only, no timer
   rules = std::make_unique<lockrules::LockRules>(options, deps);
   metrics_ = rules->metrics();
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/credential_keeper.hpp"
 #include "broker/hooks.hpp"
 #include "lockrules/clock.hpp"
 #include "lockrules/lock_rules.hpp"
@@ -73,6 +74,9 @@ class FakeKv final : public storage::KeyValue {
   void exists(storage::Db db, std::string key, Callback<bool> done) override;
   void expire(storage::Db db, std::string key, std::chrono::milliseconds ttl,
               Callback<bool> done) override;
+  void pttl(storage::Db db, std::string key, Callback<long long> done) override;
+  void scan(storage::Db db, std::string prefix, std::string cursor, std::size_t count,
+            Callback<storage::ScanPage> done) override;
   void pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,
                    Callback<storage::PairOutcome> done) override;
 
@@ -142,6 +146,10 @@ struct Rig {
   std::shared_ptr<FakeKv> kv = std::make_shared<FakeKv>(clock);
   std::shared_ptr<FakeHistory> history = std::make_shared<FakeHistory>();
   FakeControl control{clock};
+  // auth/'s real keeper over the fake store: /unauth revokes as in the broker.
+  std::shared_ptr<auth::CredentialKeeper> credentials = std::make_shared<auth::CredentialKeeper>(
+      std::make_shared<auth::CredentialStore>(kv, auth::CredentialLayout(), auth::HashSpec{}),
+      std::chrono::milliseconds(0), logger());
   std::unique_ptr<lockrules::LockRules> rules;
 
   explicit Rig(lockrules::Options options = {});

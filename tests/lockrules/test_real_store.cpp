@@ -103,6 +103,9 @@ TEST_CASE("1,000 locks, both owners at once on two threads: one unlock each, on 
         deps.history = std::make_shared<FakeHistory>();
         deps.control = &control;
         deps.log = logger();
+        deps.credentials = std::make_shared<auth::CredentialKeeper>(
+            std::make_shared<auth::CredentialStore>(deps.kv, auth::CredentialLayout(), auth::HashSpec{}), 0ms,
+            logger());
         lockrules::LockRules rules({}, deps);
 
         constexpr int locks = 1000;

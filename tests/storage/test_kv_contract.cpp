@@ -2,6 +2,7 @@
 // Redis when SAKURA_TEST_REDIS is set). Keys carry a random prefix so runs never collide.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "support.hpp"
 
@@ -181,5 +182,43 @@ TEST_CASE("kv contract: hostile keys and values round-trip unchanged") {
       CHECK(m.value == std::vector<Opt>{v});
       CHECK(hgetall(kv, Db::auth, hkey) == std::map<std::string, std::string>{{field, v}});
     }
+  }
+}
+
+TEST_CASE("kv contract: scan pages through a prefix, glob characters literal; pttl") {
+  for (auto& b : kv_backends()) {
+    CAPTURE(b->name);
+    KeyValue& kv = *b->s.kv;
+    const std::string prefix = "scan:" + random_hex(8) + "*?[";
+    std::set<std::string> expected;
+    for (int i = 0; i < 12; ++i) {
+      auto k = prefix + std::to_string(i);
+      REQUIRE(hset(kv, Db::auth, k, {{"f", "v"}}).ok);
+      expected.insert(k);
+    }
+    REQUIRE(hset(kv, Db::auth, "scan:" + random_hex(8) + "-other", {{"f", "v"}}).ok);
+    REQUIRE(hset(kv, Db::lock, prefix + "lockdb", {{"f", "v"}}).ok);  // another database
+    std::set<std::string> seen;
+    std::string cursor;
+    int calls = 0;
+    do {
+      auto r = wait<Result<storage::ScanPage>>([&](auto cb) { kv.scan(Db::auth, prefix, cursor, 5, cb); });
+      REQUIRE_MESSAGE(r.ok, r.message);
+      seen.insert(r.value.keys.begin(), r.value.keys.end());
+      cursor = r.value.cursor;
+      REQUIRE(++calls < 100000);
+    } while (!cursor.empty());
+    CHECK(seen == expected);
+
+    auto ttl = [&](const std::string& k) {
+      auto r = wait<Result<long long>>([&](auto cb) { kv.pttl(Db::auth, k, cb); });
+      REQUIRE(r.ok);
+      return r.value;
+    };
+    CHECK(ttl(prefix + "0") == -1);
+    CHECK(ttl(prefix + "absent") == -2);
+    REQUIRE(wait<Result<bool>>([&](auto cb) { kv.expire(Db::auth, prefix + "1", 60s, cb); }).value);
+    CHECK(ttl(prefix + "1") > 50000);
+    CHECK(ttl(prefix + "1") <= 60000);
   }
 }

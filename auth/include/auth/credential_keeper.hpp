@@ -22,9 +22,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "auth/command_template.hpp"
+#include "auth/credential_store.hpp"
 #include "broker/hooks.hpp"
-#include "storage/key_value.hpp"
 
 namespace spdlog {
 class logger;
@@ -41,9 +40,10 @@ class CredentialKeeper final : public broker::Observer,
     std::atomic<std::uint64_t> revoked{0};
   };
 
-  // `user_key` / `acl_key` are the key patterns of auth_cmd and acl_cmd ("mqtt_user:%u").
-  CredentialKeeper(std::shared_ptr<storage::KeyValue> kv, std::string user_key, std::string acl_key,
-                   std::chrono::milliseconds interval, std::shared_ptr<spdlog::logger> log);
+  CredentialKeeper(std::shared_ptr<CredentialStore> store, std::chrono::milliseconds interval,
+                   std::shared_ptr<spdlog::logger> log);
+
+  const std::shared_ptr<CredentialStore>& store() const { return store_; }
 
   // Starts the periodic check on the broker's timers. `control` must outlive this object's use.
   void start(broker::BrokerControl& control);
@@ -53,9 +53,9 @@ class CredentialKeeper final : public broker::Observer,
   void expect(const std::string& username, std::chrono::milliseconds ttl);
 
   // Deletes the user's credentials, then disconnects its clients (even if the delete failed:
-  // the store being down must not keep a revoked client connected). `done` gets the delete's
-  // status; may be empty.
-  void revoke(const std::string& username, std::function<void(storage::Status)> done = {});
+  // the store being down must not keep a revoked client connected). `done` (may be empty) gets
+  // whether anything was stored for the user, or the delete's failure.
+  void revoke(const std::string& username, std::function<void(storage::Result<bool>)> done = {});
 
   // One round of renewal and existence checks (the timer calls it; tests may too).
   void check_now();
@@ -76,8 +76,7 @@ class CredentialKeeper final : public broker::Observer,
   void schedule();
   void lost(const std::string& username);
 
-  std::shared_ptr<storage::KeyValue> kv_;
-  std::string user_pattern_, acl_pattern_;
+  std::shared_ptr<CredentialStore> store_;
   std::chrono::milliseconds interval_;
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<broker::BrokerControl*> control_{nullptr};

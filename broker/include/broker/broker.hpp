@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <optional>
 #include <vector>
 
 #include "broker/clock.hpp"
@@ -124,6 +125,20 @@ class Broker final : public BrokerControl {
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
   std::size_t session_count() const;
+
+  // The operators' view (admin API): what may be read of a session from any thread (its id,
+  // creator, clean flag and the online hint), under the sessions lock, at most `limit` of them.
+  struct SessionInfo {
+    std::string client_id;
+    std::optional<std::string> username;
+    bool clean = true;
+    bool online = false;
+  };
+  std::vector<SessionInfo> sessions_info(std::size_t limit) const;
+  std::optional<SessionInfo> session_info(const std::string& client_id) const;
+  // Closes the connection using `client_id` (its will is published; a persistent session stays,
+  // as after any network loss). Any thread.
+  void disconnect_client(const std::string& client_id);
   // Deliveries other workers have posted to `worker` that it has not run yet.
   std::size_t worker_backlog(unsigned worker) const;
   std::size_t subscription_count() const { return tree_.subscription_count(); }

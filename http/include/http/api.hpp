@@ -19,10 +19,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "broker/broker.hpp"
 #include "broker/connection_limiter.hpp"
 #include "broker/proxy_protocol.hpp"
 #include "storage/open.hpp"
 
+namespace auth {
+class CredentialKeeper;
+class CredentialStore;
+}  // namespace auth
 namespace broker {
 class Authenticator;
 class BrokerControl;
@@ -68,15 +73,11 @@ struct Options {
   std::string wechat_cafile;  // empty: the system's trust store
 
   std::chrono::milliseconds credential_ttl{24 * 3600 * 1000};
-  std::string password_hash = "pbkdf2,sha256,4096,32";  // auth.issued_password_hash, for the credentials written
 };
 
 class HttpApi {
  public:
   using MetricsSource = std::function<void(std::string& out)>;  // appends Prometheus text
-  // Deletes one MQTT user's credentials and disconnects it (auth/'s CredentialKeeper::revoke).
-  using Revoker = std::function<void(const std::string& username,
-                                     std::function<void(storage::Status)> done)>;
 
   HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control,
           const broker::Stats* stats, std::shared_ptr<spdlog::logger> log);
@@ -91,9 +92,25 @@ class HttpApi {
   // Checks /history's Basic credentials as an MQTT CONNECT with them would be checked (its
   // throttle, hash pool and ACL); without one, only the admin token reads history. Before start().
   void set_authenticator(std::shared_ptr<broker::Authenticator> authenticator);
-  // Without one, unbinding deletes mqtt_user:/mqtt_acl: itself and disconnects the user.
-  void set_revoker(Revoker revoker);
+  // Where credentials are issued and read (auth/'s store, which owns the key layout) and the
+  // keeper that revokes them and disconnects their clients. Required, before start().
+  void set_credentials(std::shared_ptr<auth::CredentialStore> store, std::shared_ptr<auth::CredentialKeeper> keeper);
   void set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports);
+  // The running broker's sessions and kick for GET /sessions, GET and DELETE /client. Without
+  // (sakura-ctl offline) those routes answer 503 no_broker. Before start().
+  struct BrokerAdmin {
+    std::function<std::vector<broker::Broker::SessionInfo>(std::size_t limit)> sessions;
+    std::function<std::optional<broker::Broker::SessionInfo>(const std::string& client_id)> session;
+    std::function<std::size_t()> session_count;
+    std::function<void(const std::string& client_id)> kick;
+  };
+  void set_broker_admin(BrokerAdmin admin);
+
+  // One request handled in this process as if it came to the ops bind with the admin token,
+  // without a socket: sakura-ctl's offline mode runs its commands through the same routes the
+  // running broker serves. `done` gets the status and the JSON body, from any thread.
+  void call(std::string method, std::string target, std::string body,
+            std::function<void(unsigned status, std::string body)> done);
 
   // Binds (throws std::system_error on failure) and starts serving.
   void start();

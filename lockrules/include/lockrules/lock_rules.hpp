@@ -19,10 +19,12 @@
 #include "broker/hooks.hpp"
 #include "lockrules/clock.hpp"
 #include "lockrules/metrics.hpp"
-#include "lockrules/revoker.hpp"
 #include "storage/history_writer.hpp"
 #include "storage/key_value.hpp"
 
+namespace auth {
+class CredentialKeeper;
+}
 namespace spdlog {
 class logger;
 }
@@ -46,8 +48,8 @@ struct Deps {
   std::shared_ptr<storage::KeyValue> kv;
   std::shared_ptr<storage::HistoryWriter> history;
   broker::BrokerControl* control = nullptr;  // must stay valid until close()
-  // Null: a KvRevoker over `kv` and `control`.
-  std::shared_ptr<Revoker> revoker;
+  // Withdraws a user's credentials and disconnects it for /unauth (its store owns the key layout).
+  std::shared_ptr<auth::CredentialKeeper> credentials;
   std::shared_ptr<const Clock> clock;  // null: SystemClock
   std::shared_ptr<spdlog::logger> log;
 };

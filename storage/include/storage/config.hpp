@@ -50,6 +50,9 @@ struct Config {
   SqlConfig sql;
   SyncPolicy sync = SyncPolicy::everysec;    // persistence.sync (SQLite and the history spool)
   std::size_t history_spool_limit = 200000;  // events waiting on disk before append refuses
+  // false: no history writer (Storage::history stays null), so a tool opening the stores next
+  // to a running broker (sakura-ctl) never touches the broker's spool in data_dir.
+  bool history = true;
 };
 
 }  // namespace storage

@@ -7,6 +7,7 @@
 // thread or the embedded store's worker). Callers that need their own thread post back.
 // Keys, fields and values are binary-safe: any byte sequence round-trips unchanged.
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,6 +22,16 @@ namespace storage {
 enum class Db { auth, lock };
 
 using Fields = std::vector<std::pair<std::string, std::string>>;  // hash field -> value
+
+// One page of a key scan. `cursor` is opaque: pass it back for the next page; empty = the scan
+// is complete. A page may be empty while the cursor is not (Redis filters after it walks).
+struct ScanPage {
+  std::string cursor;
+  std::vector<std::string> keys;
+};
+
+// The most keys one scan call asks for: a page costs the store at most this much work.
+inline constexpr std::size_t kMaxScanCount = 1000;
 
 enum class PairOutcome {
   waiting,  // no window of the other owner was open; this owner's window is now open
@@ -64,6 +75,15 @@ class KeyValue {
   virtual void exists(Db db, std::string key, Callback<bool> done) = 0;
   // PEXPIRE: answers false when the key does not exist.
   virtual void expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) = 0;
+  // PTTL: milliseconds left, -1 for a key without expiry, -2 for a missing key.
+  virtual void pttl(Db db, std::string key, Callback<long long> done) = 0;
+  // SCAN cursor MATCH <prefix>* COUNT count, never KEYS: one bounded page of the keys that begin
+  // with `prefix` (taken literally: glob characters in it match themselves). `cursor` "" starts.
+  // count is clamped to 1..kMaxScanCount. A key present for the whole scan is returned at least
+  // once; one written or deleted during it may or may not be. For operators' tools, never the
+  // broker's hot paths.
+  virtual void scan(Db db, std::string prefix, std::string cursor, std::size_t count,
+                    Callback<ScanPage> done) = 0;
 
   // The unlock pairing, atomic across threads, connections and (with Redis) broker processes:
   // if the OTHER role's key "<lockno>_<other>" exists, delete it and answer paired; otherwise

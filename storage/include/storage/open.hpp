@@ -21,7 +21,7 @@ namespace storage {
 struct Storage {
   std::shared_ptr<KeyValue> kv;
   std::shared_ptr<Sql> sql;
-  std::shared_ptr<HistoryWriter> history;  // writes through `sql`
+  std::shared_ptr<HistoryWriter> history;  // writes through `sql`; null when Config::history is false
 };
 
 // The Redis backend runs on `io` (its own strand), so `io` must be running and must outlive the
