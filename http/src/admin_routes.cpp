@@ -207,13 +207,7 @@ void binding_post(const ContextPtr& ctx, const Exchange& ex, const Reply& reply)
   storage::Binding b{userno, lockno, morf[0], today()};
   ctx->store.sql->bind(b, [ctx, reply, b](storage::Result<storage::BindOutcome> r) {
     if (!r.ok) return reply(storage_error(r.message));
-    switch (r.value) {
-      case storage::BindOutcome::user_already_bound:
-        return reply(error_response(409, "already_bound", "this user is bound to a lock; unbind first"));
-      case storage::BindOutcome::role_taken:
-        return reply(error_response(409, "role_taken", "this lock already has that owner"));
-      case storage::BindOutcome::bound: break;
-    }
+    if (auto refused = bind_refusal(r.value)) return reply(std::move(*refused));
     ctx->counters.binds++;
     ctx->log->info("admin: bound a user to {} as {}", broker::log_text(b.lockno), b.morf);
     JsonOut j;

@@ -93,6 +93,17 @@ void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function
   });
 }
 
+std::optional<Response> bind_refusal(storage::BindOutcome outcome) {
+  switch (outcome) {
+    case storage::BindOutcome::user_already_bound:
+      return error_response(409, "already_bound", "this user is bound to a lock; unbind first");
+    case storage::BindOutcome::role_taken:
+      return error_response(409, "role_taken", "this lock already has that owner");
+    case storage::BindOutcome::bound: break;
+  }
+  return std::nullopt;
+}
+
 std::string login_answer(const storage::Binding& b, const IssuedCredentials& c) {
   JsonOut j;
   j.begin_object()

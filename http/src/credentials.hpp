@@ -6,6 +6,7 @@
 //  - a lock's username is its lockno, with no expiry, and an ACL for its own topics.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "context.hpp"
@@ -29,6 +30,8 @@ void revoke_user(const ContextPtr& ctx, const std::string& openid,
 // again) and revokes every credential issued to it. `done` gets found = false when the user was
 // not bound (nothing changed).
 void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function<void(storage::Status, bool found)> done);
+// The 409 for a binding the store refused; nullopt for `bound`.
+std::optional<Response> bind_refusal(storage::BindOutcome outcome);
 // The answer of /login and /bind for a bound user with fresh credentials.
 std::string login_answer(const storage::Binding& b, const IssuedCredentials& c);
 
