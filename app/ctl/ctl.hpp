@@ -107,6 +107,7 @@ int run_credential(Ctl& ctl, const Args& args);
 int run_firmware(Ctl& ctl, const Args& args);
 int run_client(Ctl& ctl, const Args& args);
 int run_session(Ctl& ctl, const Args& args);
+int run_migrate(Ctl& ctl, const Args& args);
 int run_lock(Ctl& ctl, const Args& args);
 int run_migrate(Ctl& ctl, const Args& args);
 int run_check(Ctl& ctl, const Args& args);

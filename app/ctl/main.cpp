@@ -32,6 +32,7 @@ const ctl::Group kGroups[] = {
     {"session", "session list [--limit N]                     (running broker)", ctl::run_session},
     {"lock", "lock status <lockno> [--events N] | events <lockno> [--limit N] [--before ID]", ctl::run_lock},
     {"check", "check [--timeout S]                          (the configuration, then every store)", ctl::run_check},
+    {"migrate", "migrate [--dry-run]                          (the SQL schema's steps; docs/migration.md)", ctl::run_migrate},
 };
 
 void usage(std::ostream& out, const ctl::po::options_description& options) {

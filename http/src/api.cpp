@@ -293,11 +293,21 @@ void HttpApi::call(std::string method, std::string target, std::string body,
   if (q != std::string::npos) ex.query = target.substr(q + 1);
   ex.ops = true;
   auto answer = [done = std::move(done)](Response res) { done(res.result_int(), std::move(res.body())); };
-  auto a = admit(*ctx, ex.req, true);
+  auto a = admit(ctx, ex.req, true);
   if (a.refuse) return answer(std::move(*a.refuse));
   if (ex.req.body().size() > a.body_limit)
     return answer(error_response(413, "too_large", "the body is over this route's limit"));
-  route(ctx, ex, std::move(answer));
+  if (!a.sink) return route(ctx, ex, std::move(answer));
+  // An image goes to its sink as the server hands it over, here in one piece (the caller holds it
+  // whole anyway), and reaches the route without its body.
+  auto held = std::make_shared<Exchange>(std::move(ex));
+  auto sink = a.sink;
+  sink->write(held->req.body().data(), held->req.body().size(), [ctx, held, sink, answer](bool ok) {
+    if (!ok) return answer(error_response(500, "storage_error", "cannot store the image"));
+    held->req.body().clear();
+    held->sink = sink;
+    route(ctx, *held, answer);
+  });
 }
 
 void HttpApi::set_listeners(std::function<std::vector<std::pair<std::string, std::uint16_t>>()> ports) {

@@ -49,7 +49,8 @@ def store_settings(backend, data_dir):
 
 def test_help_covers_every_group():
     out = run("--help").stdout
-    for group in ("user", "device", "binding", "credential", "firmware", "client", "session", "lock", "check"):
+    for group in ("user", "device", "binding", "credential", "firmware", "client", "session", "lock", "check",
+                  "migrate"):
         assert f"\n  {group} " in out, group
     for command in ("reissue", "bind", "unbind", "revoke", "upload", "offer", "progress", "kick", "status", "events"):
         assert command in out, command
@@ -197,3 +198,28 @@ def test_check(tmp_path):
     r = run("--json", "check", settings=bad, check=False)
     assert r.returncode == 1 and json.loads(r.stdout)["items"][0]["ok"] is False
     assert run("check", settings={"no.such": "x"}, check=False).returncode == 2
+
+
+def test_migrate_dry_run_then_apply(tmp_path):
+    """sakura-ctl migrate runs the SQL schema's steps the broker runs at start (docs/migration.md):
+    --dry-run lists them and writes nothing, then they are applied once."""
+    import sqlite3
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    # A database that exists without Sakura's schema, as one an operator migrates does.
+    with sqlite3.connect(data / "sakura.db") as db:
+        db.execute("CREATE TABLE unrelated (x INTEGER)")
+    settings = {"node.data_dir": str(data)}
+    plan = json.loads(run("--json", "migrate", "--dry-run", settings=settings).stdout)
+    assert plan["dry_run"] is True and plan["version_before"] == 0 and plan["version_after"] == 0
+    assert plan["latest"] >= 3 and [s["version"] for s in plan["items"]] == list(range(1, plan["latest"] + 1))
+    assert not any(s["applied"] for s in plan["items"])
+    again = json.loads(run("--json", "migrate", "--dry-run", settings=settings).stdout)
+    assert again["version_before"] == 0, "a dry run wrote schema_version"
+    done = json.loads(run("--json", "migrate", settings=settings).stdout)
+    assert done["version_after"] == done["latest"] == plan["latest"]
+    assert all(s["applied"] for s in done["items"]) and len(done["items"]) == len(plan["items"])
+    after = json.loads(run("--json", "migrate", settings=settings).stdout)
+    assert after["version_before"] == after["latest"] and after["items"] == []
+    r = run("migrate", "--nope", settings=settings, check=False)
+    assert r.returncode == 2
