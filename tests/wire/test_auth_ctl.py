@@ -4,25 +4,15 @@ runs. The other groups, and the online mode, are in test_ctl.py."""
 import crypt
 import hashlib
 import json
-import subprocess
 
 import pytest
 
 import mqtt_raw
 from auth_support import Redis, code_of, new_lockno
-from conftest import BUILD, wait_for
-
-CTL = BUILD / "app" / "ctl" / "sakura-ctl"
-
+from ctl_support import run_ctl
 
 def ctl(*args, settings=None, check=True):
-    cmd = [str(CTL)]
-    for k, v in (settings or {}).items():
-        cmd += ["--set", f"{k}={v}"]
-    r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
-    if check:
-        assert r.returncode == 0, r.stdout + r.stderr
-    return r
+    return run_ctl(*args, settings=settings, check=check, timeout=30)
 
 
 def users(settings):

@@ -5,26 +5,16 @@ sessions, locks, check, and --help covering every group."""
 import json
 import os
 import stat
-import subprocess
 
 import pytest
 
 import mqtt_raw
-from conftest import BUILD, wait_for
+from conftest import wait_for
+from ctl_support import run_ctl
 from auth_support import code_of
 from http_support import ADMIN, backends, random_lockno, start_api
 
-CTL = BUILD / "app" / "ctl" / "sakura-ctl"
-
-
-def run(*args, settings=None, check=True):
-    cmd = [str(CTL)]
-    for k, v in (settings or {}).items():
-        cmd += ["--set", f"{k}={v}"]
-    r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60)
-    if check:
-        assert r.returncode == 0, f"{args}: {r.returncode}\n{r.stdout}{r.stderr}"
-    return r
+run = run_ctl
 
 
 class Ctl:
