@@ -14,13 +14,10 @@ Result<MigrationReport> run_migrations(const Config& config, bool dry_run, std::
   try {
     if (config.sql.backend == SqlBackend::sqlite) {
       const std::string path = (std::filesystem::path(config.data_dir) / "sakura.db").string();
-      // A dry run must not create the file it inspects.
-      if (dry_run && !std::filesystem::exists(path)) {
-        MigrationReport empty;
-        empty.backup_hint = detail::sqlite_backup_hint(path);
-        return Result<MigrationReport>::success(std::move(empty));
-      }
-      detail::SqliteSession session(path, config.sync);
+      // A dry run must not create the file it inspects: with no file yet, it plans on an empty
+      // in-memory database, which is what the broker's first start would find.
+      const bool fresh = dry_run && !std::filesystem::exists(path);
+      detail::SqliteSession session(fresh ? std::string(":memory:") : path, config.sync);
       return Result<MigrationReport>::success(
           detail::run_migrations(session, dry_run, detail::sqlite_backup_hint(path), log.get()));
     }

@@ -213,3 +213,16 @@ def test_migrate_dry_run_then_apply(tmp_path):
     assert after["version_before"] == after["latest"] and after["items"] == []
     r = run("migrate", "--nope", settings=settings, check=False)
     assert r.returncode == 2
+
+
+def test_migrate_dry_run_on_a_new_data_dir_plans_the_first_start(tmp_path):
+    """No sakura.db yet: the dry run plans what the broker's first start will do (every step from
+    an empty database) and still creates no file."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    plan = json.loads(run("--json", "migrate", "--dry-run", settings={"node.data_dir": str(data)}).stdout)
+    assert plan["version_before"] == 0 and plan["latest"] >= 3, plan
+    assert [s["version"] for s in plan["items"]] == list(range(1, plan["latest"] + 1)), plan
+    assert plan["items"][0]["summary"].startswith("create Sakura's tables"), plan
+    assert not any(s["applied"] for s in plan["items"])
+    assert list(data.iterdir()) == [], "a dry run created files"

@@ -7,7 +7,9 @@ an old mini-program key and a new login must all work, with every old history ro
 Needs scripts/services.sh's MariaDB (SAKURA_TEST_MARIADB_*); Redis is a private redis-server, so
 its db 0 and db 1 are exactly the old system's."""
 import base64
+import json
 import os
+import shutil
 import ssl
 import subprocess
 import time
@@ -349,3 +351,103 @@ def test_rollback_as_documented_then_forward_again(old_system):
     again = history(base, LOCK_A, key_m, pwd_m)
     assert [(i["event"], i["text"], i["ts"]) for i in again] == \
         [(i["event"], i["text"], i["ts"]) for i in under_sakura], again
+
+
+def migration_doc_block(info, containing):
+    """The first fenced block of docs/migration.md with this info string that contains `containing`."""
+    from test_doc_examples import fenced_blocks
+    for block_info, lines, _ in fenced_blocks(ROOT / "docs" / "migration.md"):
+        if block_info == info and any(containing in line for line in lines):
+            return lines
+    raise AssertionError(f"docs/migration.md has no ```{info} block with {containing!r}")
+
+
+def test_documented_backup_and_ctl_migrate_on_the_old_state(old_system, tmp_path):
+    """Section 1 of docs/migration.md as an operator follows it, on the old state: the backup
+    commands as written (their dumps restore what the old system had), the config as shown, then
+    `sakura-ctl migrate --dry-run` (which writes nothing) and `sakura-ctl migrate` before the
+    broker starts; the broker then finds nothing left to convert and serves the old history."""
+    from ctl_support import CTL
+    redis, db = old_system.redis, old_system.db
+    old_tables(db)
+    db.sql("INSERT INTO lockhistory VALUES " + ", ".join(f"('{LOCK_A}', '{t}', {ts})" for t, ts in OLD_ROWS))
+    key_m, pwd_m = old_system.lock_a_and_its_owner()
+    e = db.env
+
+    # The backup block, with this test's addresses: mysqldump prompts for the password at -p, so
+    # it is given inline here; everything else runs as printed.
+    backup = "\n".join(migration_doc_block("sh", "mysqldump"))
+    assert "-h 127.0.0.1 -P 3306 -u lockadmin -p lockdata" in backup and "redis-cli -n 0 BGSAVE" in backup
+    backup = backup.replace("-h 127.0.0.1 -P 3306 -u lockadmin -p lockdata",
+                            f"-h {e['host']} -P {e['port']} -u {e['user']} --password={e['password']} lockdata")
+    backup = backup.replace("lockdata", db.name).replace("redis-cli ", f"redis-cli -p {redis.port} ")
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", backup], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    dump = tmp_path / f"{db.name}-before-sakura.sql"
+    assert "INSERT INTO `lockhistory`" in dump.read_text(), dump.read_text()[:2000]
+    wait_for(lambda: "rdb_bgsave_in_progress:0" in redis.cli("INFO", "persistence")
+             and (redis.dir / "dump.rdb").exists(), what="BGSAVE finished")
+    assert "rdb_last_bgsave_status:ok" in redis.cli("INFO", "persistence")
+
+    # The config block as shown, with this test's servers.
+    conf = "\n".join(migration_doc_block("ini", "[sql]"))
+    for shown, real in {"server = 127.0.0.1:6379": f"server = {redis.address}",
+                        "host = 127.0.0.1": f"host = {e['host']}\nport = {e['port']}",
+                        "user = lockadmin": f"user = {e['user']}", "password = ...": f"password = {e['password']}",
+                        "database = lockdata": f"database = {db.name}"}.items():
+        assert shown in conf, f"the documented config no longer has {shown!r}"
+        conf = conf.replace(shown, real)
+    conf_path = tmp_path / "sakura.conf"
+    conf_path.write_text(conf + f"\n[node]\ndata_dir = {tmp_path / 'data'}\n")
+    conf_path.chmod(0o600)
+    (tmp_path / "data").mkdir(mode=0o700)
+
+    def ctl(*args):
+        r = subprocess.run([str(CTL), "--config", str(conf_path), "--json", *args], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, f"{args}: {r.stdout}{r.stderr}"
+        return json.loads(r.stdout), r.stderr
+
+    plan, _ = ctl("migrate", "--dry-run")
+    assert plan["version_before"] == 0 and [s["version"] for s in plan["items"]] == [1, 2, 3], plan
+    assert "lockhistory: copy 3 rows" in plan["items"][1]["summary"], plan
+    assert "user2lock" in plan["items"][2]["summary"], plan
+    assert db.sql("SHOW TABLES LIKE 'schema_version'") == [], "a dry run wrote schema_version"
+    assert db.sql("SHOW TABLES LIKE 'lockhistory_v0'") == [], "a dry run converted lockhistory"
+
+    done, progress = ctl("migrate")
+    assert done["version_after"] == 3 and all(s["applied"] for s in done["items"]), done
+    assert "back up first: mysqldump --single-transaction" in progress, progress
+    assert db.sql("SELECT COUNT(*) FROM lockhistory_v0") == [["3"]]
+    assert db.sql("SELECT MAX(version) FROM schema_version") == [["3"]]
+
+    # The broker starts on the migrated database: nothing left to convert, the old rows readable.
+    api = old_system.start_sakura()
+    items = history(api.base, LOCK_A, key_m, pwd_m)
+    assert [(i["text"], i["ts"]) for i in items] == list(reversed(OLD_ROWS)), items
+    assert "schema 2" not in api.broker.log() and "schema 3 applied" not in api.broker.log()
+
+    # The backups are backups: the dump restores the old tables into an empty database, and
+    # Redis's dump.rdb, copied aside, starts a redis-server with db 0 and db 1 as they were.
+    restored = OldDatabase()
+    try:
+        r = subprocess.run(["mariadb", "--no-defaults", "-h", e["host"], "-P", e["port"], "-u", e["user"],
+                            f"-p{e['password']}", restored.name], stdin=dump.open(), capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert restored.sql("SELECT message, time FROM lockhistory ORDER BY time") == \
+            [[t, str(ts)] for t, ts in OLD_ROWS]
+        assert restored.sql("SELECT COUNT(*) FROM user2lock") == [["3"]]
+    finally:
+        restored.drop()
+    aside = tmp_path / "redis-aside"
+    aside.mkdir()
+    shutil.copy(redis.dir / "dump.rdb", aside / "dump.rdb")
+    copy = Redis(aside).start()
+    try:
+        assert copy.cli("HGET", f"mqtt_user:{LOCK_A}", "password") == PW_A
+        assert copy.cli("HGET", f"mqtt_user:{key_m}", "password") == pwd_m
+        assert copy.cli("HGET", "monitor", LOCK_A, db=1) == "-2"
+    finally:
+        copy.stop()
