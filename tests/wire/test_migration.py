@@ -451,3 +451,49 @@ def test_documented_backup_and_ctl_migrate_on_the_old_state(old_system, tmp_path
         assert copy.cli("HGET", "monitor", LOCK_A, db=1) == "-2"
     finally:
         copy.stop()
+
+
+def test_documented_user2lock_queries_find_the_rows_that_block_step_3(old_system):
+    """An old user2lock that binds one user twice stops step 3 with counts; the two queries
+    docs/migration.md gives find exactly the offending rows; once one is removed, migrate runs."""
+    from ctl_support import run_ctl
+    db = old_system.db
+    old_tables(db)
+    db.sql(f"INSERT INTO user2lock VALUES ('{M_A}', '{LOCK_B}', 'f', '2021-03-07')")  # M_A twice
+    settings = db.settings()
+    r = run_ctl("migrate", settings=settings, check=False)
+    assert r.returncode != 0 and "user2lock" in r.stdout + r.stderr, r
+    queries = [q for q in "\n".join(migration_doc_block("sql", "GROUP BY BINARY")).split(";") if q.strip()]
+    assert len(queries) == 2
+    assert db.sql(queries[0]) == [[M_A, "2"]]
+    assert db.sql(queries[1]) == []
+    db.sql(f"DELETE FROM user2lock WHERE userno = '{M_A}' AND lockno = '{LOCK_B}'")
+    done = json.loads(run_ctl("--json", "migrate", settings=settings).stdout)
+    assert done["version_after"] == 3, done
+    assert db.sql("SELECT COUNT(*) FROM user2lock") == [["3"]]
+
+
+def test_documented_pinning_loop_pins_lock_accounts_only(old_system):
+    """docs/migration.md's loop pins each old lock account to its lockno as client id and leaves
+    the mini-program's keys alone; the pinned lock connects as before, its credentials under
+    another client id are refused."""
+    redis, db = old_system.redis, old_system.db
+    old_tables(db)
+    key_m, pwd_m = old_system.lock_a_and_its_owner()
+    redis.cli("HSET", f"mqtt_user:{LOCK_B}", "password", PW_B)
+    loop = "\n".join(migration_doc_block("sh", "--scan --pattern")).replace("redis-cli ", f"redis-cli -p {redis.port} ")
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", loop], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert redis.cli("HGET", f"mqtt_user:{LOCK_A}", "clientid") == LOCK_A
+    assert redis.cli("HGET", f"mqtt_user:{LOCK_B}", "clientid") == LOCK_B
+    assert redis.cli("HEXISTS", f"mqtt_user:{key_m}", "clientid") == "0"
+    api = old_system.start_sakura()
+    sim = LockSim(api.broker.port, "--bolt-ms", 10, lockno=LOCK_A, password=PW_A)
+    try:
+        sim.wait_event("status", LOCK_A, "1")
+        thief = mqtt_raw.Client(api.broker.port)
+        thief.connect("not-the-lock", expect_code=2, username=LOCK_A, password=PW_A)
+        phone = mqtt_raw.Client(api.broker.port)
+        phone.connect("old-phone-m", username=key_m, password=pwd_m)
+    finally:
+        sim.stop()
