@@ -2,60 +2,12 @@
 
 #include "broker/codec/framer.hpp"
 #include "broker/topic.hpp"
+#include "wire.hpp"
 
 namespace broker::codec {
 namespace {
 
-// Reads big-endian fields from a packet body; every read checks bounds and records the first
-// error, so decoders read straight through and check once.
-class Reader {
- public:
-  explicit Reader(std::string_view body) : body_(body) {}
-
-  bool failed() const { return error_ != Error::none; }
-  Error error() const { return error_; }
-  bool at_end() const { return pos_ == body_.size(); }
-  std::size_t left() const { return body_.size() - pos_; }
-  void fail(Error e) {
-    if (error_ == Error::none) error_ = e;
-  }
-
-  std::uint8_t u8() {
-    if (left() < 1) return fail(Error::truncated), 0;
-    return static_cast<std::uint8_t>(body_[pos_++]);
-  }
-  std::uint16_t u16() {
-    if (left() < 2) return fail(Error::truncated), 0;
-    auto hi = static_cast<std::uint8_t>(body_[pos_]);
-    auto lo = static_cast<std::uint8_t>(body_[pos_ + 1]);
-    pos_ += 2;
-    return static_cast<std::uint16_t>(hi << 8 | lo);
-  }
-  std::string_view bytes(std::size_t n) {
-    if (left() < n) return fail(Error::truncated), std::string_view{};
-    auto v = body_.substr(pos_, n);
-    pos_ += n;
-    return v;
-  }
-  // A length-prefixed binary field.
-  std::string_view binary() {
-    auto n = u16();
-    if (failed()) return {};
-    return bytes(n);
-  }
-  // A length-prefixed UTF-8 string.
-  std::string_view utf8() {
-    auto s = binary();
-    if (!failed() && !valid_utf8(s)) fail(Error::bad_utf8);
-    return s;
-  }
-  std::string_view rest() { return bytes(left()); }
-
- private:
-  std::string_view body_;
-  std::size_t pos_ = 0;
-  Error error_ = Error::none;
-};
+using wire::Reader;
 
 DecodeResult failure(Error e) { return DecodeResult{Pingreq{}, e}; }
 
@@ -231,6 +183,7 @@ DecodeResult decode(std::string_view packet, std::uint8_t protocol_level) {
     case PacketType::pingreq: return finish(r, Pingreq{});
     case PacketType::pingresp: return finish(r, Pingresp{});
     case PacketType::disconnect: return finish(r, Disconnect{});
+    case PacketType::auth: break;  // MQTT 5.0 only; type 15 is refused above
   }
   return failure(Error::bad_packet_type);
 }

@@ -3,35 +3,12 @@
 #include <stdexcept>
 
 #include "broker/codec/framer.hpp"
+#include "wire.hpp"
 
 namespace broker::codec {
 namespace {
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u16(std::uint16_t v) {
-    u8(static_cast<std::uint8_t>(v >> 8));
-    u8(static_cast<std::uint8_t>(v & 0xFF));
-  }
-  void field(std::string_view s) {
-    if (s.size() > 0xFFFF) throw std::length_error("MQTT string field over 65535 bytes");
-    u16(static_cast<std::uint16_t>(s.size()));
-    out_.append(s);
-  }
-  void raw(std::string_view s) { out_.append(s); }
-  void header(std::uint8_t first, std::size_t remaining) {
-    if (remaining > max_remaining_length) throw std::length_error("MQTT packet too large");
-    std::uint8_t len[4];
-    auto n = encode_remaining_length(remaining, len);
-    u8(first);
-    out_.append(reinterpret_cast<const char*>(len), n);
-  }
-
- private:
-  std::string& out_;
-};
+using wire::Writer;
 
 std::uint8_t first_byte(PacketType t, std::uint8_t flags = 0) {
   return static_cast<std::uint8_t>(static_cast<std::uint8_t>(t) << 4 | flags);

@@ -19,6 +19,7 @@ const char* to_string(PacketType t) {
     case PacketType::pingreq: return "PINGREQ";
     case PacketType::pingresp: return "PINGRESP";
     case PacketType::disconnect: return "DISCONNECT";
+    case PacketType::auth: return "AUTH";
   }
   return "UNKNOWN";
 }
@@ -42,6 +43,16 @@ const char* to_string(Error e) {
     case Error::zero_packet_id: return "packet identifier 0";
     case Error::empty_subscription: return "no topic filters";
     case Error::bad_suback_code: return "invalid SUBACK return code";
+    case Error::bad_variable_byte_integer: return "malformed variable byte integer";
+    case Error::bad_property: return "property not defined for this packet";
+    case Error::bad_reason_code: return "reason code not allowed in this packet";
+    case Error::bad_subscription_options: return "reserved subscription option bits";
+    case Error::duplicate_property: return "property included more than once";
+    case Error::bad_property_value: return "property value not allowed";
+    case Error::bad_subscription_value: return "subscription QoS or retain handling 3";
+    case Error::missing_topic: return "empty topic without a topic alias";
+    case Error::auth_data_without_method: return "authentication data without a method";
+    case Error::too_many_properties: return "more properties than the configured maximum";
   }
   return "unknown error";
 }

@@ -5,7 +5,9 @@ namespace broker::codec {
 
 // Why bytes could not be decoded. Each value maps to one log line and, before CONNACK, to a
 // return code (Connection::handle: bad_protocol_level is CONNACK 1, the rest close without one);
-// after CONNACK every one of them closes the connection.
+// after CONNACK every one of them closes the connection. The MQTT 5.0 decoder (codec/v5) reports
+// the same values plus the ones below; v5::reason_for() gives the reason code for each, which
+// also says whether MQTT 5.0 calls it a Malformed Packet or a Protocol Error.
 enum class Error : std::uint8_t {
   none = 0,
   bad_packet_type,          // type 0 or 15
@@ -24,6 +26,19 @@ enum class Error : std::uint8_t {
   zero_packet_id,           // packet identifier 0 where one is required
   empty_subscription,       // SUBSCRIBE/UNSUBSCRIBE with no topics
   bad_suback_code,
+  // MQTT 5.0 only. Malformed Packet:
+  bad_variable_byte_integer,  // a fifth byte, or more bytes than the value needs
+  bad_property,               // an identifier the spec does not define, or not for this packet
+  bad_reason_code,            // a reason code the packet may not carry
+  bad_subscription_options,   // reserved bits 6-7 of the options byte set
+  // MQTT 5.0 only. Protocol Error:
+  duplicate_property,         // a property that may appear once appears twice
+  bad_property_value,         // a value the spec rules out (Receive Maximum 0, a flag of 2, ...)
+  bad_subscription_value,     // subscription QoS 3 or Retain Handling 3
+  missing_topic,              // a PUBLISH with an empty topic and no Topic Alias
+  auth_data_without_method,   // Authentication Data without an Authentication Method
+  // MQTT 5.0 only. Over a limit of v5::Options (the packet is valid but not processed):
+  too_many_properties,
 };
 
 const char* to_string(Error e);

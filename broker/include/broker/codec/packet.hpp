@@ -25,6 +25,7 @@ enum class PacketType : std::uint8_t {
   pingreq = 12,
   pingresp = 13,
   disconnect = 14,
+  auth = 15,  // MQTT 5.0 only (codec/v5); reserved in 3.1.1
 };
 
 const char* to_string(PacketType t);
@@ -32,6 +33,8 @@ const char* to_string(PacketType t);
 // Protocol levels: 3 is MQTT 3.1 ("MQIsdp"), 4 is MQTT 3.1.1 ("MQTT").
 constexpr std::uint8_t protocol_v31 = 3;
 constexpr std::uint8_t protocol_v311 = 4;
+// 5 is MQTT 5.0 ("MQTT"): decoded by codec/v5, which the broker does not use yet.
+constexpr std::uint8_t protocol_v5 = 5;
 
 enum class ConnectReturn : std::uint8_t {
   accepted = 0,
