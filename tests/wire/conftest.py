@@ -66,14 +66,19 @@ def built_with_sanitizers():
     return cache.exists() and "SAKURA_SANITIZE:BOOL=ON" in cache.read_text(errors="replace")
 
 
-def rss_kib(pid, field="VmRSS"):
-    """VmRSS of a process in KiB, from /proc (memory bounds in tests read this); field="VmHWM"
-    gives the peak, for memory held only while a request lasts."""
+def proc_status(pid, field):
+    """A numeric field of /proc/<pid>/status (VmRSS, VmHWM in KiB; FDSize, Threads as counts)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def rss_kib(pid, field="VmRSS"):
+    """VmRSS of a process in KiB, from /proc (memory bounds in tests read this); field="VmHWM"
+    gives the peak, for memory held only while a request lasts."""
+    return proc_status(pid, field)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):

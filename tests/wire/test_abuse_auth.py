@@ -13,7 +13,7 @@ import pytest
 import mqtt_raw as m
 from auth_support import backend  # noqa: F401 (a fixture)
 from auth_support import SharedRedis, new_key, new_lockno, start_with_backend as start_mqtt
-from conftest import built_with_sanitizers, wait_for
+from conftest import built_with_sanitizers, rss_kib, wait_for
 from http_support import backends, curl, random_lockno, start_api
 
 GRANTED, DENIED = 1, 0x80
@@ -166,9 +166,7 @@ def test_throttle_keys_on_a_hash_of_the_username(start_broker, backend):
     b = start_mqtt(start_broker, backend, auth__max_failures_per_address="100000",
                    http__ops_bind="127.0.0.1:0", http__admin_token="test-admin-token-0123456789")
     def rss():
-        for line in open(f"/proc/{b.proc.pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+        return rss_kib(b.proc.pid) * 1024
     before = rss()
     for i in range(300):
         name = f"{i:05d}" + "x" * 65000

@@ -8,16 +8,9 @@ import pytest
 import mqtt_raw as m
 from auth_support import (EmbeddedBackend, RedisBackend, device_acl, login_acl, new_key, new_lockno,
                           start_with_backend)
-from conftest import built_with_sanitizers, wait_for
+from conftest import built_with_sanitizers, rss_kib, wait_for
 
 MB = 1_000_000  # under limits.max_packet_size (1 MiB) with the topic
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def log_count(broker, text):

@@ -10,7 +10,7 @@ import socket
 import time
 
 import mqtt_raw as m
-from conftest import built_with_sanitizers, wait_for
+from conftest import built_with_sanitizers, rss_kib, wait_for
 from test_limits import healthy
 
 MiB = 1024 * 1024
@@ -20,10 +20,7 @@ assert len(DEEP) == 65535
 
 
 def rss(b):
-    for line in open(f"/proc/{b.proc.pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
+    return rss_kib(b.proc.pid) * 1024
 
 
 def assert_grew_less(b, baseline, limit, what):

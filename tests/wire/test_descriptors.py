@@ -2,13 +2,7 @@
 one, and the kernel's descriptor table sized for it at once (app/src/descriptors.hpp)."""
 import resource
 
-
-def proc_status(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
+from conftest import proc_status
 
 
 def open_files_limit(pid):
