@@ -11,6 +11,10 @@ find_package(Threads REQUIRED)
 
 find_package(Boost 1.74 QUIET COMPONENTS system)
 sakura_require(Boost_FOUND "libboost-dev libboost-system-dev" "Boost (Asio)")
+# Every command-line tool (sakura-broker, sakura-ctl, sakura-bench, sakura-lock, the storage
+# benchmarks) parses its options with Boost.Program_options.
+find_package(Boost 1.74 QUIET COMPONENTS program_options)
+sakura_require(Boost_PROGRAM_OPTIONS_FOUND libboost-program-options-dev "Boost.Program_options")
 
 find_package(OpenSSL QUIET)
 sakura_require(OPENSSL_FOUND libssl-dev "OpenSSL")

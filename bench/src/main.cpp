@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!parsed.error.empty()) {
-    fmt::print(stderr, "sakura-bench: {}\n{}", parsed.error, usage());
+    fmt::print(stderr, "sakura-bench: {} (see --help)\n", parsed.error);
     return 2;
   }
   Options o = parsed.options;

@@ -1,114 +1,145 @@
 #include "bench/options.hpp"
 
-#include <charconv>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
 
+#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 namespace bench {
 namespace {
 
-template <class T>
-bool to_number(const std::string& s, T& out) {
-  auto end = s.data() + s.size();
-  auto [p, ec] = std::from_chars(s.data(), end, out);
-  return ec == std::errc{} && p == end;
-}
+namespace po = boost::program_options;
 
-bool to_double(const std::string& s, double& out) {
-  try {
-    std::size_t used = 0;
-    out = std::stod(s, &used);
-    return used == s.size() && std::isfinite(out);
-  } catch (...) {
-    return false;
+// Adds options bound to the fields of one Options, whose current values are the defaults --help
+// prints. Integers are read as long long so "-1" is refused rather than wrapped into an unsigned
+// field; every value out of its range or set is "bad value 'V' for --NAME".
+class Fields {
+ public:
+  explicit Fields(po::options_description& d) : d_(d) {}
+
+  template <class T>
+  Fields& integer(const char* name, T& field, long long lo, long long hi, const char* help) {
+    d_.add_options()(name,
+                     po::value<long long>()
+                         ->value_name("N")
+                         ->default_value(static_cast<long long>(field))
+                         ->notifier([&field, name, lo, hi](long long v) {
+                           if (v < lo || v > hi) throw bad(name, std::to_string(v));
+                           field = static_cast<T>(v);
+                         }),
+                     help);
+    return *this;
   }
-}
 
-using Setter = std::function<bool(Options&, const std::string&)>;
+  Fields& real(const char* name, double& field, double lo, double hi, const char* help) {
+    d_.add_options()(name,
+                     po::value<double>()
+                         ->value_name("X")
+                         ->default_value(field, fmt::format("{}", field))
+                         ->notifier([&field, name, lo, hi](double v) {
+                           if (!(std::isfinite(v) && v >= lo && v <= hi)) throw bad(name, fmt::format("{}", v));
+                           field = v;
+                         }),
+                     help);
+    return *this;
+  }
 
-template <class T>
-Setter number(T Options::*field, T lo, T hi) {
-  return [=](Options& o, const std::string& v) {
-    T n{};
-    if (!to_number(v, n) || n < lo || n > hi) return false;
-    o.*field = n;
-    return true;
-  };
-}
+  Fields& text(const char* name, std::string& field, const char* help) {
+    d_.add_options()(name, po::value(&field)->value_name("S")->default_value(field), help);
+    return *this;
+  }
 
-Setter real(double Options::*field, double lo, double hi) {
-  return [=](Options& o, const std::string& v) {
-    double n = 0;
-    if (!to_double(v, n) || n < lo || n > hi) return false;
-    o.*field = n;
-    return true;
-  };
-}
+  template <class E>
+  Fields& choice(const char* name, E& field, std::vector<std::pair<std::string, E>> names, const char* help) {
+    std::string now, all;
+    for (auto& [n, e] : names) {
+      if (e == field) now = n;
+      all += (all.empty() ? "" : "|") + n;
+    }
+    d_.add_options()(name,
+                     po::value<std::string>()
+                         ->value_name(all)
+                         ->default_value(now)
+                         ->notifier([&field, name, names](const std::string& v) {
+                           for (auto& [n, e] : names)
+                             if (n == v) return void(field = e);
+                           throw bad(name, v);
+                         }),
+                     help);
+    return *this;
+  }
 
-Setter text(std::string Options::*field) {
-  return [=](Options& o, const std::string& v) {
-    o.*field = v;
-    return true;
-  };
-}
+ private:
+  static po::error bad(const char* name, const std::string& value) {
+    return po::error(fmt::format("bad value '{}' for --{}", value, name));
+  }
+  po::options_description& d_;
+};
 
-const std::map<std::string, Setter>& setters() {
+// Every option, bound to `o`, whose values are the defaults --help prints.
+po::options_description describe(Options& o) {
   constexpr double day = 86400;
-  static const std::map<std::string, Setter> table = {
-      {"--host", text(&Options::host)},
-      {"--port", number<std::uint16_t>(&Options::port, 1, 65535)},
-      {"--transport",
-       [](Options& o, const std::string& v) {
-         static const std::map<std::string, Transport> names = {
-             {"tcp", Transport::tcp}, {"ws", Transport::ws}, {"tls", Transport::tls}, {"wss", Transport::wss}};
-         auto it = names.find(v);
-         if (it == names.end()) return false;
-         o.transport = it->second;
-         return true;
-       }},
-      {"--ws-path", text(&Options::ws_path)},
-      {"--username", text(&Options::username)},
-      {"--password", text(&Options::password)},
-      {"--connections", number<std::uint32_t>(&Options::connections, 1, 10'000'000)},
-      {"--connect-rate", real(&Options::connect_rate, 0, 1e7)},
-      {"--hold", real(&Options::hold, 0, day)},
-      {"--keepalive", number<std::uint16_t>(&Options::keepalive, 0, 65535)},
-      {"--publishers", number<std::uint32_t>(&Options::publishers, 1, 1'000'000)},
-      {"--subscribers", number<std::uint32_t>(&Options::subscribers, 1, 1'000'000)},
-      {"--qos", number<std::uint8_t>(&Options::qos, 0, 2)},
-      {"--payload", number<std::uint32_t>(&Options::payload, 16, 64 * 1024 * 1024)},
-      {"--rate", real(&Options::rate, 0, 1e9)},
-      {"--duration", real(&Options::duration, 0.001, day)},
-      {"--inflight", number<std::uint32_t>(&Options::inflight, 1, 60'000)},
-      {"--drain", real(&Options::drain, 0, 3600)},
-      {"--clean-session",
-       [](Options& o, const std::string& v) {
-         if (v != "0" && v != "1") return false;
-         o.clean_session = v == "1";
-         return true;
-       }},
-      {"--locks", number<std::uint32_t>(&Options::locks, 1, 10'000'000)},
-      {"--pair-rate", real(&Options::pair_rate, 0.001, 1e7)},
-      {"--pair-gap-ms", real(&Options::pair_gap_ms, 0, 30'000)},
-      {"--lock-mode",
-       [](Options& o, const std::string& v) {
-         if (v == "rule") o.lock_mode = LockMode::rule;
-         else if (v == "responder") o.lock_mode = LockMode::responder;
-         else return false;
-         return true;
-       }},
-      {"--auth-redis", text(&Options::auth_redis)},
-      {"--workers", number<std::uint32_t>(&Options::workers, 1, 512)},
-      {"--source-addrs", number<std::uint32_t>(&Options::source_addrs, 0, 65000)},
-      {"--connect-concurrency", number<std::uint32_t>(&Options::connect_concurrency, 1, 100'000)},
-      {"--connect-timeout", real(&Options::connect_timeout, 0.01, 3600)},
-      {"--broker-pid", number<int>(&Options::broker_pid, 1, std::numeric_limits<int>::max())},
-      {"--label", text(&Options::label)},
-  };
+  po::options_description all;
+  po::options_description common("common");
+  common.add_options()("help,h", "print this help and exit")("json-only", po::bool_switch(&o.json_only),
+                                                              "print only the JSON line");
+  Fields(common)
+      .text("host", o.host, "broker host")
+      .integer("port", o.port, 1, 65535, "broker port")
+      .choice("transport", o.transport,
+              {{"tcp", Transport::tcp}, {"ws", Transport::ws}, {"tls", Transport::tls}, {"wss", Transport::wss}},
+              "MQTT over TCP, WebSocket, TLS or WebSocket over TLS")
+      .text("ws-path", o.ws_path, "WebSocket path")
+      .text("username", o.username, "username of every connection (not the lock scenario's owners)")
+      .text("password", o.password, "password of every connection")
+      .integer("workers", o.workers, 1, 512, "forked worker processes")
+      .integer("source-addrs", o.source_addrs, 0, 65000, "loopback source addresses from 127.0.0.2 (0: enough for the count)")
+      .integer("connect-concurrency", o.connect_concurrency, 1, 100'000, "per worker, connections in the middle of connecting")
+      .real("connect-timeout", o.connect_timeout, 0.01, 3600, "seconds for every connection to be up")
+      .integer("broker-pid", o.broker_pid, 0, std::numeric_limits<int>::max(), "read the broker's memory and CPU from /proc (0: don't)")
+      .text("label", o.label, "copied into the JSON line (e.g. mosquitto, sakura)");
+  po::options_description conn("conn");
+  Fields(conn)
+      .integer("connections", o.connections, 1, 10'000'000, "connections to open over all workers")
+      .real("connect-rate", o.connect_rate, 0, 1e7, "new connections per second (0: as fast as possible)")
+      .real("hold", o.hold, 0, day, "seconds every connection stays idle once all are up")
+      .integer("keepalive", o.keepalive, 0, 65535, "MQTT keepalive seconds");
+  po::options_description messages("fanin, fanout, p2p");
+  Fields(messages)
+      .integer("publishers", o.publishers, 1, 1'000'000, "publishing connections")
+      .integer("subscribers", o.subscribers, 1, 1'000'000, "subscribing connections")
+      .integer("qos", o.qos, 0, 2, "QoS of every publish and subscription (also the lock scenario's)")
+      .integer("payload", o.payload, 16, 64 * 1024 * 1024, "bytes a message, at least the 16-byte stamp")
+      .real("rate", o.rate, 0, 1e9, "messages per second over all publishers (0: flat out)")
+      .real("duration", o.duration, 0.001, day, "seconds of publishing (or pairing)")
+      .integer("inflight", o.inflight, 1, 60'000, "per publisher: messages sent and not yet delivered")
+      .real("drain", o.drain, 0, 3600, "seconds to wait for stragglers after publishing stops")
+      .integer("clean-session", o.clean_session, 0, 1,
+               "0: persistent subscribers with fixed client ids (sbs-persistent-<n>)");
+  po::options_description lock("lock");
+  Fields(lock)
+      .integer("locks", o.locks, 1, 10'000'000, "locks, two owners each")
+      .real("pair-rate", o.pair_rate, 0.001, 1e7, "m/f pairs per second over all locks")
+      .real("pair-gap-ms", o.pair_gap_ms, 0, 30'000, "m is published this long before f")
+      .choice("lock-mode", o.lock_mode, {{"rule", LockMode::rule}, {"responder", LockMode::responder}},
+              "rule: the broker unlocks; responder: a bench client plays the rule (for brokers without it)")
+      .text("auth-redis", o.auth_redis, "HOST:PORT: write the locks' and owners' credentials there as the login does");
+  all.add(common).add(conn).add(messages).add(lock);
+  return all;
+}
+
+const std::map<std::string, Scenario>& scenarios() {
+  static const std::map<std::string, Scenario> table = {{"conn", Scenario::conn},
+                                                        {"fanin", Scenario::fanin},
+                                                        {"fanout", Scenario::fanout},
+                                                        {"p2p", Scenario::p2p},
+                                                        {"lock", Scenario::lock}};
   return table;
 }
 
@@ -139,49 +170,43 @@ const char* to_string(LockMode m) { return m == LockMode::rule ? "rule" : "respo
 
 ParseResult parse_options(const std::vector<std::string>& args) {
   ParseResult r;
-  if (args.empty()) {
-    r.error = "no scenario given";
-    return r;
-  }
-  static const std::map<std::string, Scenario> scenarios = {{"conn", Scenario::conn},
-                                                            {"fanin", Scenario::fanin},
-                                                            {"fanout", Scenario::fanout},
-                                                            {"p2p", Scenario::p2p},
-                                                            {"lock", Scenario::lock}};
-  if (args[0] == "-h" || args[0] == "--help") {
-    r.help = true;
-    return r;
-  }
-  auto sc = scenarios.find(args[0]);
-  if (sc == scenarios.end()) {
-    r.error = fmt::format("unknown scenario '{}'", args[0]);
-    return r;
-  }
-  r.options.scenario = sc->second;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& key = args[i];
-    if (key == "-h" || key == "--help") {
+  auto desc = describe(r.options);
+  std::string scenario;
+  po::options_description positional;
+  positional.add_options()("scenario", po::value(&scenario));
+  desc.add(positional);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  try {
+    auto parsed = po::command_line_parser(args).options(desc).positional(pos).run();
+    // A later occurrence of an option replaces an earlier one (bench/compare and the smoke test
+    // put the caller's options after their own), where Program_options would refuse the repeat.
+    std::set<std::string> seen;
+    std::vector<po::option> kept;
+    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it)
+      if (it->string_key == "scenario" || seen.insert(it->string_key).second) kept.push_back(*it);
+    parsed.options.assign(kept.rbegin(), kept.rend());
+    po::variables_map vm;
+    po::store(parsed, vm);
+    if (vm.count("help")) {
       r.help = true;
       return r;
     }
-    if (key == "--json-only") {
-      r.options.json_only = true;
-      continue;
-    }
-    auto it = setters().find(key);
-    if (it == setters().end()) {
-      r.error = fmt::format("unknown option '{}'", key);
-      return r;
-    }
-    if (i + 1 >= args.size()) {
-      r.error = fmt::format("{} needs a value", key);
-      return r;
-    }
-    if (!it->second(r.options, args[++i])) {
-      r.error = fmt::format("bad value '{}' for {}", args[i], key);
-      return r;
-    }
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    r.error = e.what();
+    return r;
   }
+  if (scenario.empty()) {
+    r.error = "no scenario given";
+    return r;
+  }
+  auto sc = scenarios().find(scenario);
+  if (sc == scenarios().end()) {
+    r.error = fmt::format("unknown scenario '{}'", scenario);
+    return r;
+  }
+  r.options.scenario = sc->second;
   const Options& o = r.options;
   // Fan-in and fan-out keep every publisher's window against subscribers in the same process, so
   // they cannot be split across workers; conn, p2p and lock split into independent slices.
@@ -195,6 +220,9 @@ ParseResult parse_options(const std::vector<std::string>& args) {
 }
 
 std::string usage() {
+  Options defaults;
+  std::ostringstream options;
+  options << describe(defaults);
   return R"(usage: sakura-bench SCENARIO [options]
 scenarios:
   conn     open --connections at --connect-rate, hold them --hold seconds with --keepalive
@@ -203,13 +231,7 @@ scenarios:
   p2p      publisher i to subscriber i (--publishers = --subscribers pairs)
   lock     --locks locks and two owners each; --pair-rate m/f pairs per second;
            unlock latency from f's publish to the lock receiving `unlock`
-common:    --host 127.0.0.1 --port 1883 --transport tcp|ws|tls|wss --ws-path /mqtt
-           --username U --password P --workers 1 --source-addrs 0(auto) --connect-concurrency 32
-           --connect-timeout 10 --broker-pid PID --label NAME --json-only
-messages:  --qos 0 --payload 64 --rate 0(flat out) --duration 10 --inflight 100 --drain 5
-           --clean-session 1 (0: persistent subscribers with fixed client ids)
-lock:      --lock-mode rule|responder --auth-redis HOST:PORT --pair-gap-ms 5
-)";
+)" + options.str();
 }
 
 }  // namespace bench

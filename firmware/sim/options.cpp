@@ -2,51 +2,102 @@
 
 #include <fmt/core.h>
 
+#include <boost/program_options.hpp>
 #include <charconv>
-#include <cstring>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 namespace locksim {
 namespace {
 
-constexpr const char* usage = R"(sakura-lock: simulates one smart lock, or thousands, against an MQTT broker.
+namespace po = boost::program_options;
 
-  --broker HOST:PORT        broker address (default 127.0.0.1:1883)
-  --lockno L                the lock's number: MQTT client id and username
-  --password P              MQTT password
-  --count N                 simulate N locks named PREFIX + zero-padded index, 11 characters
-  --lockno-prefix PREFIX    (with --count)
-  --credentials FILE        simulate the locks listed in FILE, one "lockno password" a line
-  --version V               firmware version the locks start with (default 1.0.0)
-  --tls                     MQTT over TLS; verify with --cafile FILE, or skip it with --insecure
-  --keepalive S             MQTT keepalive seconds (default 60)
-  --mqtt-version 3.1|3.1.1  protocol the locks speak (default 3.1.1; 3.1 as older locks do)
-  --relock-ms MS            an unlocked lock locks again after this (default 5000)
-  --bolt-ms MS              time the bolt takes to move (default 200)
-  --backoff-min-ms MS, --backoff-max-ms MS   reconnect delays (default 1000, 60000)
-  --ota-range BYTES         bytes per HTTP range request during OTA (default 16384)
-  --ota-timeout-ms MS       idle time that counts as a dropped download (default 15000)
-  --threads N               I/O threads per process (default 1)
-  --locks-per-process N     above this, --count is split over forked workers (default 18000)
-  --quiet                   no per-lock lines
-  --control                 read commands from stdin, one a line (locks of the first process only):
-                              drop L      the network cuts lock L's MQTT link (its will fires)
-                              off L, on L power lock L off (links die) and on again (a fresh boot)
-                              key L open, key L lock   the bolt moved by hand
-  --stats S                 print a summary every S seconds
+constexpr const char* intro = R"(sakura-lock: simulates one smart lock, or thousands, against an MQTT broker.
+usage: sakura-lock --lockno L --password P [options]
+       sakura-lock --count N --lockno-prefix PREFIX --password P [options]
+       sakura-lock --credentials FILE [options]
 
 Output: one line per thing a lock does: "<seconds> <lockno> <event> [detail]".
+--control reads commands from stdin, one a line (locks of the first process only):
+  drop L            the network cuts lock L's MQTT link (its will fires)
+  off L, on L       power lock L off (links die) and on again (a fresh boot)
+  key L open|lock   the bolt moved by hand
 )";
 
-template <typename T>
-bool number(std::string_view text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
+// A numeric option: read as a signed 64-bit number, so "-1" is refused rather than wrapped into
+// an unsigned field, then checked against [lo, hi] before it is stored.
+struct Number {
+  const char* name;
+  long long lo, hi;
+  std::function<long long(const Options&)> get;
+  std::function<void(Options&, long long)> set;
+  const char* help;
+};
+
+std::vector<Number> numbers() {
+  constexpr long long day_ms = 86'400'000;
+  return {
+      {"count", 1, 10'000'000, [](auto& o) { return o.count; }, [](auto& o, auto v) { o.count = v; },
+       "simulate N locks named PREFIX + zero-padded index, 11 characters (needs --lockno-prefix)"},
+      {"keepalive", 0, 65535, [](auto& o) { return o.base.keepalive_s; }, [](auto& o, auto v) { o.base.keepalive_s = v; },
+       "MQTT keepalive seconds"},
+      {"relock-ms", 0, day_ms, [](auto& o) { return o.base.relock_ms; }, [](auto& o, auto v) { o.base.relock_ms = v; },
+       "an unlocked lock locks again after this"},
+      {"bolt-ms", 0, 60'000, [](auto& o) { return o.bolt_ms; }, [](auto& o, auto v) { o.bolt_ms = v; },
+       "time the bolt takes to move"},
+      {"backoff-min-ms", 1, day_ms, [](auto& o) { return o.base.backoff_min_ms; },
+       [](auto& o, auto v) { o.base.backoff_min_ms = v; }, "shortest reconnect delay"},
+      {"backoff-max-ms", 1, day_ms, [](auto& o) { return o.base.backoff_max_ms; },
+       [](auto& o, auto v) { o.base.backoff_max_ms = v; }, "longest reconnect delay"},
+      {"ota-range", 1, 16 << 20, [](auto& o) { return o.base.ota_range_bytes; },
+       [](auto& o, auto v) { o.base.ota_range_bytes = v; }, "bytes per HTTP range request during OTA"},
+      {"ota-timeout-ms", 1, day_ms, [](auto& o) { return o.base.ota_idle_timeout_ms; },
+       [](auto& o, auto v) { o.base.ota_idle_timeout_ms = v; }, "idle time that counts as a dropped download"},
+      {"threads", 1, 64, [](auto& o) { return o.threads; }, [](auto& o, auto v) { o.threads = v; },
+       "I/O threads per process"},
+      {"locks-per-process", 1, 1'000'000, [](auto& o) { return o.locks_per_process; },
+       [](auto& o, auto v) { o.locks_per_process = v; }, "above this, --count is split over forked workers"},
+      {"stats", 0, 86'400, [](auto& o) { return o.stats_s; }, [](auto& o, auto v) { o.stats_s = v; },
+       "print a summary every N seconds (0: never)"},
+  };
+}
+
+po::options_description describe(const Options& defaults, bool& help) {
+  po::options_description d("options", 100);
+  d.add_options()  //
+      ("help,h", po::bool_switch(&help), "print this help and exit")  //
+      ("broker", po::value<std::string>()->value_name("HOST:PORT")->default_value("127.0.0.1:1883"), "broker address")  //
+      ("lockno", po::value<std::string>()->value_name("L"), "the lock's number: MQTT client id and username")  //
+      ("password", po::value<std::string>()->value_name("P"), "MQTT password")  //
+      ("lockno-prefix", po::value<std::string>()->value_name("PREFIX"), "fleet lock numbers start with this (with --count)")  //
+      ("credentials", po::value<std::string>()->value_name("FILE"),
+       "simulate the locks listed in FILE, one \"lockno password\" a line")  //
+      ("version", po::value<std::string>()->value_name("V")->default_value(defaults.version),
+       "firmware version the locks start with")  //
+      ("tls", "MQTT over TLS; verify with --cafile FILE or the system store, or skip it with --insecure")  //
+      ("cafile", po::value<std::string>()->value_name("FILE"), "with --tls: verify the broker against this CA")  //
+      ("insecure", "with --tls: do not verify the broker at all")  //
+      ("mqtt-version", po::value<std::string>()->value_name("3.1|3.1.1")->default_value("3.1.1"),
+       "protocol the locks speak (3.1 as older locks do)")  //
+      ("quiet", "no per-lock lines")  //
+      ("control", "read commands from stdin, one a line (above)");
+  for (auto& n : numbers())
+    d.add_options()(n.name, po::value<long long>()->value_name("N")->default_value(n.get(defaults)), n.help);
+  return d;
 }
 
 }  // namespace
+
+std::string usage() {
+  bool help = false;
+  std::ostringstream out;
+  out << intro << "\n" << describe(Options{}, help);
+  return out.str();
+}
 
 std::string lockno_of(const Options& o, std::size_t index) {
   if (!o.credentials.empty()) return o.credentials[index].first;
@@ -90,75 +141,67 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     exit_code = 2;
     return false;
   };
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      fmt::print("{}", usage);
-      exit_code = 0;
-      return false;
-    }
-    if (arg == "--tls") { o.tls = true; continue; }
-    if (arg == "--insecure") { o.insecure = true; continue; }
-    if (arg == "--quiet") { o.quiet = true; continue; }
-    if (arg == "--control") { o.control = true; continue; }
-    if (i + 1 >= argc) return fail(fmt::format("unknown option or missing value: {}", arg));
-    std::string_view v = argv[++i];
-    bool ok = true;
-    std::uint64_t n = 0;
-    if (arg == "--broker") {
-      auto colon = v.rfind(':');
-      std::uint16_t port = 0;
-      ok = colon != std::string_view::npos && colon > 0 && number(v.substr(colon + 1), port) && port;
-      if (ok) {
-        o.broker_host = std::string(v.substr(0, colon));
-        o.broker_port = port;
-      }
-    } else if (arg == "--lockno") {
-      o.lockno = v;
-      ok = !v.empty() && v.size() <= firmware::lockno_max;
-    } else if (arg == "--lockno-prefix") {
-      o.lockno_prefix = v;
-      ok = v.size() < 11;
-    } else if (arg == "--password") {
-      o.password = v;
-      ok = v.size() <= firmware::password_max;
-    } else if (arg == "--count") {
-      ok = number(v, o.count) && o.count > 0;
-    } else if (arg == "--version") {
-      o.version = v;
-      ok = firmware::set_field(o.base.version, o.version.c_str());
-    } else if (arg == "--credentials") {
-      std::string error;
-      if (!read_credentials(std::string(v), o, error)) return fail(error);
-    } else if (arg == "--cafile") {
-      o.cafile = v;
-    } else if (arg == "--threads") {
-      ok = number(v, o.threads) && o.threads > 0 && o.threads <= 64;
-    } else if (arg == "--locks-per-process") {
-      ok = number(v, o.locks_per_process) && o.locks_per_process > 0;
-    } else if (arg == "--bolt-ms") {
-      ok = number(v, o.bolt_ms);
-    } else if (arg == "--stats") {
-      ok = number(v, o.stats_s);
-    } else if (arg == "--mqtt-version") {
-      ok = v == "3.1" || v == "3.1.1";
-      o.base.protocol_level = v == "3.1" ? 3 : 4;
-    } else if (arg == "--keepalive") {
-      ok = number(v, o.base.keepalive_s);
-    } else if (arg == "--relock-ms") {
-      ok = number(v, n) && (o.base.relock_ms = n, true);
-    } else if (arg == "--backoff-min-ms") {
-      ok = number(v, n) && n > 0 && (o.base.backoff_min_ms = n, true);
-    } else if (arg == "--backoff-max-ms") {
-      ok = number(v, n) && n > 0 && (o.base.backoff_max_ms = n, true);
-    } else if (arg == "--ota-range") {
-      ok = number(v, o.base.ota_range_bytes) && o.base.ota_range_bytes > 0;
-    } else if (arg == "--ota-timeout-ms") {
-      ok = number(v, n) && n > 0 && (o.base.ota_idle_timeout_ms = n, true);
-    } else {
-      return fail(fmt::format("unknown option {}", arg));
-    }
-    if (!ok) return fail(fmt::format("bad value for {}: {}", arg, v));
+  bool help = false;
+  auto desc = describe(o, help);
+  po::variables_map vm;
+  try {
+    auto parsed = po::parse_command_line(argc, argv, desc);
+    // A later occurrence of an option replaces an earlier one (tests/wire/lock_sim.py passes its
+    // defaults first, a test's own values after), where Program_options would refuse the repeat.
+    std::set<std::string> seen;
+    std::vector<po::option> kept;
+    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it)
+      if (seen.insert(it->string_key).second) kept.push_back(*it);
+    parsed.options.assign(kept.rbegin(), kept.rend());
+    po::store(parsed, vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  if (help) {
+    fmt::print("{}", usage());
+    exit_code = 0;
+    return false;
+  }
+  auto text = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
+  auto bad = [&](const char* name) { return fail(fmt::format("bad value for --{}: {}", name, text(name))); };
+
+  std::string broker = text("broker");
+  auto colon = broker.rfind(':');
+  std::uint16_t port = 0;
+  auto port_text = colon == std::string::npos ? std::string_view() : std::string_view(broker).substr(colon + 1);
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != port_text.data() + port_text.size() || !port)
+    return bad("broker");
+  o.broker_host = broker.substr(0, colon);
+  o.broker_port = port;
+  if (vm.count("lockno")) {
+    o.lockno = text("lockno");
+    if (o.lockno.empty() || o.lockno.size() > firmware::lockno_max) return bad("lockno");
+  }
+  o.lockno_prefix = text("lockno-prefix");
+  if (o.lockno_prefix.size() >= 11) return bad("lockno-prefix");
+  o.password = text("password");
+  if (o.password.size() > firmware::password_max) return bad("password");
+  o.version = text("version");
+  if (!firmware::set_field(o.base.version, o.version.c_str())) return bad("version");
+  if (vm.count("credentials")) {
+    std::string error;
+    if (!read_credentials(text("credentials"), o, error)) return fail(error);
+  }
+  o.cafile = text("cafile");
+  o.tls = vm.count("tls") > 0;
+  o.insecure = vm.count("insecure") > 0;
+  o.quiet = vm.count("quiet") > 0;
+  o.control = vm.count("control") > 0;
+  std::string mqtt_version = text("mqtt-version");
+  if (mqtt_version != "3.1" && mqtt_version != "3.1.1") return bad("mqtt-version");
+  o.base.protocol_level = mqtt_version == "3.1" ? 3 : 4;
+  for (auto& n : numbers()) {
+    long long v = vm[n.name].as<long long>();
+    if (v < n.lo || v > n.hi)
+      return fail(fmt::format("bad value for --{}: {} (allowed {}..{})", n.name, v, n.lo, n.hi));
+    n.set(o, v);
   }
   if (!o.credentials.empty()) {
     if (!o.lockno.empty() || !o.lockno_prefix.empty() || o.count != 1)

@@ -33,8 +33,11 @@ struct Options {
   firmware::LockConfig base;    // timers and sizes every simulated lock shares
 };
 
-// Parses argv; on error or --help prints to stderr/stdout and returns false with `exit_code` set.
+// Parses argv (Boost.Program_options); on error or --help prints to stderr/stdout and returns
+// false with `exit_code` set: 0 after --help, 2 after a usage error.
 bool parse_options(int argc, char** argv, Options& out, int& exit_code);
+// --help's text: every option with its default.
+std::string usage();
 
 // The lockno and password of lock `index` (0-based) of the fleet.
 std::string lockno_of(const Options& o, std::size_t index);

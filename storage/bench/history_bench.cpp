@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
-#include <map>
 #include <string>
 #include <thread>
 
@@ -72,43 +71,58 @@ void bench_kv(storage::KeyValue& kv, long n, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> opt = {{"backend", "sqlite"},
-                                            {"events", "20000"},
-                                            {"sync", "everysec"},
-                                            {"dir", ""},
-                                            {"host", env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1")},
-                                            {"port", env_or("SAKURA_TEST_MARIADB_PORT", "3306")},
-                                            {"user", env_or("SAKURA_TEST_MARIADB_USER", "lockadmin")},
-                                            {"password", env_or("SAKURA_TEST_MARIADB_PASSWORD", "")},
-                                            {"database", "sakura_test_bench"},
-                                            {"kv", ""},
-                                            {"redis", env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379")}};
-  if (!storage_bench::parse_options(argc, argv, opt)) return 2;
+  namespace po = storage_bench::po;
+  std::string backend, sync, dir, host, user, password, database, kv, redis;
+  long events = 0, port = 0;
+  po::options_description desc("sakura-history-bench options");
+  desc.add_options()  //
+      ("backend", po::value(&backend)->default_value("sqlite")->notifier(storage_bench::one_of("backend", {"sqlite", "mariadb"})),
+       "sqlite or mariadb")  //
+      ("events", po::value(&events)->default_value(20000)->notifier(storage_bench::in_range("events", 1, 100000000)),
+       "history events to write")  //
+      ("sync", po::value(&sync)->default_value("everysec")->notifier(storage_bench::one_of("sync", {"always", "everysec", "none"})),
+       "the spool's fsync policy: always, everysec or none")  //
+      ("dir", po::value(&dir)->default_value(""), "data directory (empty: a temporary one, removed after)")  //
+      ("host", po::value(&host)->default_value(env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1"), "$SAKURA_TEST_MARIADB_HOST or 127.0.0.1"),
+       "MariaDB host")  //
+      ("port", po::value(&port)->default_value(std::stol(env_or("SAKURA_TEST_MARIADB_PORT", "3306")), "$SAKURA_TEST_MARIADB_PORT or 3306")
+           ->notifier(storage_bench::in_range("port", 1, 65535)),
+       "MariaDB port")  //
+      ("user", po::value(&user)->default_value(env_or("SAKURA_TEST_MARIADB_USER", "lockadmin"), "$SAKURA_TEST_MARIADB_USER or lockadmin"),
+       "MariaDB user")  //
+      ("password", po::value(&password)->default_value(env_or("SAKURA_TEST_MARIADB_PASSWORD", ""), "$SAKURA_TEST_MARIADB_PASSWORD"),
+       "MariaDB password")  //
+      ("database", po::value(&database)->default_value("sakura_test_bench"), "MariaDB database")  //
+      ("kv", po::value(&kv)->default_value("")->notifier(storage_bench::one_of("kv", {"", "embedded", "redis"})),
+       "also measure the key-value calls of the login and unlock paths: embedded or redis (empty: no)")  //
+      ("redis", po::value(&redis)->default_value(env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379"), "$SAKURA_TEST_REDIS or 127.0.0.1:6379"),
+       "Redis HOST:PORT, with --kv redis");
+  po::variables_map vm;
+  if (auto stop = storage_bench::parse(argc, argv, "sakura-history-bench", desc, vm)) return *stop;
 
   storage::Config cfg;
-  cfg.sync = opt["sync"] == "always" ? storage::SyncPolicy::always
-             : opt["sync"] == "none" ? storage::SyncPolicy::none
+  cfg.sync = sync == "always" ? storage::SyncPolicy::always
+             : sync == "none"   ? storage::SyncPolicy::none
                                      : storage::SyncPolicy::everysec;
-  if (opt["backend"] == "mariadb") {
+  if (backend == "mariadb") {
     cfg.sql.backend = storage::SqlBackend::mariadb;
-    cfg.sql.host = opt["host"];
-    cfg.sql.port = static_cast<std::uint16_t>(std::stoi(opt["port"]));
-    cfg.sql.user = opt["user"];
-    cfg.sql.password = opt["password"];
-    cfg.sql.database = opt["database"];
+    cfg.sql.host = host;
+    cfg.sql.port = static_cast<std::uint16_t>(port);
+    cfg.sql.user = user;
+    cfg.sql.password = password;
+    cfg.sql.database = database;
   }
-  const long events = std::stol(opt["events"]);
-  const bool temp_dir = opt["dir"].empty();
+  const bool temp_dir = dir.empty();
   cfg.data_dir =
       temp_dir
           ? (std::filesystem::temp_directory_path() / ("sakura-history-bench-" + std::to_string(::getpid())))
                 .string()
-          : opt["dir"];
+          : dir;
   cfg.history_spool_limit = static_cast<std::size_t>(events) + 1;
 
-  if (!opt["kv"].empty()) {
-    cfg.kv_backend = opt["kv"] == "redis" ? storage::KvBackend::redis : storage::KvBackend::embedded;
-    cfg.redis.server = opt["redis"];
+  if (!kv.empty()) {
+    cfg.kv_backend = kv == "redis" ? storage::KvBackend::redis : storage::KvBackend::embedded;
+    cfg.redis.server = redis;
   }
 
   auto log = spdlog::stderr_color_mt("bench");
@@ -146,7 +160,7 @@ int main(int argc, char** argv) {
         status = 1;
       }
       auto stats = history.stats();
-      if (!opt["kv"].empty()) {
+      if (!kv.empty()) {
         // The Redis connection comes up in the background: wait for it with a deadline.
         auto deadline = Clock::now() + std::chrono::seconds(10);
         for (;;) {
@@ -155,10 +169,10 @@ int main(int argc, char** argv) {
           if (up.get_future().get() || Clock::now() > deadline) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        bench_kv(*opened.value.kv, events, opt["kv"]);
+        bench_kv(*opened.value.kv, events, kv);
       }
       std::printf("backend=%s sync=%s events=%ld spool_accept=%.0f/s end_to_end=%.0f/s written=%llu\n",
-                  opt["backend"].c_str(), opt["sync"].c_str(), events, per_second(events, spooled),
+                  backend.c_str(), sync.c_str(), events, per_second(events, spooled),
                   per_second(events, total), static_cast<unsigned long long>(stats.written));
     }
   }

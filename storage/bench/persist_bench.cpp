@@ -17,7 +17,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -174,15 +173,28 @@ Figures drive(broker::Persistence& store, long messages, long window, std::size_
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> opt = {{"store", "all"},   {"sync", "all"},  {"messages", "20000"},
-                                            {"window", "64"},   {"payload", "64"}, {"dir", ""}};
-  if (!storage_bench::parse_options(argc, argv, opt)) return 2;
-  const long messages = std::stol(opt["messages"]);
-  const long window = std::max(1L, std::stol(opt["window"]));
-  const auto payload = static_cast<std::size_t>(std::stoul(opt["payload"]));
+  namespace po = storage_bench::po;
+  std::string store_opt, sync_opt, dir_opt;
+  long messages = 0, window = 0, payload_opt = 0;
+  po::options_description desc("sakura-persist-bench options");
+  desc.add_options()  //
+      ("store", po::value(&store_opt)->default_value("all")->notifier(storage_bench::one_of("store", {"journal", "sqlite", "all"})),
+       "journal, sqlite or all")  //
+      ("sync", po::value(&sync_opt)->default_value("all")->notifier(storage_bench::one_of("sync", {"always", "everysec", "none", "all"})),
+       "always, everysec, none or all")  //
+      ("messages", po::value(&messages)->default_value(20000)->notifier(storage_bench::in_range("messages", 1, 100000000)),
+       "QoS 1 messages per store and policy")  //
+      ("window", po::value(&window)->default_value(64)->notifier(storage_bench::in_range("window", 1, 1000000)),
+       "barriers outstanding at once (publishers waiting for their PUBACK)")  //
+      ("payload", po::value(&payload_opt)->default_value(64)->notifier(storage_bench::in_range("payload", 0, 64 << 20)),
+       "bytes of each message's body")  //
+      ("dir", po::value(&dir_opt)->default_value(""), "where the stores go (empty: a temporary directory, removed after)");
+  po::variables_map vm;
+  if (auto stop = storage_bench::parse(argc, argv, "sakura-persist-bench", desc, vm)) return *stop;
+  const auto payload = static_cast<std::size_t>(payload_opt);
   namespace fs = std::filesystem;
-  fs::path dir = opt["dir"].empty() ? fs::temp_directory_path() / ("sakura-persist-bench-" + std::to_string(::getpid()))
-                                    : fs::path(opt["dir"]);
+  fs::path dir = dir_opt.empty() ? fs::temp_directory_path() / ("sakura-persist-bench-" + std::to_string(::getpid()))
+                                 : fs::path(dir_opt);
   fs::create_directories(dir);
   auto log = spdlog::stderr_color_mt("bench");
   log->set_level(spdlog::level::warn);
@@ -190,9 +202,9 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, storage::SyncPolicy>> policies = {
       {"always", storage::SyncPolicy::always}, {"everysec", storage::SyncPolicy::everysec}, {"none", storage::SyncPolicy::none}};
   for (auto& [sync_name, sync] : policies) {
-    if (opt["sync"] != "all" && opt["sync"] != sync_name) continue;
+    if (sync_opt != "all" && sync_opt != sync_name) continue;
     for (std::string store_name : {"journal", "sqlite"}) {
-      if (opt["store"] != "all" && opt["store"] != store_name) continue;
+      if (store_opt != "all" && store_opt != store_name) continue;
       fs::path file = dir / (store_name + "-" + sync_name);
       fs::remove(file);
       fs::remove(file.string() + "-wal");
@@ -211,6 +223,6 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  if (opt["dir"].empty()) fs::remove_all(dir);
+  if (dir_opt.empty()) fs::remove_all(dir);
   return 0;
 }

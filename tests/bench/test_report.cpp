@@ -68,12 +68,19 @@ TEST_CASE("options: defaults, values and refusals") {
   CHECK(r.options.duration == 10);
   CHECK(r.options.clean_session);
   CHECK_FALSE(parse_options({"fanin", "--clean-session", "0"}).options.clean_session);
-  CHECK(parse_options({"fanin", "--clean-session", "yes"}).error == "bad value 'yes' for --clean-session");
+  CHECK(parse_options({"fanin", "--clean-session", "yes"}).error == "the argument ('yes') for option '--clean-session' is invalid");
 
   CHECK(parse_options({}).error == "no scenario given");
   CHECK(parse_options({"nope"}).error == "unknown scenario 'nope'");
-  CHECK(parse_options({"conn", "--bogus", "1"}).error == "unknown option '--bogus'");
-  CHECK(parse_options({"conn", "--connections"}).error == "--connections needs a value");
+  CHECK(parse_options({"conn", "--bogus", "1"}).error == "unrecognised option '--bogus'");
+  CHECK(parse_options({"conn", "--connections"}).error == "the required argument for option '--connections' is missing");
+  CHECK(parse_options({"conn", "--connections", "-1"}).error == "bad value '-1' for --connections");
+  CHECK(parse_options({"conn", "--port", "x"}).error == "the argument ('x') for option '--port' is invalid");
+  CHECK(parse_options({"conn", "--transport", "udp"}).error == "bad value 'udp' for --transport");
+  CHECK(parse_options({"conn", "--hold", "nan"}).error == "bad value 'nan' for --hold");
+  CHECK_FALSE(parse_options({"conn", "lock"}).error.empty());
+  // The last occurrence wins, as bench/compare relies on (its options, then the caller's).
+  CHECK(parse_options({"conn", "--hold", "1", "--hold", "2"}).options.hold == 2);
   CHECK(parse_options({"fanin", "--qos", "3"}).error == "bad value '3' for --qos");
   CHECK(parse_options({"fanin", "--payload", "8"}).error == "bad value '8' for --payload");
   CHECK(parse_options({"fanin", "--duration", "0"}).error == "bad value '0' for --duration");
@@ -82,4 +89,9 @@ TEST_CASE("options: defaults, values and refusals") {
   CHECK(parse_options({"p2p", "--publishers", "3", "--subscribers", "3", "--workers", "2"}).error.empty());
   CHECK(parse_options({"lock", "--lock-mode", "responder"}).options.lock_mode == LockMode::responder);
   CHECK(parse_options({"conn", "--help"}).help);
+  CHECK(parse_options({"--help"}).help);
+  // --help lists every option with its default.
+  for (auto* shown : {"--port N (=1883)", "--transport tcp|ws|tls|wss (=tcp)", "--hold X (=5)", "--clean-session N (=1)",
+                      "--lock-mode rule|responder (=rule)", "--json-only", "--connect-timeout X (=10)"})
+    CHECK_MESSAGE(usage().find(shown) != std::string::npos, shown);
 }
