@@ -1,7 +1,9 @@
 // libFuzzer harness for the MQTT codec: the input is a byte stream as a socket would deliver it.
 // It is cut into packets with frame(), each packet is decoded at both protocol levels, and every
 // successful decode must survive a round trip: encoding gives back the input (in canonical form),
-// which decodes and encodes again to the same bytes.
+// which decodes and encodes again to the same bytes. Each packet is also decoded as MQTT 5.0,
+// where the shortest form is canonical (an ack without reason or properties, properties in
+// identifier order): decode -> encode -> decode -> encode must give the same bytes twice.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +13,8 @@
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
 #include "broker/codec/framer.hpp"
+#include "broker/codec/v5/decode.hpp"
+#include "broker/codec/v5/encode.hpp"
 #include "require.hpp"
 
 namespace codec = broker::codec;
@@ -68,6 +72,32 @@ std::string check_round_trip(std::string_view packet, std::size_t header_size,
   return encoded;
 }
 
+// MQTT 5.0: a decoded packet encodes (without throwing) to bytes no longer than the input that
+// decode to a packet of the same type encoding to the same bytes; a refused one has a reason code
+// a CONNACK or DISCONNECT may carry.
+void check_round_trip_v5(std::string_view packet) {
+  namespace v5 = codec::v5;
+  auto first = v5::decode(packet);
+  if (!first.ok()) {
+    auto reason = v5::reason_for(first.error);
+    require(v5::reason_allowed(reason, codec::PacketType::disconnect) ||
+                v5::reason_allowed(reason, codec::PacketType::connack),
+            "v5 decode error without a reason code to send");
+    return;
+  }
+  auto encoded = v5::encode(first.packet);
+  require(encoded.size() <= packet.size(), "v5 re-encoding is longer than the input");
+  auto second = v5::decode(encoded);
+  require(second.ok(), "v5 re-encoded packet does not decode");
+  require(v5::type_of(second.packet) == v5::type_of(first.packet), "v5 type changed");
+  require(v5::encode(second.packet) == encoded, "v5 second encoding differs from the first");
+  // MQTT 5.0 wants every Variable Byte Integer minimal, the remaining length included.
+  auto f = codec::frame(packet, packet.size());
+  std::uint8_t minimal[4];
+  require(f.header_size == 1 + codec::encode_remaining_length(f.remaining_length, minimal),
+          "v5 accepted a padded remaining length");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -88,6 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto v31 = check_round_trip(packet, f.header_size, codec::protocol_v31);
     // MQTT 3.1 only relaxes 3.1.1's rules, and where both accept they read the same packet.
     if (!v311.empty()) require(v31 == v311, "3.1.1 accepts what 3.1 reads differently");
+    check_round_trip_v5(packet);
     stream.remove_prefix(f.total());
   }
   return 0;

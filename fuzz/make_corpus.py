@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the decoder fuzzer's seed corpus (fuzz/corpus/decode/): one valid packet of each type,
-a few multi-packet streams, and a few malformed packets. Rerun after changing it; the files are
+a few multi-packet streams, and a few malformed packets, for MQTT 3.1/3.1.1 and (v5-*) 5.0. Rerun after changing it; the files are
 committed so the fuzzer needs no Python."""
 import pathlib
 import struct
@@ -107,6 +107,73 @@ SEEDS.update({
     "stream-broker-replies": packet(0x20, b"\x01\x00") + packet(0x90, u16(1) + b"\x01")
     + publish(LOCK + "/call", b"unlock", qos=1, pid=9) + packet(0xD0, b""),
     "stream-then-garbage": packet(0xC0, b"") + packet(0x40, u16(1)) + b"\x00\x00\xff",
+})
+
+
+def props(*items):
+    """An MQTT 5.0 property block: its length, then the (identifier, value bytes) items."""
+    body = b"".join(bytes([i]) + v for i, v in items)
+    return remaining_length(len(body)) + body
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def connect5(flags=0x02, properties=props(), fields=(b"lock-5",), will=None):
+    """fields: client id, then user name / password as the flags say; will: (props, topic, payload)."""
+    body = s(b"MQTT") + bytes([5, flags]) + u16(60) + properties + s(fields[0])
+    if will:
+        body += will[0] + s(will[1]) + s(will[2])
+    for f in fields[1:]:
+        body += s(f)
+    return packet(0x10, body)
+
+
+USER = (0x26, s("k") + s("v"))
+SEEDS.update({
+    # MQTT 5.0: every packet type with properties, the short forms, and rule breakers
+    "v5-connect-minimal": connect5(),
+    "v5-connect-full": connect5(
+        0xEE,
+        props((0x11, u32(120)), (0x21, u16(10)), (0x22, u16(8)), (0x27, u32(65536)), (0x17, b"\x01"),
+              (0x19, b"\x00"), USER, (0x15, s("SCRAM")), (0x16, s(b"\x00\x01"))),
+        (b"cid", b"u", b"p"),
+        will=(props((0x18, u32(5)), (0x01, b"\x01"), (0x02, u32(35)), (0x03, s("text")),
+                    (0x08, s("/r")), (0x09, s(b"\x01")), USER), LOCK + "/will", b"gone")),
+    "v5-connect-password-only": connect5(0x42, fields=(b"c", b"pw")),
+    "v5-connack": packet(0x20, b"\x01\x00" + props((0x13, u16(30)), (0x21, u16(20)), (0x24, b"\x01"),
+                                                 (0x25, b"\x01"), (0x28, b"\x00"), (0x29, b"\x01"),
+                                                 (0x2A, b"\x00"), (0x12, s("auto-1")),
+                                                 (0x1A, s("resp")), (0x1C, s("srv2")))),
+    "v5-connack-refused": packet(0x20, b"\x00\x87" + props((0x1F, s("acl")))),
+    "v5-publish-props": packet(0x33, s(LOCK + "/m") + u16(7) + props(
+        (0x01, b"\x01"), (0x02, u32(35)), (0x03, s("json")), (0x08, s("/r")), (0x09, s(b"\xff")),
+        (0x23, u16(4)), (0x0B, b"\x81\x01"), (0x0B, b"\x02"), USER, USER) + b"open"),
+    "v5-publish-alias-only": packet(0x30, s("") + props((0x23, u16(4))) + b"x"),
+    "v5-puback-short": packet(0x40, u16(1)),
+    "v5-puback-reason": packet(0x40, u16(1) + b"\x10"),
+    "v5-pubrec-props": packet(0x50, u16(2) + b"\x80" + props((0x1F, s("no")), USER)),
+    "v5-pubrel-notfound": packet(0x62, u16(3) + b"\x92"),
+    "v5-pubcomp-long": packet(0x70, u16(4) + b"\x00\x00"),
+    "v5-subscribe": packet(0x82, u16(1) + props((0x0B, b"\x07"), USER)
+                           + s("/#") + b"\x2d" + s("a/+") + b"\x00" + s("b") + b"\x1a"),
+    "v5-suback": packet(0x90, u16(1) + props((0x1F, s("ok"))) + b"\x01\x00\x02\x87\xa2"),
+    "v5-unsubscribe": packet(0xA2, u16(2) + props(USER) + s("/#") + s("x")),
+    "v5-unsuback": packet(0xB0, u16(2) + props() + b"\x00\x11"),
+    "v5-disconnect-short": packet(0xE0, b""),
+    "v5-disconnect-reason": packet(0xE0, b"\x04"),
+    "v5-disconnect-props": packet(0xE0, b"\x8e" + props((0x11, u32(0)), (0x1C, s("s2")), (0x1F, s("x")))),
+    "v5-auth": packet(0xF0, b"\x18" + props((0x15, s("SCRAM")), (0x16, s(b"\x2a")))),
+    "v5-auth-short": packet(0xF0, b""),
+    "v5-bad-duplicate": packet(0xE0, b"\x00" + props((0x11, u32(1)), (0x11, u32(2)))),
+    "v5-bad-placement": packet(0x30, s("t") + props((0x11, u32(1)))),
+    "v5-bad-padded-vbi": packet(0x30, s("t") + b"\x80\x00"),
+    "v5-bad-options": packet(0x82, u16(1) + props() + s("t") + b"\xc0"),
+    "v5-bad-retain-handling": packet(0x82, u16(1) + props() + s("t") + b"\x30"),
+    "v5-stream": connect5() + packet(0x82, u16(1) + props() + s(LOCK + "/call") + b"\x01")
+    + packet(0x32, s(LOCK + "/statu") + u16(2) + props((0x02, u32(60))) + b"1")
+    + packet(0x40, u16(9)) + packet(0xC0, b"") + packet(0xE0, b"\x00"),
 })
 
 
