@@ -33,26 +33,22 @@ DecodeResult decode_connect(Reader& r) {
   auto flags = r.u8();
   c.keepalive = r.u16();
   if (r.failed()) return failure(r.error());
-  bool has_user = flags & 0x80, has_pass = flags & 0x40, will_retain = flags & 0x20;
-  std::uint8_t will_qos = (flags >> 3) & 0x03;
-  bool has_will = flags & 0x04;
-  c.clean_session = flags & 0x02;
-  if (flags & 0x01) return failure(Error::bad_connect_flags);
-  if (will_qos == 3) return failure(Error::bad_qos);
-  if (!has_will && (will_qos != 0 || will_retain)) return failure(Error::bad_connect_flags);
-  if (has_pass && !has_user) return failure(Error::bad_connect_flags);
+  wire::ConnectFlags cf(flags);
+  c.clean_session = cf.clean;
+  if (auto e = cf.error(); e != Error::none) return failure(e);
+  if (cf.password && !cf.user) return failure(Error::bad_connect_flags);
   c.client_id = std::string(r.utf8());
-  if (has_will) {
+  if (cf.will) {
     Will w;
     w.topic = std::string(r.utf8());
     w.payload = std::string(r.binary());
-    w.qos = will_qos;
-    w.retain = will_retain;
+    w.qos = cf.will_qos;
+    w.retain = cf.will_retain;
     if (!r.failed() && !valid_topic_name(w.topic)) return failure(Error::bad_topic);
     c.will = std::move(w);
   }
-  if (has_user) c.username = std::string(r.utf8());
-  if (has_pass) c.password = std::string(r.binary());
+  if (cf.user) c.username = std::string(r.utf8());
+  if (cf.password) c.password = std::string(r.binary());
   return finish(r, std::move(c));
 }
 

@@ -89,6 +89,28 @@ class Reader {
   Error error_ = Error::none;
 };
 
+// The CONNECT flags byte (section 3.1.2.3 of both 3.1.1 and 5.0) and the rules the versions
+// share: the reserved bit is 0, will QoS 3 is malformed, will QoS and retain only with a will.
+struct ConnectFlags {
+  explicit ConnectFlags(std::uint8_t f)
+      : user(f & 0x80),
+        password(f & 0x40),
+        will_retain(f & 0x20),
+        will_qos(static_cast<std::uint8_t>((f >> 3) & 0x03)),
+        will(f & 0x04),
+        clean(f & 0x02),
+        reserved(f & 0x01) {}
+  Error error() const {
+    if (reserved) return Error::bad_connect_flags;
+    if (will_qos == 3) return Error::bad_qos;
+    if (!will && (will_qos != 0 || will_retain)) return Error::bad_connect_flags;
+    return Error::none;
+  }
+  bool user, password, will_retain;
+  std::uint8_t will_qos;
+  bool will, clean, reserved;
+};
+
 // Appends big-endian fields. Encoding trusts its input: a value the wire cannot carry is the
 // caller's bug and throws std::length_error.
 class Writer {

@@ -14,32 +14,26 @@ DecodeResult decode_connect(Reader& r, const Options& o) {
   auto flags = r.u8();
   c.keepalive = r.u16();
   if (r.failed()) return failure(r.error());
-  bool has_user = flags & 0x80, has_pass = flags & 0x40, will_retain = flags & 0x20;
-  std::uint8_t will_qos = (flags >> 3) & 0x03;
-  bool has_will = flags & 0x04;
-  c.clean_start = flags & 0x02;
-  // 3.1.2.3: the reserved flag is 0 [MQTT-3.1.2-3]; will QoS and retain only with a will
-  // [MQTT-3.1.2-11, -13]; QoS 3 is malformed [MQTT-3.1.2-12]. Unlike 3.1.1, a password may come
-  // without a user name.
-  if (flags & 0x01) return failure(Error::bad_connect_flags);
-  if (will_qos == 3) return failure(Error::bad_qos);
-  if (!has_will && (will_qos != 0 || will_retain)) return failure(Error::bad_connect_flags);
+  wire::ConnectFlags cf(flags);
+  c.clean_start = cf.clean;
+  // Unlike 3.1.1, a password may come without a user name (3.1.2.9).
+  if (auto e = cf.error(); e != Error::none) return failure(e);
   if (auto e = read_properties(r, PropertyContext::connect, o, c.properties); e != Error::none)
     return failure(e);
   c.client_id = std::string(r.utf8());
-  if (has_will) {
+  if (cf.will) {
     Will w;
     if (auto e = read_properties(r, PropertyContext::will, o, w.properties); e != Error::none)
       return failure(e);
     w.topic = std::string(r.utf8());
     w.payload = std::string(r.binary());
-    w.qos = will_qos;
-    w.retain = will_retain;
+    w.qos = cf.will_qos;
+    w.retain = cf.will_retain;
     if (!r.failed() && !valid_topic_name(w.topic)) return failure(Error::bad_topic);
     c.will = std::move(w);
   }
-  if (has_user) c.username = std::string(r.utf8());
-  if (has_pass) c.password = std::string(r.binary());
+  if (cf.user) c.username = std::string(r.utf8());
+  if (cf.password) c.password = std::string(r.binary());
   return finish(r, std::move(c));
 }
 
