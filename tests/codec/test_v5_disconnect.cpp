@@ -52,8 +52,11 @@ TEST_CASE("v5 AUTH") {
   a.properties.authentication_method = "SCRA";
   a.properties.authentication_data = "*";
   check_table(wire, a);
-  check_table(bytes({0xF0, 0x01, 0x19}), v5::Auth{ReasonCode::re_authenticate, {}});
-  CHECK(decode_error(bytes({0xF0, 0x01, 0x87})) == error_name(Error::bad_reason_code));
+  // Unlike DISCONNECT, AUTH has no form with a reason code but no Property Length.
+  check_table(bytes({0xF0, 0x02, 0x19, 0x00}), v5::Auth{ReasonCode::re_authenticate, {}});
+  CHECK(decode_error(bytes({0xF0, 0x01, 0x19})) == error_name(Error::truncated));
+  check_long_form(bytes({0xF0, 0x02, 0x00, 0x00}), v5::Auth{}, bytes({0xF0, 0x00}));
+  CHECK(decode_error(bytes({0xF0, 0x02, 0x87, 0x00})) == error_name(Error::bad_reason_code));
   CHECK(decode_error(bytes({0xF2, 0x00})) == error_name(Error::bad_fixed_header_flags));
   // Type 15 stays reserved for 3.1.1.
   CHECK(codec_test::decode_error(bytes({0xF0, 0x00})) == error_name(Error::bad_packet_type));

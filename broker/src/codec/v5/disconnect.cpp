@@ -1,6 +1,6 @@
-// MQTT 5.0 DISCONNECT (section 3.14) and AUTH (section 3.15): a reason code and properties, both
-// of which may be left out: Remaining Length 0 is Success (Normal disconnection) with no
-// properties, and Remaining Length 1 a reason code with no properties.
+// MQTT 5.0 DISCONNECT (section 3.14) and AUTH (section 3.15): a reason code and properties. Both
+// may be left out (Remaining Length 0: Success, no properties); DISCONNECT may also leave out the
+// Property Length alone (Remaining Length 1, 3.14.2.2.1), AUTH may not (3.15.2.1 allows only 0).
 #include <stdexcept>
 
 #include "detail.hpp"
@@ -13,7 +13,7 @@ DecodeResult decode_disconnect(Reader& r, PacketType type, const Options& o) {
   if (!r.at_end()) {
     reason = static_cast<ReasonCode>(r.u8());
     if (!reason_allowed(reason, type)) return failure(Error::bad_reason_code);
-    if (!r.at_end()) {
+    if (!r.at_end() || type == PacketType::auth) {
       if (auto e = read_properties(r, context_of(type), o, properties); e != Error::none)
         return failure(e);
     }
@@ -28,7 +28,9 @@ void encode_disconnect(PacketType type, ReasonCode reason, const Properties& p, 
   Writer b(body);
   bool properties = !p.empty();
   if (reason != ReasonCode::success || properties) b.u8(static_cast<std::uint8_t>(reason));
-  if (properties) write_properties(b, p, context_of(type));
+  bool short_form_allowed = type == PacketType::disconnect;
+  if (properties || (reason != ReasonCode::success && !short_form_allowed))
+    write_properties(b, p, context_of(type));
   write_packet(w, first_byte(type), body);
 }
 
