@@ -381,6 +381,22 @@ TEST_CASE("the encoder refuses a property the packet may not carry") {
   s.topics = {{"t"}};
   s.properties.subscription_identifiers = {1, 2};
   CHECK_THROWS_AS(v5::encode(s), std::invalid_argument);
+  // Values the wire cannot carry.
+  p.properties = {};
+  p.properties.subscription_identifiers = {0};
+  CHECK_THROWS_AS(v5::encode(p), std::invalid_argument);
+  p.properties.subscription_identifiers = {268'435'456};
+  CHECK_THROWS_AS(v5::encode(p), std::length_error);
+  p.properties.subscription_identifiers = {268'435'455};
+  CHECK(v5::decode(v5::encode(p)).ok());
+  p.properties = {};
+  p.properties.content_type = std::string(65536, 'a');
+  CHECK_THROWS_AS(v5::encode(p), std::length_error);
+  // A reason code the packet may not carry.
+  CHECK_THROWS_AS(v5::encode(v5::Disconnect{v5::ReasonCode::granted_qos_1, {}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(v5::encode(v5::Connack{false, v5::ReasonCode::session_taken_over, {}}),
+                  std::invalid_argument);
 }
 
 TEST_CASE("the property table") {
