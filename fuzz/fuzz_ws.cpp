@@ -1,10 +1,10 @@
 // libFuzzer harness for the WebSocket listener's reading of outside bytes, as anyone on the
 // internet can send them to 8083/8084: the HTTP upgrade request (Boost.Beast's parser with the
-// listener's limits), the listener's decisions on it (broker/src/ws_handshake.cpp: path,
-// subprotocol, the client behind a trusted proxy), Beast's accept, and then the frame reader the
-// way WsTransport reads MQTT bytes. The steps and settings mirror broker/src/ws_listener.cpp
-// (WsUpgrade::on_request) and broker/src/ws_transport.cpp (configure, async_read); keep them in
-// step when those change. The input is the byte stream, arriving in reads of a size its first
+// listener's limits), the listener's own decision on it (broker::decide_upgrade, which
+// WsUpgrade::on_request in broker/src/ws_listener.cpp calls: path, subprotocol, the client behind
+// a trusted proxy), Beast's accept, and then the frame reader the way WsTransport reads MQTT
+// bytes. The parser limits and the stream settings mirror ws_listener.cpp and
+// broker/src/ws_transport.cpp (configure, async_read); keep them in step when those change. The input is the byte stream, arriving in reads of a size its first
 // byte picks; the bytes after the request are the client's frames (a client waits for the 101
 // before sending them).
 #include <algorithm>
@@ -60,27 +60,30 @@ struct Run {
   void on_request(const beast::error_code& ec) {
     if (ec) return;  // the listener answers 400 and closes
     auto& req = parser.get();
-    if (!broker::path_matches(sv(req.target()), "/mqtt")) return;
-    if (!websocket::is_upgrade(req)) return;
-    auto proto = broker::choose_subprotocol(sv(req[bhttp::field::sec_websocket_protocol]));
-    if (!proto.accepted) return;
+    const auto peer = net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 40000);
+    auto decision = broker::decide_upgrade(req, "/mqtt", peer, trusted());
+    require(decision.refuse || broker::path_matches(sv(req.target()), "/mqtt"), "accepted another path");
+    require(decision.refuse || websocket::is_upgrade(req), "accepted a request that is not an upgrade");
+    require(!decision.refuse || !decision.reason.empty(), "a refusal without a reason to log");
+    require(decision.reason.find_first_of("\r\n") == std::string::npos, "the log reason holds a raw CR or LF");
+    if (decision.refuse) return;  // the listener answers with the status and closes
     // The echo is one of the client's tokens (EMQX 3 echoed any mqtt*): it must be one of the
     // offered list's elements, start with mqtt, be short and hold only token characters.
     const auto offered = std::string(sv(req[bhttp::field::sec_websocket_protocol]));
-    require(proto.echo.empty() ||
-                (proto.echo.compare(0, 4, "mqtt") == 0 &&
-                 proto.echo.size() <= broker::max_subprotocol_length &&
-                 std::all_of(proto.echo.begin(), proto.echo.end(),
+    const auto& chosen = decision.echo;
+    require(chosen.empty() ||
+                (chosen.compare(0, 4, "mqtt") == 0 && chosen.size() <= broker::max_subprotocol_length &&
+                 std::all_of(chosen.begin(), chosen.end(),
                              [](unsigned char c) {
                                return std::isalnum(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
                              }) &&
-                 offered.find(proto.echo) != std::string::npos),
+                 offered.find(chosen) != std::string::npos),
             "a subprotocol answer that is not a short mqtt* token the client offered");
-    auto client = broker::forwarded_client(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 40000),
-                                           sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]), trusted());
-    require(!client.empty() && client.find_first_of(" \r\n\"") == std::string::npos,
+    require(!decision.client.empty() && decision.client.find_first_of(" \r\n\"") == std::string::npos,
             "the client address shown in logs holds the client's bytes");
-    echo = proto.echo;
+    require(!decision.forwarded || decision.client == decision.forwarded->to_string(),
+            "the address counted per client is not the one logged");
+    echo = chosen;
 
     // What follows the request: what the parser read past it, then what it did not read yet.
     frames.assign(static_cast<const char*>(buffer.data().data()), buffer.size());

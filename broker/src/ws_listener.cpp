@@ -24,8 +24,6 @@ using boost::asio::ip::tcp;
 
 constexpr std::size_t max_request_header = 8192;
 
-std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
-
 // One upgrade in progress: [TLS handshake,] HTTP request, checks, 101. Owned by its pending
 // operation and its timer; hands the transport to the broker when done.
 template <class NextLayer>
@@ -88,26 +86,17 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
     if (ec == http::error::end_of_stream) return fail("closed before sending a request");
     if (ec) return refuse(http::status::bad_request, "malformed request: " + ec.message());
     auto& req = parser_.get();
-    if (!path_matches(sv(req.target()), options_->path))
-      return refuse(http::status::not_found, "path " + log_text(sv(req.target())));
-    if (!websocket::is_upgrade(req)) return refuse(http::status::upgrade_required, "not a WebSocket upgrade");
-    auto proto = choose_subprotocol(sv(req[http::field::sec_websocket_protocol]));
-    if (!proto.accepted)
-      return refuse(http::status::bad_request,
-                    "subprotocol " + log_text(sv(req[http::field::sec_websocket_protocol])));
     boost::system::error_code e;
     auto peer = boost::beast::get_lowest_layer(transport_->stream()).remote_endpoint(e);
     if (e) return fail(e.message());
-    auto client = forwarded_client(peer, sv(req["X-Forwarded-For"]), sv(req["X-Real-IP"]), options_->trusted);
+    auto decision = decide_upgrade(req, options_->path, peer, options_->trusted);
+    if (decision.refuse) return refuse(*decision.refuse, decision.reason);
     // Behind a trusted proxy the client it names is the one counted per address.
-    if (options_->trusted.contains(peer.address())) {
-      auto address = boost::asio::ip::make_address(client, e);
-      if (!e && !server_.admit_forwarded(*transport_, transport_->kind(), address))
-        return refuse(http::status::service_unavailable, {});  // logged by the limiter, once a second
-    }
-    transport_->set_remote_address(std::move(client));
-    if (!proto.echo.empty()) {
-      auto echo = [p = std::move(proto.echo)](websocket::response_type& res) {
+    if (decision.forwarded && !server_.admit_forwarded(*transport_, transport_->kind(), *decision.forwarded))
+      return refuse(http::status::service_unavailable, {});  // logged by the limiter, once a second
+    transport_->set_remote_address(std::move(decision.client));
+    if (!decision.echo.empty()) {
+      auto echo = [p = std::move(decision.echo)](websocket::response_type& res) {
         res.set(http::field::sec_websocket_protocol, p);
       };
       transport_->stream().set_option(websocket::stream_base::decorator(std::move(echo)));

@@ -52,6 +52,57 @@ TEST_CASE("path ignores the query string only") {
   CHECK_FALSE(broker::path_matches("/mqttx", "/mqtt"));
 }
 
+TEST_CASE("the upgrade decision: path, Upgrade headers, subprotocol, then the client behind a proxy") {
+  namespace http = boost::beast::http;
+  auto upgrade = [](const char* target) {
+    http::request_header<> req;
+    req.method(http::verb::get);
+    req.target(target);
+    req.version(11);
+    req.set(http::field::host, "broker");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(http::field::sec_websocket_version, "13");
+    return req;
+  };
+  const TrustedProxies trusted("10.0.0.1");
+  const auto proxy = ep("10.0.0.1", 5000), direct = ep("192.0.2.7", 6000);
+
+  auto ok = broker::decide_upgrade(upgrade("/mqtt?x=1"), "/mqtt", direct, trusted);
+  CHECK_FALSE(ok.refuse);
+  CHECK(ok.echo.empty());
+  CHECK(ok.client == "192.0.2.7:6000");
+  CHECK_FALSE(ok.forwarded);
+
+  auto other = broker::decide_upgrade(upgrade("/x\r\nforged"), "/mqtt", direct, trusted);
+  CHECK(other.refuse == http::status::not_found);
+  CHECK(other.reason == "path /x\\x0d\\x0aforged");  // escaped for the log line
+
+  auto plain = upgrade("/mqtt");
+  plain.erase(http::field::upgrade);
+  CHECK(broker::decide_upgrade(plain, "/mqtt", direct, trusted).refuse == http::status::upgrade_required);
+
+  auto chat = upgrade("/mqtt");
+  chat.set(http::field::sec_websocket_protocol, "chat");
+  auto refused = broker::decide_upgrade(chat, "/mqtt", direct, trusted);
+  CHECK(refused.refuse == http::status::bad_request);
+  CHECK(refused.reason == "subprotocol chat");
+  chat.set(http::field::sec_websocket_protocol, "chat, mqttv3.1.1");
+  CHECK(broker::decide_upgrade(chat, "/mqtt", direct, trusted).echo == "mqttv3.1.1");
+
+  auto behind = upgrade("/mqtt");
+  behind.set("X-Forwarded-For", "203.0.113.9");
+  auto via_proxy = broker::decide_upgrade(behind, "/mqtt", proxy, trusted);
+  CHECK(via_proxy.client == "203.0.113.9");
+  REQUIRE(via_proxy.forwarded);
+  CHECK(*via_proxy.forwarded == ip::make_address("203.0.113.9"));
+  // From anyone else the header is the client's word: ignored.
+  auto forged = broker::decide_upgrade(behind, "/mqtt", direct, trusted);
+  CHECK(forged.client == "192.0.2.7:6000");
+  CHECK_FALSE(forged.forwarded);
+}
+
 TEST_CASE("trusted proxies: addresses and networks, v4-mapped peers") {
   TrustedProxies t("127.0.0.1, 10.0.0.0/8 ::1,2001:db8::/32");
   CHECK(t.contains(ip::make_address("127.0.0.1")));
