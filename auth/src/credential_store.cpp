@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "auth/user_fields.hpp"
+#include "common/clock.hpp"
 
 namespace auth {
 
@@ -18,12 +19,6 @@ namespace {
 // An index entry younger than this is kept even when its record is missing: a login racing the
 // prune may not have written it yet.
 constexpr std::int64_t kYoungMs = 60'000;
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::optional<std::string> key_pattern(std::string_view text, std::vector<CommandTemplate::Verb> verbs,
                                        std::string* why) {
@@ -45,7 +40,7 @@ void prune(std::shared_ptr<storage::KeyValue> kv, const CredentialLayout& layout
   kv->hgetall(Db::lock, index, [kv, index, fresh, layout](Result<Fields> r) {
     if (!r.ok) return;
     for (auto& [username, issued] : r.value) {
-      if (username == fresh || wall_ms() - std::atoll(issued.c_str()) < kYoungMs) continue;
+      if (username == fresh || common::unix_ms_now() - std::atoll(issued.c_str()) < kYoungMs) continue;
       kv->exists(Db::auth, layout.user_key(username), [kv, index, username = username](Result<bool> e) {
         if (e.ok && !e.value) kv->hdel(Db::lock, index, {username}, [](Result<long long>) {});
       });
@@ -111,7 +106,8 @@ void CredentialStore::issue(NewCredential c, StatusCallback done) {
   auto kv = kv_;
   auto index = [kv, layout = layout_, owner = c.owner, username = c.username, done](Status s) {
     if (!s.ok || owner.empty()) return done(s);
-    kv->hset(Db::lock, CredentialLayout::index_key(owner), {{username, std::to_string(wall_ms())}},
+    auto issued = std::to_string(common::unix_ms_now());
+    kv->hset(Db::lock, CredentialLayout::index_key(owner), {{username, issued}},
              [kv, layout, owner, username, done](Status s) {
                if (s.ok) prune(kv, layout, owner, username);
                done(s);

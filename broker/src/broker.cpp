@@ -26,7 +26,7 @@ struct Broker::WorkerState {
   std::vector<std::shared_ptr<Connection>> dirty_spare;
 };
 
-Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const Clock& clock,
+Broker::Broker(BrokerOptions options, std::vector<Executor*> workers, const common::Clock& clock,
                std::shared_ptr<spdlog::logger> log, TimerFn timers)
     : options_(std::move(options)),
       workers_(std::move(workers)),

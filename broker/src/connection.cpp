@@ -403,7 +403,7 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
   transport_->close();
 }
 
-bool Connection::timer_due(Clock::time_point now) const {
+bool Connection::timer_due(common::Clock::time_point now) const {
   auto idle = now - last_activity_;
   switch (state_) {
     case State::awaiting_connect:
@@ -417,7 +417,7 @@ bool Connection::timer_due(Clock::time_point now) const {
   return false;
 }
 
-void Connection::check_timers(Clock::time_point now) {
+void Connection::check_timers(common::Clock::time_point now) {
   if (!timer_due(now)) return;
   switch (state_) {
     case State::awaiting_connect: return close(DisconnectReason::connect_timeout, "no CONNECT");

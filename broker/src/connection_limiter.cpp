@@ -47,7 +47,7 @@ std::size_t ConnectionLimiter::KeyHash::operator()(const ConnectionSlot::Key& k)
   return std::hash<std::uint64_t>()(a * 0x9e3779b97f4a7c15ull ^ b);
 }
 
-ConnectionLimiter::ConnectionLimiter(ConnectionLimits limits, const Clock& clock)
+ConnectionLimiter::ConnectionLimiter(ConnectionLimits limits, const common::Clock& clock)
     : clock_(clock), limits_(limits) {
   if (limits_.accept_rate > 0) limits_.accept_burst = std::max(1.0, limits_.accept_burst);
 }
@@ -74,14 +74,14 @@ ConnectionSlot::Key ConnectionLimiter::key_of(const boost::asio::ip::address& a)
   return k;
 }
 
-bool ConnectionLimiter::idle(const Address& a, Clock::time_point now) const {
+bool ConnectionLimiter::idle(const Address& a, common::Clock::time_point now) const {
   if (a.connections) return false;
   if (limits_.accept_rate <= 0) return true;
   double elapsed = std::chrono::duration<double>(now - a.at).count();
   return a.tokens + elapsed * limits_.accept_rate >= limits_.accept_burst;
 }
 
-std::optional<Refusal> ConnectionLimiter::check_address(const ConnectionSlot::Key& key, Clock::time_point now) {
+std::optional<Refusal> ConnectionLimiter::check_address(const ConnectionSlot::Key& key, common::Clock::time_point now) {
   if (limits_.max_per_address == 0 && limits_.accept_rate <= 0) return std::nullopt;
   if (addresses_.size() >= limits_.max_tracked) forget_idle(now);
   auto [it, fresh] = addresses_.try_emplace(key);
@@ -101,7 +101,7 @@ std::optional<Refusal> ConnectionLimiter::check_address(const ConnectionSlot::Ke
   return std::nullopt;
 }
 
-void ConnectionLimiter::forget_idle(Clock::time_point now) {
+void ConnectionLimiter::forget_idle(common::Clock::time_point now) {
   for (auto it = addresses_.begin(); it != addresses_.end();)
     it = idle(it->second, now) ? addresses_.erase(it) : std::next(it);
   // Still full: addresses with a drained bucket and no connection lose their bucket early,
@@ -111,7 +111,7 @@ void ConnectionLimiter::forget_idle(Clock::time_point now) {
       it = it->second.connections ? std::next(it) : addresses_.erase(it);
 }
 
-std::uint64_t ConnectionLimiter::refuse(Listener& l, Refusal r, Clock::time_point now) {
+std::uint64_t ConnectionLimiter::refuse(Listener& l, Refusal r, common::Clock::time_point now) {
   ++l.refused[idx(r)];
   std::uint64_t held_back = 0;
   return l.logs[idx(r)].due(now, held_back) ? held_back + 1 : 0;

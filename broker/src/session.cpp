@@ -47,7 +47,7 @@ bool Session::room_for(std::size_t bytes, const BrokerOptions& opt) const {
   return backlog == 0 || backlog + bytes <= opt.max_write_queue_bytes / 2;
 }
 
-void Session::detach(Clock::time_point now, std::int64_t unix_ms) {
+void Session::detach(common::Clock::time_point now, std::int64_t unix_ms) {
   sink_ = nullptr;
   online.store(false, std::memory_order_relaxed);
   detached_at_ = now;
@@ -56,7 +56,7 @@ void Session::detach(Clock::time_point now, std::int64_t unix_ms) {
 
 void Session::restore(const PersistedState::Session& saved,
                       const std::function<MessagePtr(persist::MessageId)>& body,
-                      Clock::time_point detached_at) {
+                      common::Clock::time_point detached_at) {
   detached_at_ = detached_at;
   // The subscriptions come back one by one through Broker::restore, checked against today's
   // limits (an older build may have stored deeper or more).

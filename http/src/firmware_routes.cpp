@@ -15,6 +15,7 @@
 
 #include "broker/hooks.hpp"
 #include "broker/log_text.hpp"
+#include "common/clock.hpp"
 #include "byte_range.hpp"
 #include "context.hpp"
 #include "json.hpp"
@@ -151,7 +152,7 @@ void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply) {
         upload->moved_away();
         ctx->log->info("firmware {} stored: {} bytes, sha256 {}", broker::log_text(f.version), f.size, f.sha256);
         auto stored = f;
-        stored.created_ms = now_ms();
+        stored.created_ms = common::unix_ms_now();
         reply(json_response(201, firmware_json(stored)));
       });
     });
@@ -257,7 +258,7 @@ void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply) {
         .key("sha256").str(f.sha256)
         .end_object();
     auto payload = offer.take();
-    auto now = std::to_string(now_ms());
+    auto now = std::to_string(common::unix_ms_now());
     for (auto& lockno : locknos) {
       ctx->control->publish(broker::make_message("/" + lockno + "/ota", payload, 1, false));
       ctx->store.kv->hreplace(storage::Db::lock, "ota:" + lockno,

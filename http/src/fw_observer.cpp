@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/log_text.hpp"
+#include "common/clock.hpp"
 #include "context.hpp"
 #include "json.hpp"
 
@@ -20,7 +21,7 @@ std::string fw_topic_lockno(std::string_view topic) {
 void FwObserver::on_connected(const broker::ClientInfo& c) {
   {
     std::lock_guard lock(ctx_->clients_mutex);
-    ctx_->clients[c.client_id] = ConnectedClient{c.username, c.address, c.listener, now_ms()};
+    ctx_->clients[c.client_id] = ConnectedClient{c.username, c.address, c.listener, common::unix_ms_now()};
   }
   if (!c.username) return;
   {
@@ -28,7 +29,7 @@ void FwObserver::on_connected(const broker::ClientInfo& c) {
     ++ctx_->online[*c.username];
   }
   if (valid_lockno(*c.username))
-    ctx_->store.sql->touch_device(*c.username, now_ms(), [](storage::Result<bool>) {});
+    ctx_->store.sql->touch_device(*c.username, common::unix_ms_now(), [](storage::Result<bool>) {});
 }
 
 void FwObserver::on_disconnected(const broker::ClientInfo& c, broker::DisconnectReason) {
@@ -44,7 +45,7 @@ void FwObserver::on_disconnected(const broker::ClientInfo& c, broker::Disconnect
     if (it != ctx_->online.end() && --it->second <= 0) ctx_->online.erase(it);
   }
   if (valid_lockno(*c.username))
-    ctx_->store.sql->touch_device(*c.username, now_ms(), [](storage::Result<bool>) {});
+    ctx_->store.sql->touch_device(*c.username, common::unix_ms_now(), [](storage::Result<bool>) {});
 }
 
 void FwObserver::on_publish(const broker::ClientInfo& from, const broker::MessagePtr& m) {
@@ -85,7 +86,7 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
   }
   if (version.empty() || state.empty() || !valid_version(version)) return;
   ctx_->counters.fw_reports++;
-  fields.emplace_back("updated", std::to_string(now_ms()));
+  fields.emplace_back("updated", std::to_string(common::unix_ms_now()));
   // A progress report replaces the previous one; fields a report lacks must not linger.
   ctx_->store.kv->hreplace(storage::Db::lock, "ota:" + lockno, std::move(fields),
                            std::chrono::milliseconds(0), [](storage::Status) {});

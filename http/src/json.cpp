@@ -1,7 +1,8 @@
 #include "json.hpp"
 
-#include <chrono>
 #include <ctime>
+
+#include "common/clock.hpp"
 
 namespace http::detail {
 
@@ -71,12 +72,6 @@ bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max
   }
   out.assign(it->value.GetString(), len);
   return true;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 namespace {

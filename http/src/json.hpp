@@ -59,6 +59,5 @@ bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max
 // "YYYY-MM-DD HH:MM:SS" in local time, for people reading history.
 std::string format_time(std::int64_t ms);
 std::string today();
-std::int64_t now_ms();
 
 }  // namespace http::detail

@@ -21,7 +21,7 @@ LockRules::LockRules(Options options, Deps deps) : metrics_(std::make_shared<Met
   parts.history = std::move(deps.history);
   parts.credentials = std::move(deps.credentials);
   parts.control = control_;
-  parts.clock = deps.clock ? std::move(deps.clock) : std::make_shared<SystemClock>();
+  parts.clock = deps.clock ? std::move(deps.clock) : std::make_shared<common::SteadyClock>();
   parts.log = std::move(deps.log);
   parts.metrics = metrics_;
   guard_ = std::make_shared<TopicGuard>(metrics_, parts.clock, parts.log);

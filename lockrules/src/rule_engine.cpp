@@ -100,7 +100,7 @@ void RuleEngine::status(std::string lockno, const std::string& payload) {
                  broker::log_text(lockno), broker::log_text(payload));
   }
   // Stamped on arrival, not when the store answers: history shows when the lock reported.
-  const auto ts_ms = p_.clock->wall_ms();
+  const auto ts_ms = p_.clock->unix_ms();
   auto self = shared_from_this();
   std::string value = parsed ? status_text(*parsed) : payload;
   submit(lockno, [self, lockno, value = std::move(value), parsed, ts_ms](Done done) mutable {

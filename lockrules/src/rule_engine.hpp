@@ -13,7 +13,7 @@
 
 #include "auth/credential_keeper.hpp"
 #include "broker/hooks.hpp"
-#include "lockrules/clock.hpp"
+#include "common/clock.hpp"
 #include "lockrules/keyed_sequencer.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "lockrules/metrics.hpp"
@@ -30,7 +30,7 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
     std::shared_ptr<storage::HistoryWriter> history;
     std::shared_ptr<auth::CredentialKeeper> credentials;
     std::shared_ptr<broker::BrokerControl> control;
-    std::shared_ptr<const Clock> clock;
+    std::shared_ptr<const common::Clock> clock;
     std::shared_ptr<spdlog::logger> log;
     std::shared_ptr<Metrics> metrics;
   };
@@ -65,7 +65,7 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
   KeyedSequencer sequencer_;
   std::mutex windows_mutex_;
   // lockno -> deadline of the m and f windows opened here (index 0 = m, 1 = f)
-  std::unordered_map<std::string, std::array<std::optional<Clock::time_point>, 2>> windows_;
+  std::unordered_map<std::string, std::array<std::optional<common::Clock::time_point>, 2>> windows_;
 };
 
 }  // namespace lockrules

@@ -17,7 +17,7 @@ bool is_live_only(std::string_view leaf) { return leaf == "m" || leaf == "f" || 
 
 }  // namespace
 
-TopicGuard::TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const Clock> clock,
+TopicGuard::TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const common::Clock> clock,
                        std::shared_ptr<spdlog::logger> log)
     : metrics_(std::move(metrics)), clock_(std::move(clock)), log_(std::move(log)) {}
 

@@ -11,16 +11,14 @@
 #include "worker_pool.hpp"
 
 #include "broker/log_text.hpp"
+#include "common/clock.hpp"
+
 namespace storage::detail {
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t deadline(std::chrono::milliseconds ttl) {
+  return ttl.count() > 0 ? common::unix_ms_now() + ttl.count() : 0;
 }
-
-std::int64_t deadline(std::chrono::milliseconds ttl) { return ttl.count() > 0 ? now_ms() + ttl.count() : 0; }
 
 const char* const kWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -40,7 +38,7 @@ class EmbeddedKeyValue::State {
 
   State(const std::string& path, SyncPolicy sync, spdlog::logger& log) : db_(path, sync) {
     migrate(db_, &log, sqlite_backup_hint(path));
-    std::int64_t now = now_ms();
+    std::int64_t now = common::unix_ms_now();
     for (auto& row : db_.exec("SELECT db, key, is_hash, value, expires_ms FROM kv_keys").rows) {
       Entry e;
       e.is_hash = *row[2] == "1";
@@ -69,7 +67,7 @@ class EmbeddedKeyValue::State {
 
   // The live entry, or null; an expired entry is removed on the way.
   Entry* find(Db db, const std::string& key) {
-    std::int64_t now = now_ms();
+    std::int64_t now = common::unix_ms_now();
     if (now >= next_sweep_ms_) sweep(now);
     auto& m = maps_[static_cast<int>(db)];
     auto it = m.find(key);
@@ -164,7 +162,7 @@ class EmbeddedKeyValue::State {
   // keeps the `count` smallest candidates in a bounded heap.
   std::vector<std::string> keys_after(Db db, const std::string& prefix,
                                       const std::optional<std::string>& after, std::size_t count) {
-    std::int64_t now = now_ms();
+    std::int64_t now = common::unix_ms_now();
     std::vector<std::string> heap;  // max-heap of the smallest candidates so far
     for (const auto& [k, e] : maps_[static_cast<int>(db)]) {
       if (k.compare(0, prefix.size(), prefix) != 0 || (after && k <= *after)) continue;
@@ -337,7 +335,7 @@ void EmbeddedKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
     auto* e = s.find(db, key);
     if (!e) return Result<long long>::success(-2);
     if (!e->expires_ms) return Result<long long>::success(-1);
-    return Result<long long>::success(std::max<std::int64_t>(0, e->expires_ms - now_ms()));
+    return Result<long long>::success(std::max<std::int64_t>(0, e->expires_ms - common::unix_ms_now()));
   });
 }
 

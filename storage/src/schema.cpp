@@ -11,13 +11,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/log_text.hpp"
+#include "common/clock.hpp"
 
 namespace storage::detail {
 namespace {
@@ -126,12 +126,6 @@ class MigrationLock {
   bool held_ = false;
 };
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::string user2lock_ddl(Dialect d, const std::string& name, bool if_not_exists) {
@@ -198,7 +192,7 @@ MigrationReport run_migrations(SqlSession& s, bool dry_run, const std::string& h
     if (!dry_run) {
       try {
         s.exec("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)",
-               {std::int64_t{m.version}, now_ms()});
+               {std::int64_t{m.version}, common::unix_ms_now()});
       } catch (const SqlError& e) {
         if (e.kind != SqlError::Kind::duplicate_key) throw;  // another process got there first
       }

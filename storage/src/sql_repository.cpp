@@ -1,16 +1,11 @@
 #include "sql_repository.hpp"
 
-#include <chrono>
 #include <limits>
+
+#include "common/clock.hpp"
 
 namespace storage::detail {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const std::string& text(const Row& row, size_t i) {
   static const std::string empty;
@@ -175,7 +170,7 @@ void SqlRepository::add_device(Device d, Callback<bool> done) {
         s,
         "INSERT INTO devices (lockno, credential_hash, firmware_version, last_seen_ms, created_ms)"
         " VALUES (?, ?, ?, ?, ?)",
-        {d.lockno, d.credential_hash, d.firmware_version, d.last_seen_ms, now_ms()});
+        {d.lockno, d.credential_hash, d.firmware_version, d.last_seen_ms, common::unix_ms_now()});
   });
 }
 
@@ -225,7 +220,7 @@ void SqlRepository::add_firmware(Firmware f, Callback<bool> done) {
   run<bool>(std::move(done), [f](SqlSession& s) {
     return insert_unless_duplicate(
         s, "INSERT INTO firmware (version, size, sha256, file, created_ms) VALUES (?, ?, ?, ?, ?)",
-        {f.version, f.size, f.sha256, f.file, now_ms()});
+        {f.version, f.size, f.sha256, f.file, common::unix_ms_now()});
   });
 }
 

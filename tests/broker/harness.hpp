@@ -20,7 +20,7 @@
 
 namespace test {
 
-struct FakeClock final : broker::Clock {
+struct FakeClock final : common::Clock {
   time_point t{std::chrono::seconds(1000)};
   time_point now() const override { return t; }
   // The wall clock moves with `t`, from a fixed date, so persisted detach times are predictable.

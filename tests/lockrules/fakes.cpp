@@ -24,20 +24,20 @@ std::shared_ptr<spdlog::logger> logger() {
 
 // --- FakeClock
 
-lockrules::Clock::time_point FakeClock::now() const {
+common::Clock::time_point FakeClock::now() const {
   std::lock_guard lock(mutex_);
   return now_;
 }
 
-std::int64_t FakeClock::wall_ms() const {
+std::int64_t FakeClock::unix_ms() const {
   std::lock_guard lock(mutex_);
-  return wall_ms_;
+  return unix_ms_;
 }
 
 void FakeClock::advance(std::chrono::milliseconds d) {
   std::lock_guard lock(mutex_);
   now_ += d;
-  wall_ms_ += d.count();
+  unix_ms_ += d.count();
 }
 
 // --- FakeKv

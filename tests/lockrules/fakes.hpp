@@ -15,7 +15,7 @@
 
 #include "auth/credential_keeper.hpp"
 #include "broker/hooks.hpp"
-#include "lockrules/clock.hpp"
+#include "common/clock.hpp"
 #include "lockrules/lock_rules.hpp"
 #include "storage/history_writer.hpp"
 #include "storage/key_value.hpp"
@@ -30,16 +30,16 @@ using namespace std::chrono_literals;
 
 std::shared_ptr<spdlog::logger> logger();
 
-class FakeClock final : public lockrules::Clock {
+class FakeClock final : public common::Clock {
  public:
   time_point now() const override;
-  std::int64_t wall_ms() const override;
+  std::int64_t unix_ms() const override;
   void advance(std::chrono::milliseconds d);
 
  private:
   mutable std::mutex mutex_;
   time_point now_{std::chrono::hours(1)};
-  std::int64_t wall_ms_ = 1'700'000'000'000;
+  std::int64_t unix_ms_ = 1'700'000'000'000;
 };
 
 class FakeKv final : public storage::KeyValue {
@@ -84,7 +84,7 @@ class FakeKv final : public storage::KeyValue {
   struct Entry {
     std::optional<std::string> str;
     std::map<std::string, std::string> hash;
-    std::optional<lockrules::Clock::time_point> deadline;
+    std::optional<common::Clock::time_point> deadline;
   };
   using Key = std::pair<storage::Db, std::string>;
   // Runs `op` under the store's lock, now or when pumped; the answer it returns is then called
@@ -137,7 +137,7 @@ class FakeControl final : public broker::BrokerControl {
   std::vector<broker::MessagePtr> published_;
   std::vector<std::string> disconnected_;
   std::vector<std::string> offline_;
-  std::multimap<lockrules::Clock::time_point, std::function<void()>> timers_;
+  std::multimap<common::Clock::time_point, std::function<void()>> timers_;
 };
 
 // The rules over fresh fakes.

@@ -20,7 +20,7 @@
 #include <optional>
 #include <vector>
 
-#include "broker/clock.hpp"
+#include "common/clock.hpp"
 #include "broker/executor.hpp"
 #include "broker/hooks.hpp"
 #include "broker/log_throttle.hpp"
@@ -45,12 +45,12 @@ class Broker final : public BrokerControl {
   // `workers` are the event loops connections run on; index i is worker i. They must outlive the
   // broker. `timers` runs delayed work (run_after); it may be null in tests that do not use it.
   using TimerFn = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
-  Broker(BrokerOptions options, std::vector<Executor*> workers, const Clock& clock,
+  Broker(BrokerOptions options, std::vector<Executor*> workers, const common::Clock& clock,
          std::shared_ptr<spdlog::logger> log, TimerFn timers = {});
   ~Broker() override;
 
   const BrokerOptions& options() const { return options_; }
-  const Clock& clock() const { return clock_; }
+  const common::Clock& clock() const { return clock_; }
   spdlog::logger& log() const { return *log_; }
   std::size_t worker_count() const { return workers_.size(); }
 
@@ -174,7 +174,7 @@ class Broker final : public BrokerControl {
 
   BrokerOptions options_;
   std::vector<Executor*> workers_;
-  const Clock& clock_;
+  const common::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   TimerFn timers_;
   std::shared_ptr<Authenticator> authenticator_;

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/clock.hpp"
+#include "common/clock.hpp"
 #include "broker/codec/packet.hpp"
 #include "broker/hooks.hpp"
 #include "broker/session.hpp"
@@ -31,9 +31,9 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // Closes with `reason`; publishes the will unless the reason says not to.
   void close(DisconnectReason reason, const std::string& detail = {});
   // Called about once a second by the worker's sweep: keepalive and connect timeouts.
-  void check_timers(Clock::time_point now);
+  void check_timers(common::Clock::time_point now);
   // Whether check_timers(now) would act: the sweep asks this of every connection, cheaply.
-  bool timer_due(Clock::time_point now) const;
+  bool timer_due(common::Clock::time_point now) const;
 
   const ClientInfo& info() const { return info_; }
   bool connected() const { return state_ == State::connected; }
@@ -105,7 +105,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   };
   std::unique_ptr<std::deque<HeldAck>> held_acks_;
   // Last packet received; before CONNECT completes, when the connection (or CONNECT) arrived.
-  Clock::time_point last_activity_;
+  common::Clock::time_point last_activity_;
   // The rest share one 8-byte word: every idle connection carries them.
   std::uint16_t auth_attempt_ = 0;
   std::uint16_t worker_;

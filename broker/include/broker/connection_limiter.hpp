@@ -27,7 +27,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "broker/clock.hpp"
+#include "common/clock.hpp"
 #include "broker/log_throttle.hpp"
 
 namespace broker {
@@ -78,7 +78,7 @@ class ConnectionSlot {
 class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter> {
  public:
   // `clock` must outlive the limiter; without one it keeps its own steady clock.
-  ConnectionLimiter(ConnectionLimits limits, const Clock& clock);
+  ConnectionLimiter(ConnectionLimits limits, const common::Clock& clock);
   explicit ConnectionLimiter(ConnectionLimits limits);
 
   // A listener and its own cap (0: only the limiter's); returns its index for admit().
@@ -126,21 +126,21 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   struct Address {
     std::size_t connections = 0;
     double tokens = 0;
-    Clock::time_point at;
+    common::Clock::time_point at;
   };
   struct KeyHash {
     std::size_t operator()(const ConnectionSlot::Key& k) const;
   };
 
   // Both with mu_ held.
-  std::optional<Refusal> check_address(const ConnectionSlot::Key& key, Clock::time_point now);
-  std::uint64_t refuse(Listener& l, Refusal r, Clock::time_point now);
+  std::optional<Refusal> check_address(const ConnectionSlot::Key& key, common::Clock::time_point now);
+  std::uint64_t refuse(Listener& l, Refusal r, common::Clock::time_point now);
   void release(const ConnectionSlot& slot);
-  void forget_idle(Clock::time_point now);
-  bool idle(const Address& a, Clock::time_point now) const;
+  void forget_idle(common::Clock::time_point now);
+  bool idle(const Address& a, common::Clock::time_point now) const;
 
-  SteadyClock own_clock_;
-  const Clock& clock_;
+  common::SteadyClock own_clock_;
+  const common::Clock& clock_;
   ConnectionLimits limits_;
   mutable std::mutex mu_;
   std::size_t connections_ = 0;

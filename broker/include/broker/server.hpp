@@ -66,7 +66,7 @@ class Server {
   // Before pool_: connections still held by the loops give their slots back as pool_ goes.
   std::shared_ptr<ConnectionLimiter> limiter_;
   IoPool pool_;
-  SteadyClock clock_;
+  common::SteadyClock clock_;
   std::unique_ptr<Broker> broker_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<std::function<void()>>> sweeps_;

@@ -32,7 +32,7 @@
 #include <utility>
 #include <vector>
 
-#include "broker/clock.hpp"
+#include "common/clock.hpp"
 #include "broker/message.hpp"
 #include "broker/persisted_state.hpp"
 
@@ -81,11 +81,11 @@ class Session {
   // The connection wrote what it had: send what pacing held back.
   void resume(const BrokerOptions& opt);
   // `unix_ms` is `now` on the wall clock, what the store keeps for expiry across a restart.
-  void detach(Clock::time_point now, std::int64_t unix_ms);
+  void detach(common::Clock::time_point now, std::int64_t unix_ms);
   // Rebuilds what the store held (at start, before any worker runs); `body` finds a message.
   void restore(const PersistedState::Session& saved,
-               const std::function<MessagePtr(persist::MessageId)>& body, Clock::time_point detached_at);
-  Clock::time_point detached_at() const { return detached_at_; }
+               const std::function<MessagePtr(persist::MessageId)>& body, common::Clock::time_point detached_at);
+  common::Clock::time_point detached_at() const { return detached_at_; }
 
   // A message for this session at the delivery QoS (already downgraded to the subscription's).
   // False when the session's limits refused it (queue full, or QoS 0 while offline): the caller
@@ -166,7 +166,7 @@ class Session {
   Persistence* store_ = nullptr;
   std::unique_ptr<Pending> pending_;
   std::vector<std::pair<std::string, std::uint8_t>> subs_;
-  Clock::time_point detached_at_{};
+  common::Clock::time_point detached_at_{};
   std::uint16_t last_packet_id_ = 0;
   bool dead_ = false;
   std::uint32_t subscription_bytes_ = 0;  // in the word last_packet_id_ and dead_ leave half empty

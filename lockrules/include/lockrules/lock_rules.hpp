@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "broker/hooks.hpp"
-#include "lockrules/clock.hpp"
+#include "common/clock.hpp"
 #include "lockrules/metrics.hpp"
 #include "storage/history_writer.hpp"
 #include "storage/key_value.hpp"
@@ -50,7 +50,7 @@ struct Deps {
   broker::BrokerControl* control = nullptr;  // must stay valid until close()
   // Withdraws a user's credentials and disconnects it for /unauth (its store owns the key layout).
   std::shared_ptr<auth::CredentialKeeper> credentials;
-  std::shared_ptr<const Clock> clock;  // null: SystemClock
+  std::shared_ptr<const common::Clock> clock;  // null: common::SteadyClock
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -21,7 +21,7 @@
 
 #include "broker/hooks.hpp"
 #include "broker/log_throttle.hpp"
-#include "lockrules/clock.hpp"
+#include "common/clock.hpp"
 #include "lockrules/metrics.hpp"
 
 namespace spdlog {
@@ -32,7 +32,7 @@ namespace lockrules {
 
 class TopicGuard final : public broker::PublishGuard {
  public:
-  TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const Clock> clock,
+  TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const common::Clock> clock,
              std::shared_ptr<spdlog::logger> log);
 
   broker::PublishVerdict check(const broker::ClientInfo& from, std::string_view topic,
@@ -43,7 +43,7 @@ class TopicGuard final : public broker::PublishGuard {
                broker::LogThrottle& throttle, const char* what) const;
 
   std::shared_ptr<Metrics> metrics_;
-  std::shared_ptr<const Clock> clock_;
+  std::shared_ptr<const common::Clock> clock_;
   std::shared_ptr<spdlog::logger> log_;
   mutable broker::LogThrottle command_log_, report_log_, retain_log_;
 };
