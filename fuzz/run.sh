@@ -29,6 +29,7 @@ all=(
   "fuzz_range 1 256"
   "fuzz_auth_files 1 4096"
   "fuzz_http_query 1 512"
+  "fuzz_base64 1 512"
 )
 selected=()
 for t in "${all[@]}"; do

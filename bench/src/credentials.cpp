@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "base64.hpp"
 #include "bench/plan.hpp"
+#include "common/base64.hpp"
 
 namespace bench {
 namespace {
@@ -36,15 +36,16 @@ struct ReplyFree {
 }  // namespace
 
 Credential owner_credential(const std::string& run, std::uint64_t lock, char morf) {
-  return {base64(random_bytes(run, lock, morf, 16)), base64(random_bytes(run, lock, static_cast<char>(morf ^ 0x20), 8))};
+  return {common::base64_encode(random_bytes(run, lock, morf, 16)),
+          common::base64_encode(random_bytes(run, lock, static_cast<char>(morf ^ 0x20), 8))};
 }
 
 Credential lock_credential(const std::string& run, std::uint64_t lock) {
-  return {lockno(lock), base64(random_bytes(run, lock, 'L', 8))};
+  return {lockno(lock), common::base64_encode(random_bytes(run, lock, 'L', 8))};
 }
 
 Credential responder_credential(const std::string& run) {
-  return {"sakura-bench-responder-" + run, base64(random_bytes(run, 0, 'R', 8))};
+  return {"sakura-bench-responder-" + run, common::base64_encode(random_bytes(run, 0, 'R', 8))};
 }
 
 std::string store_credentials(const std::string& host_port, const std::string& run, std::uint64_t locks,

@@ -12,7 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
-#include "base64.hpp"
+#include "common/base64.hpp"
 
 namespace bench {
 namespace {
@@ -135,7 +135,7 @@ class StreamLink final : public Link {
     request_ = fmt::format(
         "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
-        path_, host_, port_, base64(key));
+        path_, host_, port_, common::base64_encode(key));
     asio::async_write(stream_, asio::buffer(request_), [this, done = std::move(done)](const error_code& ec,
                                                                                        std::size_t) mutable {
       if (ec) return done(ec);

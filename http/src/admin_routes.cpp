@@ -11,6 +11,7 @@
 #include "auth/credential_store.hpp"
 #include "broker/hooks.hpp"
 #include "broker/log_text.hpp"
+#include "common/base64.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -378,7 +379,7 @@ void device_password(const ContextPtr& ctx, const std::string& lockno, const Rep
   ctx->store.sql->get_device(lockno, [ctx, reply, lockno](storage::Result<std::optional<storage::Device>> r) {
     if (!r.ok) return reply(storage_error(r.message));
     if (!r.value) return reply(error_response(404, "not_found", "no such lock"));
-    auto password = base64(random_bytes(12));
+    auto password = common::base64_encode(random_bytes(12));
     boost::asio::post(*ctx->files, [ctx, reply, lockno, password] {
       ctx->credentials->issue(auth::lock_credential(lockno, password), [ctx, reply, lockno, password](storage::Status s) {
         if (!s.ok) return reply(storage_error(s.message));

@@ -6,6 +6,7 @@
 
 #include "auth/credential_keeper.hpp"
 #include "auth/credential_store.hpp"
+#include "common/base64.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
 
@@ -46,7 +47,7 @@ void issue_off_strand(const ContextPtr& ctx, auth::NewCredential c, std::functio
 
 void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& b,
                             std::function<void(Status, IssuedCredentials)> done) {
-  IssuedCredentials c{base64(random_bytes(16)), base64(random_bytes(8))};
+  IssuedCredentials c{common::base64_encode(random_bytes(16)), common::base64_encode(random_bytes(8))};
   auth::NewCredential n;
   n.username = c.key;
   n.password = c.pwd;
@@ -119,7 +120,7 @@ std::string login_answer(const storage::Binding& b, const IssuedCredentials& c) 
 
 void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
                           std::function<void(Status, DeviceSecrets)> done) {
-  DeviceSecrets s{base64(random_bytes(12)), binding_code(), binding_code()};
+  DeviceSecrets s{common::base64_encode(random_bytes(12)), binding_code(), binding_code()};
   while (s.bindcode_f == s.bindcode_m) s.bindcode_f = binding_code();
   auto join = Join::make(2, [s, done = std::move(done)](Status st) { done(st, s); });
   auto step = [join](Status st) { join->step(st); };

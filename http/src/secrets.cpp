@@ -16,15 +16,6 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string sha256_hex(std::string_view data) { return auth::hex_digest(auth::HashAlgo::sha256, data); }
 
 std::string hex(std::string_view bytes) {

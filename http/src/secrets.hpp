@@ -8,7 +8,6 @@
 namespace http::detail {
 
 std::string random_bytes(std::size_t n);
-std::string base64(std::string_view bytes);
 std::string sha256_hex(std::string_view data);
 std::string hex(std::string_view bytes);
 

@@ -3,13 +3,13 @@
 // MQTT credentials /login handed out (their ACL must cover the lock) or, on the ops bind, the
 // admin token.
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 #include <spdlog/spdlog.h>
 
 #include "auth/password.hpp"
 #include "broker/hooks.hpp"
 #include "broker/tcp_transport.hpp"
 #include "broker/log_text.hpp"
+#include "common/base64.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -177,10 +177,10 @@ void check_user_credentials(const ContextPtr& ctx, const Exchange& ex, const std
   auto auth = ex.req.find(bhttp::field::authorization);
   std::string value = auth == ex.req.end() ? "" : std::string(auth->value());
   if (value.rfind("Basic ", 0) != 0 || !ctx->authenticator) return refuse();
-  std::string encoded = value.substr(6);
-  std::string decoded(boost::beast::detail::base64::decoded_size(encoded.size()), '\0');
-  auto n = boost::beast::detail::base64::decode(decoded.data(), encoded.data(), encoded.size()).first;
-  decoded.resize(n);
+  // Text that is not canonical base64 is refused whole, never decoded up to its first bad byte.
+  auto credentials = common::base64_decode(std::string_view(value).substr(6));
+  if (!credentials) return refuse();
+  const std::string& decoded = *credentials;
   // The key is base64 and may hold no ':'; the password is everything after the first one.
   auto colon = decoded.find(':');
   if (colon == std::string::npos || colon == 0) return refuse();
