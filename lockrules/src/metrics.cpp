@@ -1,5 +1,7 @@
 #include "lockrules/metrics.hpp"
 
+#include "common/prometheus_text.hpp"
+
 namespace lockrules {
 
 void Metrics::each(const std::function<void(const char*, const char*, std::int64_t, bool)>& fn) const {
@@ -33,11 +35,13 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
 }
 
 void Metrics::append_prometheus(std::string& out) const {
-  each([&out](const char* name, const char* help, std::int64_t value, bool gauge) {
+  common::PrometheusText p(out);
+  each([&p](const char* name, const char* help, std::int64_t value, bool gauge) {
     std::string full = std::string("sakura_lockrules_") + name + (gauge ? "" : "_total");
-    out += "# HELP " + full + " " + help + "\n";
-    out += "# TYPE " + full + (gauge ? " gauge\n" : " counter\n");
-    out += full + " " + std::to_string(value) + "\n";
+    if (gauge)
+      p.gauge(full, help, value);
+    else
+      p.counter(full, help, value);
   });
 }
 
