@@ -30,7 +30,7 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
       log_(std::move(log)),
       keeper_(std::move(keeper)),
       throttle_(options_.throttle),
-      hashes_(options_.hash_threads, options_.hash_queue) {
+      hashes_(common::PoolOptions{options_.hash_threads, options_.hash_queue, common::AtStop::drop_queued}) {
   // One HMGET instead of two round trips when super_cmd reads the same hash, as it does by
   // default; the ttl marker rides along.
   auto& fields = options_.auth_cmd.fields;

@@ -8,10 +8,10 @@
 
 #include "schema.hpp"
 #include "sqlite_session.hpp"
-#include "worker_pool.hpp"
 
 #include "broker/log_text.hpp"
 #include "common/clock.hpp"
+#include "common/worker_pool.hpp"
 
 namespace storage::detail {
 namespace {
@@ -206,7 +206,7 @@ class EmbeddedKeyValue::State {
 
 struct EmbeddedKeyValue::Impl {
   std::shared_ptr<spdlog::logger> log;
-  WorkerPool<State> pool;
+  common::WorkerPool<State> pool;  // one thread owns the database; queued calls run at shutdown
 
   // Runs `work` on the worker; SqlError (disk full, I/O error) becomes a failed Result.
   template <class T, class Done, class Work>
@@ -229,7 +229,8 @@ EmbeddedKeyValue::EmbeddedKeyValue(const std::string& path, SyncPolicy sync,
   // Loaded here, on the caller's thread, so a corrupt file fails open() instead of every call.
   auto state = std::make_shared<std::unique_ptr<State>>(std::make_unique<State>(path, sync, *log));
   log->info("embedded key-value store: {} keys loaded from {}", (*state)->key_count(), path);
-  impl_.reset(new Impl{log, WorkerPool<State>(1, [state] { return std::move(*state); })});
+  impl_.reset(new Impl{log, common::WorkerPool<State>(common::PoolOptions{1, 0, common::AtStop::run_queued},
+                                                      [state] { return std::move(*state); })});
 }
 
 EmbeddedKeyValue::~EmbeddedKeyValue() = default;

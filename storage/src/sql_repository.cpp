@@ -1,5 +1,6 @@
 #include "sql_repository.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "common/clock.hpp"
@@ -51,8 +52,9 @@ bool insert_unless_duplicate(SqlSession& s, const std::string& sql, const Params
 
 }  // namespace
 
-SqlRepository::SqlRepository(int threads, WorkerPool<SqlSession>::Factory make_session)
-    : pool_(threads, std::move(make_session)) {}
+SqlRepository::SqlRepository(int threads, common::WorkerPool<SqlSession>::Factory make_session)
+    : pool_(common::PoolOptions{static_cast<unsigned>(std::max(threads, 1)), 0, common::AtStop::run_queued},
+            std::move(make_session)) {}
 
 template <class T, class Done>
 void SqlRepository::run(Done done, std::function<T(SqlSession&)> work) {

@@ -6,14 +6,14 @@
 #include <memory>
 
 #include "sql_session.hpp"
+#include "common/worker_pool.hpp"
 #include "storage/sql.hpp"
-#include "worker_pool.hpp"
 
 namespace storage::detail {
 
 class SqlRepository final : public Sql {
  public:
-  SqlRepository(int threads, WorkerPool<SqlSession>::Factory make_session);
+  SqlRepository(int threads, common::WorkerPool<SqlSession>::Factory make_session);
 
   void find_binding_by_user(std::string userno, Callback<std::optional<Binding>> done) override;
   void find_bindings_by_lock(std::string lockno, Callback<std::vector<Binding>> done) override;
@@ -39,7 +39,9 @@ class SqlRepository final : public Sql {
   template <class T, class Done>
   void run(Done done, std::function<T(SqlSession&)> work);
 
-  WorkerPool<SqlSession> pool_;
+  // Threads that own the connections; queued calls still run at shutdown (writes accepted are
+  // written).
+  common::WorkerPool<SqlSession> pool_;
 };
 
 }  // namespace storage::detail

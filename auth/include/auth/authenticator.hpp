@@ -4,7 +4,7 @@
 // serves auth.backend=redis and the embedded store, since both speak storage::KeyValue.
 //
 // THREADING: authenticate() is called on a broker I/O thread and only starts work; the store's
-// callbacks continue on the store's thread, slow hashes (bcrypt, pbkdf2) on the HashPool. `done`
+// callbacks continue on the store's thread, slow hashes (bcrypt, pbkdf2) on the hash pool. `done`
 // is called exactly once from one of those threads (the broker posts back). Options are fixed
 // after construction; counters are atomics; the throttle locks internally.
 #include <atomic>
@@ -15,10 +15,10 @@
 
 #include "auth/acl_file.hpp"
 #include "auth/command_template.hpp"
-#include "auth/hash_pool.hpp"
 #include "auth/password.hpp"
 #include "auth/login_throttle.hpp"
 #include "broker/hooks.hpp"
+#include "common/worker_pool.hpp"
 #include "storage/key_value.hpp"
 
 namespace spdlog {
@@ -105,7 +105,11 @@ class KvAuthenticator final : public broker::Authenticator,
   std::size_t own_salt_index_ = 0;  // its salt when it names one
   std::size_t client_id_index_ = 0; // the account's pinned client id (kClientIdField)
   LoginThrottle throttle_;
-  HashPool hashes_;
+  // Slow password checks (bcrypt, pbkdf2), never on an I/O or store thread. Bounded: a full
+  // queue fails the login (code 5) at once instead of piling up work an attacker can create
+  // faster than it is hashed; queued checks are dropped at shutdown (the connect timeout
+  // answers those logins).
+  common::WorkerPool<> hashes_;
   AuthStats stats_;
 };
 
