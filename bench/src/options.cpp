@@ -3,13 +3,14 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <set>
 #include <sstream>
 #include <utility>
 #include <vector>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+
+#include "common/keep_last.hpp"
 
 namespace bench {
 namespace {
@@ -181,11 +182,9 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     auto parsed = po::command_line_parser(args).options(desc).positional(pos).run();
     // A later occurrence of an option replaces an earlier one (bench/compare and the smoke test
     // put the caller's options after their own), where Program_options would refuse the repeat.
-    std::set<std::string> seen;
-    std::vector<po::option> kept;
-    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it)
-      if (it->string_key == "scenario" || seen.insert(it->string_key).second) kept.push_back(*it);
-    parsed.options.assign(kept.rbegin(), kept.rend());
+    common::keep_last_of_each(parsed.options, [](const po::option& o) {
+      return o.string_key == "scenario" ? std::string() : o.string_key;
+    });
     po::variables_map vm;
     po::store(parsed, vm);
     if (vm.count("help")) {

@@ -6,10 +6,11 @@
 #include <charconv>
 #include <fstream>
 #include <functional>
-#include <set>
 #include <sstream>
 #include <string_view>
 #include <vector>
+
+#include "common/keep_last.hpp"
 
 namespace locksim {
 namespace {
@@ -148,11 +149,7 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     auto parsed = po::parse_command_line(argc, argv, desc);
     // A later occurrence of an option replaces an earlier one (tests/wire/lock_sim.py passes its
     // defaults first, a test's own values after), where Program_options would refuse the repeat.
-    std::set<std::string> seen;
-    std::vector<po::option> kept;
-    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it)
-      if (seen.insert(it->string_key).second) kept.push_back(*it);
-    parsed.options.assign(kept.rbegin(), kept.rend());
+    common::keep_last_of_each(parsed.options, [](const po::option& o) { return o.string_key; });
     po::store(parsed, vm);
     po::notify(vm);
   } catch (const std::exception& e) {
