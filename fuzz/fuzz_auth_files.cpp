@@ -23,8 +23,8 @@ using fuzz::require;
 namespace {
 
 bool under(std::string_view topic, std::string_view root) {
-  return topic == root || (topic.size() > root.size() && topic.substr(0, root.size()) == root &&
-                           topic[root.size()] == '/');
+  return topic == root ||
+         (topic.size() > root.size() && topic.substr(0, root.size()) == root && topic[root.size()] == '/');
 }
 
 // Whether an allowed topic stays inside the subtrees the own-subtree rules name.

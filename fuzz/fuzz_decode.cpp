@@ -53,8 +53,7 @@ std::string canonical(std::string_view packet, std::size_t header_size, std::uin
 }
 
 // Returns the re-encoded bytes, or an empty string when `packet` does not decode at `level`.
-std::string check_round_trip(std::string_view packet, std::size_t header_size,
-                             std::uint8_t level) {
+std::string check_round_trip(std::string_view packet, std::size_t header_size, std::uint8_t level) {
   auto first = codec::decode(packet, level);
   if (!first.ok()) return {};
   auto encoded = codec::encode(first.packet);
@@ -110,8 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(f.header_size == 0 || f.total() > stream.size(), "need_more for a whole packet");
       break;
     }
-    require(f.header_size >= 2 && f.header_size <= codec::max_fixed_header_size,
-            "fixed header size out of range");
+    require(f.header_size >= 2 && f.header_size <= codec::max_fixed_header_size, "fixed header size out of range");
     require(f.total() <= stream.size(), "packet extends past the input");
     auto packet = stream.substr(0, f.total());
     auto v311 = check_round_trip(packet, f.header_size, codec::protocol_v311);

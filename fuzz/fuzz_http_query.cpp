@@ -26,8 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto earlier = detail::query_param(query, name);
   auto n = detail::url_encode(name), v = detail::url_encode(value);
   for (char c : n + v)
-    require(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-                c == '~' || c == '%',
+    require(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~' || c == '%',
             "url_encode left a character a query may not hold");
   auto full = query.empty() ? n + "=" + v : query + "&" + n + "=" + v;
   auto got = detail::query_param(full, name);

@@ -92,8 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(replies == 0 && doc.IsObject(), "an accepted body is answered or is not an object");
 
   // The fields the routes read, with their bounds (user_routes.cpp, device_routes.cpp).
-  for (auto [name, max_len] : {std::pair<const char*, std::size_t>{"code", 128}, {"lockno", 64},
-                               {"bindcode", 64}, {"version", 32}}) {
+  for (auto [name, max_len] :
+       {std::pair<const char*, std::size_t>{"code", 128}, {"lockno", 64}, {"bindcode", 64}, {"version", 32}}) {
     std::string out;
     replies = 0;
     if (detail::string_field(doc, name, max_len, out, reply)) {

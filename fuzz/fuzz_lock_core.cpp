@@ -14,8 +14,8 @@ using namespace firmware;
 
 void publish_to(LockCore& core, const char* topic, const std::uint8_t* payload, std::size_t n) {
   static std::uint8_t buf[70000];
-  std::size_t len = wire::encode_publish(
-      buf, sizeof buf, topic, std::string_view(reinterpret_cast<const char*>(payload), n), 1, 1);
+  std::size_t len =
+      wire::encode_publish(buf, sizeof buf, topic, std::string_view(reinterpret_cast<const char*>(payload), n), 1, 1);
   if (len) core.on_link_bytes(Link::mqtt, buf, len);
 }
 
@@ -49,11 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (mode == 1) {
     publish_to(core, "/12345678901/ota", data, size);
   } else {
-    static const char offer[] =
-        R"({"version":"2","url":"http://h/f","size":4096,"sha256":")"
-        "0000000000000000000000000000000000000000000000000000000000000000\"}";
-    publish_to(core, "/12345678901/ota", reinterpret_cast<const std::uint8_t*>(offer),
-               sizeof offer - 1);
+    static const char offer[] = R"({"version":"2","url":"http://h/f","size":4096,"sha256":")"
+                                "0000000000000000000000000000000000000000000000000000000000000000\"}";
+    publish_to(core, "/12345678901/ota", reinterpret_cast<const std::uint8_t*>(offer), sizeof offer - 1);
     core.on_link_up(Link::http);
     core.on_link_bytes(Link::http, data, size);
   }

@@ -30,8 +30,8 @@ void check_publish(std::uint8_t flags, std::string_view body, const codec::Decod
   if (!theirs.ok()) return;  // the lock may be laxer (it does not check UTF-8 or wildcards)
   require(ok, "the lock refuses a PUBLISH the broker's codec accepts");
   auto& p = std::get<codec::Publish>(theirs.packet);
-  require(mine.topic == p.topic && mine.payload == p.payload && mine.qos == p.qos &&
-              mine.retain == p.retain && mine.dup == p.dup && mine.packet_id == p.packet_id,
+  require(mine.topic == p.topic && mine.payload == p.payload && mine.qos == p.qos && mine.retain == p.retain &&
+              mine.dup == p.dup && mine.packet_id == p.packet_id,
           "the lock reads a PUBLISH differently");
   // What the lock would send for this message (it never sets DUP or RETAIN).
   std::uint8_t out[1024];
@@ -56,9 +56,7 @@ void check_packet(const wire::Header& h, std::string_view packet) {
               "the lock reads a CONNACK's code differently");
       break;
     }
-    case wire::publish:
-      check_publish(h.flags(), body, theirs);
-      break;
+    case wire::publish: check_publish(h.flags(), body, theirs); break;
     case wire::puback:
     case wire::pubrec:
     case wire::pubrel:
@@ -83,13 +81,11 @@ void check_packet(const wire::Header& h, std::string_view packet) {
       if (!theirs.ok()) break;
       require(ok, "the lock refuses a SUBACK the broker's codec accepts");
       auto& s = std::get<codec::Suback>(theirs.packet);
-      require(id == s.packet_id && count == s.codes.size() &&
-                  std::equal(s.codes.begin(), s.codes.end(), codes),
+      require(id == s.packet_id && count == s.codes.size() && std::equal(s.codes.begin(), s.codes.end(), codes),
               "the lock reads a SUBACK differently");
       break;
     }
-    default:
-      break;  // the lock's client handles PINGRESP by its header and refuses the rest
+    default: break;  // the lock's client handles PINGRESP by its header and refuses the rest
   }
 }
 
@@ -104,8 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (mine == wire::HeaderStatus::malformed) {
       // The lock is stricter in one documented way: a length in more bytes than it needs.
       bool non_minimal = theirs.header_size > 2 && stream[theirs.header_size - 1] == 0;
-      require(theirs.status == codec::Frame::Status::malformed || non_minimal,
-              "only the lock refuses a fixed header");
+      require(theirs.status == codec::Frame::Status::malformed || non_minimal, "only the lock refuses a fixed header");
       break;
     }
     if (mine == wire::HeaderStatus::need_more) {

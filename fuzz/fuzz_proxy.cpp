@@ -38,8 +38,7 @@ void check_prefixes(std::string_view stream) {
   bool decided = false;
   for (std::size_t n = 1; n <= stream.size(); ++n) {
     auto h = broker::parse_proxy_header(stream.substr(0, n));
-    if (h.status == Status::complete)
-      require(h.length <= n, "complete header longer than the bytes seen");
+    if (h.status == Status::complete) require(h.length <= n, "complete header longer than the bytes seen");
     if (decided) {
       require(same(h, verdict), "verdict changed as more bytes arrived");
       continue;

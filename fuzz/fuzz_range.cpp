@@ -67,8 +67,8 @@ void check_lock_request(std::uint64_t first, std::uint64_t last, std::uint64_t s
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   // Small sizes most of the time: the edges (0, 1, one past the end) are where bugs live.
-  auto image = in.ConsumeBool() ? in.ConsumeIntegral<std::uint64_t>()
-                                : in.ConsumeIntegralInRange<std::uint64_t>(0, 70000);
+  auto image =
+      in.ConsumeBool() ? in.ConsumeIntegral<std::uint64_t>() : in.ConsumeIntegralInRange<std::uint64_t>(0, 70000);
   auto first = in.ConsumeIntegral<std::uint64_t>();
   auto last = in.ConsumeBool() ? in.ConsumeIntegral<std::uint64_t>()
                                : first + in.ConsumeIntegralInRange<std::uint64_t>(0, 70000);

@@ -4,13 +4,13 @@
 // WsUpgrade::on_request in broker/src/ws_listener.cpp calls: path, subprotocol, the client behind
 // a trusted proxy), Beast's accept, and then the frame reader the way WsTransport reads MQTT
 // bytes. The parser limits and the stream settings mirror ws_listener.cpp and
-// broker/src/ws_transport.cpp (configure, async_read); keep them in step when those change. The input is the byte stream, arriving in reads of a size its first
-// byte picks; the bytes after the request are the client's frames (a client waits for the 101
-// before sending them).
+// broker/src/ws_transport.cpp (configure, async_read); keep them in step when those change. The input is the byte
+// stream, arriving in reads of a size its first byte picks; the bytes after the request are the client's frames (a
+// client waits for the 101 before sending them).
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -71,13 +71,13 @@ struct Run {
     // offered list's elements, start with mqtt, be short and hold only token characters.
     const auto offered = std::string(sv(req[bhttp::field::sec_websocket_protocol]));
     const auto& chosen = decision.echo;
-    require(chosen.empty() ||
-                (chosen.compare(0, 4, "mqtt") == 0 && chosen.size() <= broker::max_subprotocol_length &&
-                 std::all_of(chosen.begin(), chosen.end(),
-                             [](unsigned char c) {
-                               return std::isalnum(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
-                             }) &&
-                 offered.find(chosen) != std::string::npos),
+    require(chosen.empty() || (chosen.compare(0, 4, "mqtt") == 0 && chosen.size() <= broker::max_subprotocol_length &&
+                               std::all_of(chosen.begin(), chosen.end(),
+                                           [](unsigned char c) {
+                                             return std::isalnum(c) ||
+                                                    (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+                                           }) &&
+                               offered.find(chosen) != std::string::npos),
             "a subprotocol answer that is not a short mqtt* token the client offered");
     require(!decision.client.empty() && decision.client.find_first_of(" \r\n\"") == std::string::npos,
             "the client address shown in logs holds the client's bytes");
@@ -97,8 +97,8 @@ struct Run {
     ws->binary(true);
     ws->auto_fragment(false);
     ws->read_message_max(max_message_size);
-    ws->set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
-                                                   websocket::stream_base::none(), false});
+    ws->set_option(
+        websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
     if (!echo.empty())
       ws->set_option(websocket::stream_base::decorator(
           [p = echo](websocket::response_type& res) { res.set(bhttp::field::sec_websocket_protocol, p); }));
@@ -117,7 +117,7 @@ struct Run {
 
   void read() {
     ws->async_read_some(net::buffer(data, read_buffer), [this](const beast::error_code& ec, std::size_t n) {
-      if (ec) return;  // the connection ends with the reason
+      if (ec) return;              // the connection ends with the reason
       if (ws->got_text()) return;  // WsTransport ends it: MQTT needs binary frames
       read_total += n;
       require(read_total <= frames.size(), "more payload than bytes sent");

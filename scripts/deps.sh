@@ -6,7 +6,7 @@ build=(cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libboos
        libmariadb-dev rapidjson-dev libfmt-dev libspdlog-dev doctest-dev
        libsqlite3-dev zlib1g-dev ccache)
 test=(python3 python3-pytest mosquitto mosquitto-clients libpaho-mqtt-dev redis-server mariadb-server
-      nginx libnginx-mod-stream curl openssl nodejs clang-14 libclang-rt-14-dev procps)
+      nginx libnginx-mod-stream curl openssl nodejs clang-14 libclang-rt-14-dev clang-format-14 procps)
 want=("${build[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test[@]}")
 missing=()

@@ -21,8 +21,8 @@ inline bool services_required() {
 
 // `if (!server) { SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set"); return; }`: a macro so that
 // the failure or the message names the test's own file and line.
-#define SAKURA_SERVICE_MISSING(why)                                              \
-  do {                                                                           \
+#define SAKURA_SERVICE_MISSING(why)                                                    \
+  do {                                                                                 \
     if (sakura_test::services_required()) FAIL(why << " (SAKURA_REQUIRE_SERVICES=1)"); \
-    MESSAGE(why << ": skipping");                                                \
+    MESSAGE(why << ": skipping");                                                      \
   } while (0)

@@ -133,10 +133,10 @@ class OfflineAdmin final : public Admin {
   Reply call(const std::string& method, const std::string& target, const std::string& body) override {
     auto promise = std::make_shared<std::promise<Reply>>();
     auto future = promise->get_future();
-    api_->call(method, target, body,
-               [promise](unsigned status, std::string body) { promise->set_value({status, std::move(body)}); });
-    if (future.wait_for(kTimeout) != std::future_status::ready)
-      throw Failure("the stores did not answer within 30 s");
+    api_->call(method, target, body, [promise](unsigned status, std::string body) {
+      promise->set_value({status, std::move(body)});
+    });
+    if (future.wait_for(kTimeout) != std::future_status::ready) throw Failure("the stores did not answer within 30 s");
     return future.get();
   }
 

@@ -43,16 +43,16 @@ int run_lock(Ctl& ctl, const Args& args) {
     po::options_description o;
     o.add_options()("events", po::value<int>()->default_value(5), "with this many last events (1..100)");
     auto vm = parse(rest, o, {"lockno"});
-    return ctl.run("GET", "/locks/" + q(vm["lockno"].as<std::string>()) +
-                              "?limit=" + std::to_string(vm["events"].as<int>()));
+    return ctl.run("GET",
+                   "/locks/" + q(vm["lockno"].as<std::string>()) + "?limit=" + std::to_string(vm["events"].as<int>()));
   }
   if (args[0] == "events") {
     po::options_description o;
     o.add_options()("limit", po::value<int>()->default_value(20), "at most this many (1..100)")(
         "before", po::value<long long>()->default_value(0), "older than this event id (the `next` of a page)");
     auto vm = parse(rest, o, {"lockno"});
-    return ctl.run("GET", "/history?lockno=" + q(vm["lockno"].as<std::string>()) + "&limit=" +
-                              std::to_string(vm["limit"].as<int>()) +
+    return ctl.run("GET", "/history?lockno=" + q(vm["lockno"].as<std::string>()) +
+                              "&limit=" + std::to_string(vm["limit"].as<int>()) +
                               "&before=" + std::to_string(vm["before"].as<long long>()));
   }
   throw UsageError("unknown lock command '" + args[0] + "' (status, events)");

@@ -16,10 +16,10 @@
 #include "auth/credential_store.hpp"
 #include "auth/store_lock.hpp"
 #include "ctl.hpp"
+#include "http/api.hpp"
 #include "storage/open.hpp"
 #include "wire_auth.hpp"
 #include "wire_http.hpp"
-#include "http/api.hpp"
 #include "wire_storage.hpp"
 
 namespace ctl {
@@ -73,8 +73,11 @@ int run_check(Ctl& ctl, const Args& args) {
   const bool embedded_kv = s.kv_backend == storage::KvBackend::embedded;
   const bool sqlite = s.sql.backend == storage::SqlBackend::sqlite;
   Probe kv{"kv", embedded_kv ? "embedded " + s.data_dir : "redis " + s.redis.server, false, ""};
-  Probe sql{"sql", sqlite ? "sqlite " + s.data_dir : "mariadb " + s.sql.user + "@" + s.sql.host + ":" +
-                                                         std::to_string(s.sql.port) + "/" + s.sql.database, false, ""};
+  Probe sql{"sql",
+            sqlite
+                ? "sqlite " + s.data_dir
+                : "mariadb " + s.sql.user + "@" + s.sql.host + ":" + std::to_string(s.sql.port) + "/" + s.sql.database,
+            false, ""};
   std::unique_ptr<auth::StoreLock> lock;
   if (embedded_kv || sqlite) lock = std::make_unique<auth::StoreLock>(s.data_dir);
   if (lock && !lock->ok()) {
@@ -107,7 +110,8 @@ int run_check(Ctl& ctl, const Args& args) {
     // Only the remote one of the two, if any, is probed.
     auto remote = s;
     if (!embedded_kv || !sqlite) {
-      remote.data_dir = (std::filesystem::temp_directory_path() / ("sakura-ctl-check-" + std::to_string(::getpid()))).string();
+      remote.data_dir =
+          (std::filesystem::temp_directory_path() / ("sakura-ctl-check-" + std::to_string(::getpid()))).string();
       if (embedded_kv) remote.kv_backend = storage::KvBackend::embedded;
       if (sqlite) remote.sql.backend = storage::SqlBackend::sqlite;
       auto opened = storage::open(remote, io, log);
@@ -138,7 +142,8 @@ int run_check(Ctl& ctl, const Args& args) {
     auto& p = probes[i];
     all = all && p.ok;
     body += (i ? "," : "") + std::string("{\"check\":") + json_string(p.name) + ",\"store\":" + json_string(p.detail) +
-            ",\"ok\":" + (p.ok ? "true" : "false") + ",\"result\":" + json_string(p.ok && p.message.empty() ? "ok" : p.message) + "}";
+            ",\"ok\":" + (p.ok ? "true" : "false") +
+            ",\"result\":" + json_string(p.ok && p.message.empty() ? "ok" : p.message) + "}";
   }
   print_reply({200, body + "]}"}, ctl.json());
   return all ? 0 : 1;

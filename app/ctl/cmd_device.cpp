@@ -13,7 +13,9 @@ int run_device(Ctl& ctl, const Args& args) {
   if (args.empty()) throw UsageError("usage: sakura-ctl device add|list|show|remove|reissue|bindcodes ...");
   Args rest(args.begin() + 1, args.end());
   const auto& c = args[0];
-  if (c == "add") return ctl.run("POST", "/devices", "{\"lockno\":" + json_string(parse(rest, {}, {"lockno"})["lockno"].as<std::string>()) + "}");
+  if (c == "add")
+    return ctl.run("POST", "/devices",
+                   "{\"lockno\":" + json_string(parse(rest, {}, {"lockno"})["lockno"].as<std::string>()) + "}");
   if (c == "show") return ctl.run("GET", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})));
   if (c == "remove") return ctl.run("DELETE", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})));
   if (c == "reissue") return ctl.run("POST", "/devices/" + lock_arg(parse(rest, {}, {"lockno"})) + "/password");

@@ -43,7 +43,8 @@ int run_firmware(Ctl& ctl, const Args& args) {
     } catch (const po::error& e) {
       throw UsageError(e.what());
     }
-    if (!vm.count("version") || !vm.count("lockno")) throw UsageError("usage: sakura-ctl firmware offer <version> <lockno>...");
+    if (!vm.count("version") || !vm.count("lockno"))
+      throw UsageError("usage: sakura-ctl firmware offer <version> <lockno>...");
     std::string body = "{\"version\":" + json_string(vm["version"].as<std::string>()) + ",\"locknos\":[";
     auto locks = vm["lockno"].as<std::vector<std::string>>();
     for (std::size_t i = 0; i < locks.size(); ++i) body += (i ? "," : "") + json_string(locks[i]);
@@ -56,8 +57,9 @@ int run_firmware(Ctl& ctl, const Args& args) {
     doc.Parse(r.body.data(), r.body.size());
     if (r.status != 200 || doc.HasParseError() || !doc.IsObject()) return print_reply(r, ctl.json());
     // The lock's last report, as it sent it, and the version it runs.
-    std::string out = "{\"lockno\":" + json_string(vm["lockno"].as<std::string>()) + ",\"firmware\":" +
-                      json_string(doc["firmware"].IsString() ? doc["firmware"].GetString() : "") + ",\"ota\":";
+    std::string out = "{\"lockno\":" + json_string(vm["lockno"].as<std::string>()) +
+                      ",\"firmware\":" + json_string(doc["firmware"].IsString() ? doc["firmware"].GetString() : "") +
+                      ",\"ota\":";
     if (doc["ota"].IsObject()) {
       out += "{";
       bool first = true;

@@ -66,7 +66,8 @@ int list(Ctl& ctl, const Args& args) {
     if (r.status != 200) return print_reply(r, ctl.json());
     rapidjson::Document doc;
     doc.Parse(r.body.data(), r.body.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc["items"].IsArray()) throw Failure("unexpected answer: " + r.body);
+    if (doc.HasParseError() || !doc.IsObject() || !doc["items"].IsArray())
+      throw Failure("unexpected answer: " + r.body);
     for (auto& item : doc["items"].GetArray())
       names.emplace_back(item["username"].GetString(), item["username"].GetStringLength());
     cursor = doc["next"].IsString() ? doc["next"].GetString() : "";

@@ -32,7 +32,8 @@ const ctl::Group kGroups[] = {
     {"session", "session list [--limit N]                     (running broker)", ctl::run_session},
     {"lock", "lock status <lockno> [--events N] | events <lockno> [--limit N] [--before ID]", ctl::run_lock},
     {"check", "check [--timeout S]                          (the configuration, then every store)", ctl::run_check},
-    {"migrate", "migrate [--dry-run]                          (the SQL schema's steps; docs/migration.md)", ctl::run_migrate},
+    {"migrate", "migrate [--dry-run]                          (the SQL schema's steps; docs/migration.md)",
+     ctl::run_migrate},
 };
 
 void usage(std::ostream& out, const ctl::po::options_description& options) {
@@ -52,8 +53,8 @@ int main(int argc, char** argv) {
   options.add_options()("help,h", "this text")("config,c", po::value<std::string>(), "the broker's config file")(
       "set", po::value<std::vector<std::string>>()->composing(), "key=value, after the file and SAKURA_* (repeatable)")(
       "json", po::bool_switch(), "print the API's JSON instead of tables")(
-      "online", po::bool_switch(), "require the running broker")(
-      "offline", po::bool_switch(), "never contact a broker: work on the stores")(
+      "online", po::bool_switch(), "require the running broker")("offline", po::bool_switch(),
+                                                                 "never contact a broker: work on the stores")(
       "url", po::value<std::string>(), "the broker's ops bind, http://HOST:PORT (default: http.ops_bind)")(
       "token", po::value<std::string>(), "admin token (default: http.admin_token or <data_dir>/admin_token)");
   po::options_description hidden;
@@ -66,7 +67,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest;
   try {
     // Global options come before the group; everything from the group on is the command's.
-    auto parsed = po::command_line_parser(argc, argv).options(all).positional(pos)
+    auto parsed = po::command_line_parser(argc, argv)
+                      .options(all)
+                      .positional(pos)
                       .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
                       .allow_unregistered()
                       .run();
@@ -95,7 +98,7 @@ int main(int argc, char** argv) {
     std::cerr << "sakura-ctl: --online and --offline exclude each other\n";
     return 2;
   }
-  auto mode = vm["online"].as<bool>() ? ctl::Mode::online
+  auto mode = vm["online"].as<bool>()    ? ctl::Mode::online
               : vm["offline"].as<bool>() ? ctl::Mode::offline
                                          : ctl::Mode::automatic;
   if (vm.count("url") && mode == ctl::Mode::automatic) mode = ctl::Mode::online;

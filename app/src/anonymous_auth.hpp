@@ -9,11 +9,9 @@ namespace app {
 class AnonymousAuthenticator final : public broker::Authenticator {
  public:
   explicit AnonymousAuthenticator(bool allow_anonymous) : allow_(allow_anonymous) {}
-  void authenticate(const broker::AuthRequest& request,
-                    std::function<void(broker::AuthResult)> done) override {
+  void authenticate(const broker::AuthRequest& request, std::function<void(broker::AuthResult)> done) override {
     bool ok = allow_ && !request.client.username;
-    done({ok ? broker::codec::ConnectReturn::accepted : broker::codec::ConnectReturn::not_authorized,
-          false, nullptr});
+    done({ok ? broker::codec::ConnectReturn::accepted : broker::codec::ConnectReturn::not_authorized, false, nullptr});
   }
 
  private:

@@ -18,14 +18,12 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
   auto& b = server.broker();
   auto stat = [&b](broker::Stat s) { return b.stats().get(s); };
   if (auto* store = b.persistence()) {
-    p.gauge("sakura_persistence_stored_bytes", "message bytes held by the persistence store",
-            store->stored_bytes());
+    p.gauge("sakura_persistence_stored_bytes", "message bytes held by the persistence store", store->stored_bytes());
     p.counter("sakura_persistence_dropped_total",
               "messages for offline persistent sessions dropped at persistence.max_bytes",
               stat(broker::Stat::persistence_dropped));
     p.gauge("sakura_persistence_failing",
-            "1 while the persistence store cannot write (nothing new is stored meanwhile)",
-            store->failing() ? 1 : 0);
+            "1 while the persistence store cannot write (nothing new is stored meanwhile)", store->failing() ? 1 : 0);
     p.counter("sakura_persistence_refused_total",
               "messages for offline persistent sessions refused while the store could not write",
               stat(broker::Stat::persistence_refused));
@@ -67,8 +65,8 @@ void append_broker_metrics(broker::Server& server, std::string& out) {
     p.sample("sakura_worker_busy_ratio", {{"worker", std::to_string(w)}}, std::round(pool.busy(w) * 1000) / 1000);
 }
 
-void append_connection_metrics(
-    const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters, std::string& out) {
+void append_connection_metrics(const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters,
+                               std::string& out) {
   PrometheusText p(out);
   std::vector<broker::ConnectionLimiter::ListenerFigures> all;
   for (auto [scope, l] : limiters)
@@ -82,8 +80,7 @@ void append_connection_metrics(
   for (auto& f : all)
     for (std::size_t r = 0; r < f.refused.size(); ++r)
       p.sample("sakura_connections_refused_total",
-               {{"listener", f.name}, {"reason", broker::to_string(static_cast<broker::Refusal>(r))}},
-               f.refused[r]);
+               {{"listener", f.name}, {"reason", broker::to_string(static_cast<broker::Refusal>(r))}}, f.refused[r]);
   p.family("sakura_connections_limit", Type::gauge,
            "the cap on connections at once: limits.max_connections (mqtt), http.max_connections (http) and "
            "http.ops_max_connections (http_ops); 0 = none");

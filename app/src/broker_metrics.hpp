@@ -5,7 +5,7 @@
 namespace broker {
 class ConnectionLimiter;
 class Server;
-}
+}  // namespace broker
 
 namespace app {
 
@@ -16,7 +16,7 @@ void append_broker_metrics(broker::Server& server, std::string& out);
 // Connections held and refused, by listener (and reason), over the given limiters (the MQTT
 // listeners' and the HTTP API's).
 // `limiters`: each with the scope its cap is reported under (mqtt, http, http_ops).
-void append_connection_metrics(
-    const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters, std::string& out);
+void append_connection_metrics(const std::vector<std::pair<const char*, const broker::ConnectionLimiter*>>& limiters,
+                               std::string& out);
 
 }  // namespace app

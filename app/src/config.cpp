@@ -53,10 +53,8 @@ const KeySpec& Config::spec(const std::string& key, const std::string& source) c
 std::string Config::env_name(const std::string& key) {
   std::string out = "SAKURA_";
   for (char c : key) {
-    if (c == '.')
-      out += "__";
-    else
-      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (c == '.') out += "__";
+    else out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -122,8 +120,7 @@ void Config::set(const std::string& key, const std::string& value, const std::st
 
 void Config::set(const std::string& assignment, const std::string& source) {
   auto eq = assignment.find('=');
-  if (eq == std::string::npos)
-    throw ConfigError(fmt::format("{}: expected key=value, got '{}'", source, assignment));
+  if (eq == std::string::npos) throw ConfigError(fmt::format("{}: expected key=value, got '{}'", source, assignment));
   set(trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), source);
 }
 
@@ -158,8 +155,8 @@ void Config::load_environment(char** envp) {
     if (entry.rfind("SAKURA_", 0) != 0) continue;
     auto name = entry.substr(0, entry.find('='));
     if (name.find("__") == std::string::npos) continue;
-    bool known = std::any_of(schema().begin(), schema().end(),
-                             [&](const KeySpec& s) { return env_name(s.key) == name; });
+    bool known =
+        std::any_of(schema().begin(), schema().end(), [&](const KeySpec& s) { return env_name(s.key) == name; });
     if (!known) throw ConfigError(fmt::format("{}: environment variable names no setting", name));
   }
 }

@@ -18,9 +18,9 @@ struct ConfigError : std::runtime_error {
 enum class ValueType { string, boolean, integer, duration, size, bind, choice };
 
 struct KeySpec {
-  std::string key;           // "listener.tcp.bind"
+  std::string key;  // "listener.tcp.bind"
   ValueType type;
-  std::string default_value; // as it would be written in the file; empty = unset
+  std::string default_value;  // as it would be written in the file; empty = unset
   std::string help;
   std::vector<std::string> choices;  // for ValueType::choice
   bool secret = false;               // never logged

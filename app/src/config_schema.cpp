@@ -5,8 +5,8 @@ namespace app {
 
 const std::vector<KeySpec>& schema() {
   using T = ValueType;
-  auto k = [](std::string key, T type, std::string def, std::string help,
-              std::vector<std::string> choices = {}, bool secret = false) {
+  auto k = [](std::string key, T type, std::string def, std::string help, std::vector<std::string> choices = {},
+              bool secret = false) {
     return KeySpec{std::move(key), type, std::move(def), std::move(help), std::move(choices), secret};
   };
   static const std::vector<KeySpec> keys = {
@@ -15,8 +15,7 @@ const std::vector<KeySpec>& schema() {
         "embedded store, persistence, firmware files (created 0700, tightened at start: docs/deployment.md)"),
       k("node.threads", T::integer, "0", "worker threads; 0 = one per core"),
       k("node.placement", T::choice, "pack", "which worker takes a new connection", {"pack", "spread"}),
-      k("node.pack_below", T::integer, "50",
-        "pack: fill the first worker while it uses less than this % of a core"),
+      k("node.pack_below", T::integer, "50", "pack: fill the first worker while it uses less than this % of a core"),
 
       k("listener.tcp.bind", T::bind, "0.0.0.0:1883", "MQTT over TCP; off disables"),
       k("listener.ws.bind", T::bind, "0.0.0.0:8083", "MQTT over WebSocket; off disables"),
@@ -49,8 +48,10 @@ const std::vector<KeySpec>& schema() {
       k("listener.tls.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
       k("listener.wss.max_connections", T::integer, "0", "connections at once on this listener; 0 = the global cap"),
 
-      k("http.bind", T::bind, "0.0.0.0:5005", "public HTTP routes (login, binding, history, firmware download); off disables"),
-      k("http.ops_bind", T::bind, "127.0.0.1:5006", "operators' HTTP routes (admin, /metrics, /healthz) and the public ones; off disables"),
+      k("http.bind", T::bind, "0.0.0.0:5005",
+        "public HTTP routes (login, binding, history, firmware download); off disables"),
+      k("http.ops_bind", T::bind, "127.0.0.1:5006",
+        "operators' HTTP routes (admin, /metrics, /healthz) and the public ones; off disables"),
       k("http.admin_token", T::string, "", "bearer token for admin routes (generated if unset)", {}, true),
       k("http.threads", T::integer, "1", "HTTP API threads (its own, never the MQTT workers)"),
       k("http.max_body", T::size, "64KiB", "largest JSON request body"),
@@ -59,7 +60,8 @@ const std::vector<KeySpec>& schema() {
       k("http.idle_timeout", T::duration, "60s", "keep-alive wait for the next request"),
       k("http.rate_per_minute", T::integer, "30", "/login and binding requests a minute per address"),
       k("http.rate_burst", T::integer, "10", "/login and binding requests at once per address"),
-      k("http.trusted_proxies", T::string, "127.0.0.1, ::1", "peers whose X-Forwarded-For is believed (addresses or networks)"),
+      k("http.trusted_proxies", T::string, "127.0.0.1, ::1",
+        "peers whose X-Forwarded-For is believed (addresses or networks)"),
       k("http.max_connections", T::string, "auto",
         "HTTP API connections at once; auto: half of limits.reserved_descriptors, at most 512"),
       k("http.ops_max_connections", T::integer, "64",
@@ -113,15 +115,14 @@ const std::vector<KeySpec>& schema() {
       k("wechat.appid", T::string, "", "mini-program appid"),
       k("wechat.secret", T::string, "", "mini-program secret", {}, true),
       k("wechat.code2session_url", T::string, "https://api.weixin.qq.com/sns/jscode2session",
-       "WeChat auth.code2Session endpoint"),
+        "WeChat auth.code2Session endpoint"),
       k("wechat.timeout", T::duration, "5s", "deadline of one code2Session attempt"),
       k("wechat.retries", T::integer, "2", "further code2Session attempts while WeChat is busy (-1)"),
       k("wechat.cafile", T::string, "", "CA bundle for WeChat's certificate; empty = system store"),
 
       k("persistence.enabled", T::boolean, "true",
         "keep persistent sessions, their QoS 1/2 messages and retained messages across restarts"),
-      k("persistence.sync", T::choice, "everysec", "durability of persisted state",
-       {"always", "everysec", "none"}),
+      k("persistence.sync", T::choice, "everysec", "durability of persisted state", {"always", "everysec", "none"}),
       k("persistence.path", T::string, "", "journal file; empty = <node.data_dir>/sessions.journal"),
       k("persistence.max_bytes", T::size, "1GiB",
         "message bytes the store may hold; past it messages for offline sessions are dropped"),

@@ -18,8 +18,7 @@ void prepare_descriptors(spdlog::logger& log) {
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
       log.info("open files: soft limit raised from {} to {}", before, limit.rlim_cur);
-    else
-      limit.rlim_cur = before;
+    else limit.rlim_cur = before;
   }
   constexpr rlim_t cap = rlim_t{1} << 20;
   auto slots = limit.rlim_cur == RLIM_INFINITY ? cap : std::min(limit.rlim_cur, cap);
@@ -29,10 +28,8 @@ void prepare_descriptors(spdlog::logger& log) {
   int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (probe < 0) return;
   int high = ::fcntl(probe, F_DUPFD_CLOEXEC, static_cast<int>(slots - 1));
-  if (high >= 0)
-    ::close(high);
-  else
-    log.warn("open files: could not reserve {} descriptor slots: {}", slots, std::strerror(errno));
+  if (high >= 0) ::close(high);
+  else log.warn("open files: could not reserve {} descriptor slots: {}", slots, std::strerror(errno));
   ::close(probe);
 }
 

@@ -5,8 +5,7 @@
 namespace app {
 
 Logging::Logging(const std::string& level)
-    : sink_(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()),
-      level_(spdlog::level::from_str(level)) {
+    : sink_(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()), level_(spdlog::level::from_str(level)) {
   sink_->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
 }
 

@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string config_file, port_file;
   opts.add_options()("help,h", "show this help")("version", "print the version")(
-      "config,c", po::value(&config_file), "INI configuration file")(
-      "set", po::value(&sets)->composing(), "override a setting: --set section.key=value")(
+      "config,c", po::value(&config_file), "INI configuration file")("set", po::value(&sets)->composing(),
+                                                                     "override a setting: --set section.key=value")(
       "port-file", po::value(&port_file), "write the bound ports here (one 'name port' a line)")(
-      "print-config", "print the effective configuration and exit")(
-      "print-schema", "print every setting as a Markdown table and exit");
+      "print-config", "print the effective configuration and exit")("print-schema",
+                                                                    "print every setting as a Markdown table and exit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -103,14 +103,14 @@ int main(int argc, char** argv) {
     }
     log->info("sakura-broker {} started", SAKURA_VERSION);
 
-    std::function<void(const boost::system::error_code&, int)> on_signal =
-        [&](const boost::system::error_code& ec, int sig) {
-          if (!ec && sig == SIGHUP) {  // certificate reload; keep running
-            application.reload_certificates();
-            return signals.async_wait(on_signal);
-          }
-          log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        };
+    std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                               int sig) {
+      if (!ec && sig == SIGHUP) {  // certificate reload; keep running
+        application.reload_certificates();
+        return signals.async_wait(on_signal);
+      }
+      log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    };
     signals.async_wait(on_signal);
     signals_io.run();
     application.stop();

@@ -87,8 +87,7 @@ auth::AuthOptions options(const Config& c, const std::string& rules) {
 
 }  // namespace
 
-std::shared_ptr<auth::CredentialStore> credential_store(const Config& config,
-                                                       std::shared_ptr<storage::KeyValue> kv) {
+std::shared_ptr<auth::CredentialStore> credential_store(const Config& config, std::shared_ptr<storage::KeyValue> kv) {
   using Verb = auth::CommandTemplate::Verb;
   return std::make_shared<auth::CredentialStore>(
       std::move(kv),
@@ -103,11 +102,12 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
   auto log = logging.get("auth");
   if (config.str("auth.backend") == "embedded") {
     auth::StoreLock lock(config.str("node.data_dir"));
-    if (lock.ok())
-      lock.keep_until_exit();  // tells sakura-ctl that this process owns the embedded store
+    if (lock.ok()) lock.keep_until_exit();  // tells sakura-ctl that this process owns the embedded store
     else
-      log->warn("{} is held by another process (sakura-ctl or a second broker on this data dir): "
-                "its changes to the embedded store will not be seen here", lock.path());
+      log->warn(
+          "{} is held by another process (sakura-ctl or a second broker on this data dir): "
+          "its changes to the embedded store will not be seen here",
+          lock.path());
   }
   const std::string rules = config.has("auth.acl_file") ? config.str("auth.acl_file") : default_acl_file();
   auto o = options(config, rules);
@@ -127,12 +127,11 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
     auto loaded = std::make_shared<std::promise<storage::Status>>();
     auto ready = loaded->get_future();
     std::size_t count = users.users.size();
-    users.apply(*kv, o.auth_cmd.key_pattern, o.acl_cmd.key_pattern,
-                [loaded, log, count](storage::Status s) {
-                  if (s.ok) log->info("auth.users_file: {} users loaded", count);
-                  else log->error("auth.users_file: loading failed: {}", s.message);
-                  loaded->set_value(s);
-                });
+    users.apply(*kv, o.auth_cmd.key_pattern, o.acl_cmd.key_pattern, [loaded, log, count](storage::Status s) {
+      if (s.ok) log->info("auth.users_file: {} users loaded", count);
+      else log->error("auth.users_file: loading failed: {}", s.message);
+      loaded->set_value(s);
+    });
     if (config.str("auth.backend") == "embedded") {
       auto s = ready.get();
       if (!s.ok) throw ConfigError("auth.users_file: " + s.message);
@@ -144,11 +143,13 @@ AuthWiring wire_auth(broker::Server& server, const Config& config, const Logging
   // Legal (the old system ran this way) but worth a warning at every start: the lock topics stay
   // guarded by lockrules' TopicGuard, every other topic is open to whoever gets in.
   if (o.nomatch_allow)
-    log->warn("auth.acl_nomatch=allow lets clients without mqtt_acl rows publish and subscribe on "
-              "every topic (other locks' status, owners' requests); set auth.acl_nomatch=deny");
+    log->warn(
+        "auth.acl_nomatch=allow lets clients without mqtt_acl rows publish and subscribe on "
+        "every topic (other locks' status, owners' requests); set auth.acl_nomatch=deny");
   if (o.allow_anonymous && o.anonymous_unrestricted)
-    log->warn("auth.allow_anonymous=true without auth.acl_file lets clients with no credentials "
-              "publish and subscribe on every topic; give them rules in an acl file or refuse them");
+    log->warn(
+        "auth.allow_anonymous=true without auth.acl_file lets clients with no credentials "
+        "publish and subscribe on every topic; give them rules in an acl file or refuse them");
   w.authenticator = std::make_shared<auth::KvAuthenticator>(std::move(kv), std::move(o), log, w.keeper);
   server.broker().set_authenticator(w.authenticator);
   server.broker().add_observer(w.keeper);

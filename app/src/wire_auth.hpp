@@ -15,7 +15,7 @@ class Server;
 namespace storage {
 class KeyValue;
 struct Storage;
-}
+}  // namespace storage
 
 namespace app {
 

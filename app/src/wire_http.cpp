@@ -33,8 +33,8 @@ http::Options http_options(const Config& c) {
   return o;
 }
 
-std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c,
-                                         const Logging& logging, const storage::Storage& storage,
+std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c, const Logging& logging,
+                                         const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper,
                                          std::shared_ptr<broker::Authenticator> authenticator,
                                          HttpConnectionLimiters connections,
@@ -53,8 +53,7 @@ std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& c
   api->set_credentials(keeper->store(), keeper);
   auto& b = server.broker();
   api->set_broker_admin({[&b](std::size_t limit) { return b.sessions_info(limit); },
-                         [&b](const std::string& id) { return b.session_info(id); },
-                         [&b] { return b.session_count(); },
+                         [&b](const std::string& id) { return b.session_info(id); }, [&b] { return b.session_count(); },
                          [&b](const std::string& id) { b.disconnect_client(id); }});
   api->set_authenticator(std::move(authenticator));
   api->set_listeners([&server] { return server.ports(); });

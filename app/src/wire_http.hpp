@@ -14,11 +14,11 @@ namespace broker {
 class Authenticator;
 class ConnectionLimiter;
 class Server;
-}
+}  // namespace broker
 namespace http {
 class HttpApi;
 struct Options;
-}
+}  // namespace http
 namespace storage {
 struct Storage;
 }
@@ -41,8 +41,8 @@ http::Options http_options(const Config& config);
 // /history's credentials are checked by `authenticator` (the MQTT one) when given. `metrics`
 // are other modules' /metrics sources (each appends Prometheus text), installed before it starts.
 // The caller keeps the API alive and stops it before the broker.
-std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config,
-                                         const Logging& logging, const storage::Storage& storage,
+std::shared_ptr<http::HttpApi> wire_http(broker::Server& server, const Config& config, const Logging& logging,
+                                         const storage::Storage& storage,
                                          std::shared_ptr<auth::CredentialKeeper> keeper,
                                          std::shared_ptr<broker::Authenticator> authenticator,
                                          HttpConnectionLimiters connections,

@@ -14,7 +14,6 @@ namespace app {
 
 namespace {
 
-
 // Null when the listener is off or has no certificate (TLS listeners start only with one).
 std::shared_ptr<broker::TlsContext> tls_context(const Config& c, const std::string& section) {
   if (!c.enabled(section + ".bind") || !c.has(section + ".certfile")) return nullptr;
@@ -82,9 +81,10 @@ std::function<void()> wire_listeners(broker::Server& server, const Config& confi
     }
   }
   if (config.enabled("listener.ws.bind"))
-    server.add_listener("ws", bind("listener.ws"),
-                        broker::ws_acceptor(server, ws_options(config, config.duration("listener.ws.handshake_timeout"))),
-                        listener_limits(config, "listener.ws", "listener.ws.trusted_proxies"));
+    server.add_listener(
+        "ws", bind("listener.ws"),
+        broker::ws_acceptor(server, ws_options(config, config.duration("listener.ws.handshake_timeout"))),
+        listener_limits(config, "listener.ws", "listener.ws.trusted_proxies"));
   std::vector<std::pair<std::string, std::shared_ptr<broker::TlsContext>>> contexts;
   if (auto tls = tls_context(config, "listener.tls")) {
     server.add_listener("tls", bind("listener.tls"), broker::tls_acceptor(server, tls),

@@ -7,9 +7,9 @@
 
 namespace app {
 
-std::shared_ptr<lockrules::LockRules> wire_lockrules(
-    broker::Server& server, const Config& config, const Logging& logging,
-    const storage::Storage& storage, std::shared_ptr<auth::CredentialKeeper> keeper) {
+std::shared_ptr<lockrules::LockRules> wire_lockrules(broker::Server& server, const Config& config,
+                                                     const Logging& logging, const storage::Storage& storage,
+                                                     std::shared_ptr<auth::CredentialKeeper> keeper) {
   lockrules::Options options;
   options.pair_window = config.duration("lock.pair_window");
   // A zero expiry means "no expiry" to the store: a window would then never close.

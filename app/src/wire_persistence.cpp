@@ -10,13 +10,11 @@
 
 namespace app {
 
-std::shared_ptr<broker::Persistence> wire_persistence(broker::Server& server, const Config& c,
-                                                      const Logging& logging) {
+std::shared_ptr<broker::Persistence> wire_persistence(broker::Server& server, const Config& c, const Logging& logging) {
   if (!c.boolean("persistence.enabled")) return nullptr;
   storage::JournalConfig jc;
-  jc.path = c.has("persistence.path")
-                ? c.str("persistence.path")
-                : (std::filesystem::path(c.str("node.data_dir")) / "sessions.journal").string();
+  jc.path = c.has("persistence.path") ? c.str("persistence.path")
+                                      : (std::filesystem::path(c.str("node.data_dir")) / "sessions.journal").string();
   jc.sync = sync_policy(c);
   jc.compact_min_bytes = c.size("persistence.compact_min_bytes");
   std::shared_ptr<broker::Persistence> journal;

@@ -8,14 +8,12 @@ namespace app {
 storage::Config storage_config(const Config& c) {
   storage::Config s;
   s.data_dir = c.str("node.data_dir");
-  s.kv_backend = c.str("auth.backend") == "redis" ? storage::KvBackend::redis
-                                                  : storage::KvBackend::embedded;
+  s.kv_backend = c.str("auth.backend") == "redis" ? storage::KvBackend::redis : storage::KvBackend::embedded;
   s.redis.server = c.str("redis.server");
   s.redis.password = c.str("redis.password");
   s.redis.auth_db = static_cast<int>(c.integer("redis.auth_db"));
   s.redis.lock_db = static_cast<int>(c.integer("redis.lock_db"));
-  s.sql.backend = c.str("sql.backend") == "mariadb" ? storage::SqlBackend::mariadb
-                                                    : storage::SqlBackend::sqlite;
+  s.sql.backend = c.str("sql.backend") == "mariadb" ? storage::SqlBackend::mariadb : storage::SqlBackend::sqlite;
   s.sql.host = c.str("sql.host");
   s.sql.port = static_cast<std::uint16_t>(c.integer("sql.port"));
   s.sql.user = c.str("sql.user");
@@ -32,10 +30,8 @@ storage::SyncPolicy sync_policy(const Config& c) {
                           : storage::SyncPolicy::everysec;
 }
 
-std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config,
-                                               const Logging& logging) {
-  auto opened = storage::open(storage_config(config), server.pool().context(0),
-                              logging.get("storage"));
+std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config, const Logging& logging) {
+  auto opened = storage::open(storage_config(config), server.pool().context(0), logging.get("storage"));
   if (!opened) throw ConfigError("storage: " + opened.message);
   return std::make_shared<storage::Storage>(std::move(opened.value));
 }

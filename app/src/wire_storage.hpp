@@ -11,7 +11,7 @@ namespace storage {
 struct Storage;
 enum class SyncPolicy;
 struct Config;
-}
+}  // namespace storage
 
 namespace app {
 
@@ -19,8 +19,7 @@ namespace app {
 // process's memory, so auth/, lockrules/ and the HTTP API must all use the same instance. The
 // Redis backend runs on broker worker 0's event loop (it never blocks; it starts with the
 // server). Throws ConfigError naming the setting when a store cannot be opened.
-std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config,
-                                               const Logging& logging);
+std::shared_ptr<storage::Storage> wire_storage(broker::Server& server, const Config& config, const Logging& logging);
 
 // The storage settings (node.data_dir, auth.backend, redis.*, sql.*, persistence.sync).
 storage::Config storage_config(const Config& config);

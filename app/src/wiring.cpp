@@ -49,8 +49,7 @@ broker::ConnectionLimits connection_limits(const Config& c, std::size_t max_conn
 broker::ServerOptions server_options(const Config& c) {
   broker::ServerOptions o;
   o.threads = static_cast<unsigned>(c.integer("node.threads"));
-  o.placement.placement =
-      c.str("node.placement") == "spread" ? broker::Placement::spread : broker::Placement::pack;
+  o.placement.placement = c.str("node.placement") == "spread" ? broker::Placement::spread : broker::Placement::pack;
   o.placement.pack_below = static_cast<double>(c.integer("node.pack_below")) / 100.0;
   o.version = SAKURA_VERSION;
   auto& b = o.broker;
@@ -80,8 +79,7 @@ broker::ServerOptions server_options(const Config& c) {
 }
 }  // namespace
 
-Application::Application(const Config& config, const Logging& logging)
-    : config_(config), logging_(logging) {
+Application::Application(const Config& config, const Logging& logging) : config_(config), logging_(logging) {
   server_ = std::make_unique<broker::Server>(server_options(config), logging.get("broker"));
   // Restored before anything can connect: the listeners open only in start().
   persistence_ = wire_persistence(*server_, config, logging);
@@ -89,8 +87,7 @@ Application::Application(const Config& config, const Logging& logging)
   storage_ = wire_storage(*server_, config, logging);
   auto auth = wire_auth(*server_, config, logging, *storage_);
   lockrules_ = wire_lockrules(*server_, config, logging, *storage_, auth.keeper);
-  if (auth.authenticator)
-    server_->broker().set_authenticator(lockrules_->guard_client_ids(auth.authenticator));
+  if (auth.authenticator) server_->broker().set_authenticator(lockrules_->guard_client_ids(auth.authenticator));
   // The HTTP API admits its connections on a limiter of its own: its cap comes out of the reserve
   // the MQTT cap leaves, so neither can take the other's descriptors.
   auto http_connections = std::make_shared<broker::ConnectionLimiter>(
@@ -99,17 +96,15 @@ Application::Application(const Config& config, const Logging& logging)
   // from the same reserve: the budget leaves half of it to neither.
   auto ops_connections = std::make_shared<broker::ConnectionLimiter>(
       connection_limits(config, static_cast<std::size_t>(config.integer("http.ops_max_connections"))));
-  http_ = wire_http(*server_, config, logging, *storage_, auth.keeper, auth.authenticator,
-                    {http_connections, ops_connections},
-                    {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
-                     [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
-                     [s = server_.get(), http_connections, ops_connections](std::string& out) {
-                       append_broker_metrics(*s, out);
-                       append_connection_metrics({{"mqtt", &s->limiter()},
-                                                  {"http", http_connections.get()},
-                                                  {"http_ops", ops_connections.get()}},
-                                                 out);
-                     }});
+  http_ = wire_http(
+      *server_, config, logging, *storage_, auth.keeper, auth.authenticator, {http_connections, ops_connections},
+      {[m = lockrules_->metrics()](std::string& out) { m->append_prometheus(out); },
+       [a = auth](std::string& out) { auth::append_prometheus(*a.authenticator, *a.keeper, out); },
+       [s = server_.get(), http_connections, ops_connections](std::string& out) {
+         append_broker_metrics(*s, out);
+         append_connection_metrics(
+             {{"mqtt", &s->limiter()}, {"http", http_connections.get()}, {"http_ops", ops_connections.get()}}, out);
+       }});
 }
 
 Application::~Application() {

@@ -12,7 +12,7 @@
 namespace broker {
 class Persistence;
 class Server;
-}
+}  // namespace broker
 namespace http {
 class HttpApi;
 }
@@ -45,6 +45,5 @@ class Application {
   std::shared_ptr<lockrules::LockRules> lockrules_;
   std::shared_ptr<http::HttpApi> http_;  // last: stopped and destroyed first
 };
-
 
 }  // namespace app

@@ -10,8 +10,7 @@
 namespace auth {
 namespace {
 
-bool in_network(const boost::asio::ip::address& a, const boost::asio::ip::address& net,
-                unsigned prefix) {
+bool in_network(const boost::asio::ip::address& a, const boost::asio::ip::address& net, unsigned prefix) {
   auto bytes_of = [](const boost::asio::ip::address& x) {
     std::vector<unsigned char> b;
     if (x.is_v4()) {
@@ -87,8 +86,7 @@ GlobalRules GlobalRules::parse(std::string_view text, const std::string& source)
     else if (who == "anonymous") r.who = GlobalRule::Who::anonymous;
     else if (who == "lock") r.who = GlobalRule::Who::lock;
     else if (who.rfind("user:", 0) == 0) r.who = GlobalRule::Who::user, r.who_value = value_after("user:");
-    else if (who.rfind("clientid:", 0) == 0)
-      r.who = GlobalRule::Who::client_id, r.who_value = value_after("clientid:");
+    else if (who.rfind("clientid:", 0) == 0) r.who = GlobalRule::Who::client_id, r.who_value = value_after("clientid:");
     else if (who.rfind("ipaddr:", 0) == 0) {
       r.who = GlobalRule::Who::address;
       std::string spec = value_after("ipaddr:");
@@ -131,12 +129,9 @@ GlobalRules GlobalRules::parse(std::string_view text, const std::string& source)
   return out;
 }
 
-GlobalRules GlobalRules::load(const std::string& path) {
-  return parse(detail::read_text_file(path), path);
-}
+GlobalRules GlobalRules::load(const std::string& path) { return parse(detail::read_text_file(path), path); }
 
-std::optional<bool> GlobalRules::decide(const WhoAsks& who, Access access,
-                                        std::string_view topic) const {
+std::optional<bool> GlobalRules::decide(const WhoAsks& who, Access access, std::string_view topic) const {
   static const std::string no_user;
   for (const auto& r : rules_) {
     if ((static_cast<unsigned>(r.access) & static_cast<unsigned>(access)) == 0) continue;

@@ -16,15 +16,14 @@ struct KvAuthenticator::Attempt {
   std::string password;
   std::function<void(AuthResult)> done;
   LoginThrottle::Keys throttle_keys;
-  std::string auth_key;     // store keys
+  std::string auth_key;  // store keys
   bool superuser = false;
   std::chrono::milliseconds ttl{0};
   std::optional<std::string> pinned_client_id;
 };
 
 KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOptions options,
-                                 std::shared_ptr<spdlog::logger> log,
-                                 std::shared_ptr<CredentialKeeper> keeper)
+                                 std::shared_ptr<spdlog::logger> log, std::shared_ptr<CredentialKeeper> keeper)
     : kv_(std::move(kv)),
       options_(std::move(options)),
       log_(std::move(log)),
@@ -62,8 +61,8 @@ KvAuthenticator::KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOpti
 
 KvAuthenticator::~KvAuthenticator() = default;
 
-void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why,
-                             bool failure, ConnectReturn code) {
+void KvAuthenticator::refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why, bool failure,
+                             ConnectReturn code) {
   ++counter;
   auto user = a.client.username ? broker::log_text(*a.client.username) : "-";
   log_->info("auth refused client={} user={} addr={}: {}", broker::log_text(a.client.client_id), user,
@@ -90,8 +89,7 @@ std::shared_ptr<broker::Acl> KvAuthenticator::make_acl(const broker::ClientInfo&
                                    options_.global->for_client(who), options_.nomatch_allow);
 }
 
-void KvAuthenticator::authenticate(const broker::AuthRequest& request,
-                                   std::function<void(AuthResult)> done) {
+void KvAuthenticator::authenticate(const broker::AuthRequest& request, std::function<void(AuthResult)> done) {
   ++stats_.attempts;
   auto a = std::make_shared<Attempt>();
   a->client = request.client;
@@ -111,7 +109,9 @@ void KvAuthenticator::authenticate(const broker::AuthRequest& request,
     case LoginThrottle::Verdict::pair_blocked:
       return refuse(*a, stats_.throttled, "throttled after failed logins for this user from this address", false);
     case LoginThrottle::Verdict::user_blocked:
-      return refuse(*a, stats_.throttled, "throttled: failed logins for this user from many addresses; this address never logged in as it", false);
+      return refuse(*a, stats_.throttled,
+                    "throttled: failed logins for this user from many addresses; this address never logged in as it",
+                    false);
   }
   if (!request.password) return refuse(*a, stats_.bad_password, "no password", true);
   a->password = *request.password;
@@ -120,8 +120,7 @@ void KvAuthenticator::authenticate(const broker::AuthRequest& request,
              [self = shared_from_this(), a](auto r) { self->on_user(a, std::move(r)); });
 }
 
-void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
-                              storage::Result<std::vector<std::optional<std::string>>> r) {
+void KvAuthenticator::on_user(std::shared_ptr<Attempt> a, storage::Result<std::vector<std::optional<std::string>>> r) {
   if (!r.ok) {
     log_->warn("auth store error: {}", r.message);
     return refuse(*a, stats_.store_errors, "credential store unavailable", false);
@@ -134,8 +133,7 @@ void KvAuthenticator::on_user(std::shared_ptr<Attempt> a,
   if (hash_index_ < v.size() && v[hash_index_]) {
     auto own = parse_hash_spec(*v[hash_index_]);
     if (!own) {
-      log_->warn("auth: the credential of user={} names an unknown hash",
-                 broker::log_text(*a->client.username));
+      log_->warn("auth: the credential of user={} names an unknown hash", broker::log_text(*a->client.username));
       return refuse(*a, stats_.store_errors, "credential with an unknown hash", false);
     }
     spec = *own;
@@ -191,8 +189,8 @@ void KvAuthenticator::on_superuser(std::shared_ptr<Attempt> a, bool superuser) {
                  return self->refuse(*a, self->stats_.store_errors, "credential store unavailable", false);
                }
                if (!r.value.empty() && r.value[0] == a->client.client_id)
-                 return self->refuse(*a, self->stats_.client_id_refused, "client id reserved by another account",
-                                     false, ConnectReturn::identifier_rejected);
+                 return self->refuse(*a, self->stats_.client_id_refused, "client id reserved by another account", false,
+                                     ConnectReturn::identifier_rejected);
                self->load_acl(a);
              });
 }

@@ -30,9 +30,8 @@ namespace {
 
 // substitute(), also marking in `from_client` (when given) which output bytes a placeholder
 // produced; `used_client_id` says whether %c occurred.
-std::string substitute_marking(std::string_view pattern, std::string_view username,
-                               std::string_view client_id, std::vector<bool>* from_client,
-                               bool* used_client_id) {
+std::string substitute_marking(std::string_view pattern, std::string_view username, std::string_view client_id,
+                               std::vector<bool>* from_client, bool* used_client_id) {
   std::string out;
   out.reserve(pattern.size() + username.size());
   for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -55,8 +54,7 @@ std::string substitute_marking(std::string_view pattern, std::string_view userna
 
 }  // namespace
 
-std::string substitute(std::string_view pattern, std::string_view username,
-                       std::string_view client_id) {
+std::string substitute(std::string_view pattern, std::string_view username, std::string_view client_id) {
   return substitute_marking(pattern, username, client_id, nullptr, nullptr);
 }
 
@@ -77,8 +75,8 @@ std::optional<std::string> substitute_filter(std::string_view filter, std::strin
   }
 }
 
-std::optional<CommandTemplate> CommandTemplate::parse(std::string_view text,
-                                                      std::vector<Verb> allowed, std::string* why) {
+std::optional<CommandTemplate> CommandTemplate::parse(std::string_view text, std::vector<Verb> allowed,
+                                                      std::string* why) {
   auto fail = [&](std::string reason) -> std::optional<CommandTemplate> {
     if (why) *why = std::move(reason);
     return std::nullopt;

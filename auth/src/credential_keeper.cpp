@@ -16,9 +16,7 @@ constexpr std::chrono::seconds kUnclaimed{60};
 
 CredentialKeeper::CredentialKeeper(std::shared_ptr<CredentialStore> store, std::chrono::milliseconds interval,
                                    std::shared_ptr<spdlog::logger> log)
-    : store_(std::move(store)),
-      interval_(interval),
-      log_(std::move(log)) {}
+    : store_(std::move(store)), interval_(interval), log_(std::move(log)) {}
 
 void CredentialKeeper::start(broker::BrokerControl& control) {
   control_ = &control;
@@ -122,16 +120,15 @@ void CredentialKeeper::revoke(const std::string& username, std::function<void(st
     }
   }
   ++stats_.revoked;
-  store_->kv()->del(storage::Db::auth, std::move(keys),
-           [weak = weak_from_this(), username, done = std::move(done)](storage::Result<long long> r) {
-             if (auto self = weak.lock()) {
-               if (!r.ok)
-                 self->log_->warn("revoke user={}: delete failed: {}", broker::log_text(username), r.message);
-               if (auto* c = self->control_.load()) c->disconnect_user(username);
-             }
-             if (done)
-               done(r.ok ? storage::Result<bool>::success(r.value > 0) : storage::Result<bool>::failure(r.message));
-           });
+  store_->kv()->del(
+      storage::Db::auth, std::move(keys),
+      [weak = weak_from_this(), username, done = std::move(done)](storage::Result<long long> r) {
+        if (auto self = weak.lock()) {
+          if (!r.ok) self->log_->warn("revoke user={}: delete failed: {}", broker::log_text(username), r.message);
+          if (auto* c = self->control_.load()) c->disconnect_user(username);
+        }
+        if (done) done(r.ok ? storage::Result<bool>::success(r.value > 0) : storage::Result<bool>::failure(r.message));
+      });
 }
 
 }  // namespace auth

@@ -97,8 +97,7 @@ CredentialStore::CredentialStore(std::shared_ptr<storage::KeyValue> kv, Credenti
 
 void CredentialStore::issue(NewCredential c, StatusCallback done) {
   Fields record = issued_credential(issued_, c.password);
-  if (c.ttl.count() > 0)
-    record.emplace_back(kTtlField, std::to_string(std::max<long long>(1, c.ttl.count() / 1000)));
+  if (c.ttl.count() > 0) record.emplace_back(kTtlField, std::to_string(std::max<long long>(1, c.ttl.count() / 1000)));
   if (c.superuser) record.emplace_back("is_superuser", "1");
   if (!c.client_id.empty()) record.emplace_back(kClientIdField, c.client_id);
   auto user_key = layout_.user_key(c.username);
@@ -152,21 +151,19 @@ void CredentialStore::list(std::string cursor, std::size_t count, Callback<UserP
     done(Result<UserPage>::failure("listing users needs an auth.auth_cmd key of the form <prefix>%u"));
     return;
   }
-  kv_->scan(Db::auth, *prefix, std::move(cursor), count,
-            [n = prefix->size(), done](Result<storage::ScanPage> r) {
-              if (!r.ok) return done(Result<UserPage>::failure(r.message));
-              UserPage page;
-              page.cursor = std::move(r.value.cursor);
-              for (auto& k : r.value.keys) page.usernames.push_back(k.substr(n));
-              done(Result<UserPage>::success(std::move(page)));
-            });
+  kv_->scan(Db::auth, *prefix, std::move(cursor), count, [n = prefix->size(), done](Result<storage::ScanPage> r) {
+    if (!r.ok) return done(Result<UserPage>::failure(r.message));
+    UserPage page;
+    page.cursor = std::move(r.value.cursor);
+    for (auto& k : r.value.keys) page.usernames.push_back(k.substr(n));
+    done(Result<UserPage>::success(std::move(page)));
+  });
 }
 
 void CredentialStore::remove(std::string username, Callback<bool> done) {
-  kv_->del(Db::auth, {layout_.user_key(username), layout_.acl_key(username)},
-           [done](Result<long long> r) {
-             done(r.ok ? Result<bool>::success(r.value > 0) : Result<bool>::failure(r.message));
-           });
+  kv_->del(Db::auth, {layout_.user_key(username), layout_.acl_key(username)}, [done](Result<long long> r) {
+    done(r.ok ? Result<bool>::success(r.value > 0) : Result<bool>::failure(r.message));
+  });
 }
 
 void CredentialStore::set_acl(std::string username, std::string filter, int access, StatusCallback done) {
@@ -197,8 +194,7 @@ void CredentialStore::issued_to(std::string owner, Callback<std::vector<IssuedKe
     };
     auto g = std::make_shared<Gather>();
     g->left = r.value.size();
-    for (auto& [username, issued] : r.value)
-      g->keys.push_back({username, std::atoll(issued.c_str()), -2});
+    for (auto& [username, issued] : r.value) g->keys.push_back({username, std::atoll(issued.c_str()), -2});
     for (std::size_t i = 0; i < g->keys.size(); ++i)
       kv->pttl(Db::auth, layout.user_key(g->keys[i].username), [g, i, done](Result<long long> t) {
         std::unique_lock lock(g->mutex);
@@ -216,8 +212,7 @@ void CredentialStore::issued_to(std::string owner, Callback<std::vector<IssuedKe
 
 void CredentialStore::forget(std::string owner, std::vector<std::string> usernames, StatusCallback done) {
   auto index = CredentialLayout::index_key(owner);
-  if (usernames.empty())
-    return kv_->del(Db::lock, {index}, [done](Result<long long> r) { done(r); });
+  if (usernames.empty()) return kv_->del(Db::lock, {index}, [done](Result<long long> r) { done(r); });
   kv_->hdel(Db::lock, index, std::move(usernames), [done](Result<long long> r) { done(r); });
 }
 

@@ -14,8 +14,7 @@ std::string read_text_file(const std::string& path) {
   return text.str();
 }
 
-void for_each_line(std::string_view text,
-                   const std::function<void(const std::vector<std::string>&, int)>& fn) {
+void for_each_line(std::string_view text, const std::function<void(const std::vector<std::string>&, int)>& fn) {
   std::istringstream in{std::string(text)};
   std::string line;
   int number = 0;

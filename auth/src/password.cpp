@@ -87,9 +87,8 @@ std::string lower(std::string_view s) {
 std::string pbkdf2_hex(const HashSpec& spec, std::string_view password, std::string_view salt) {
   std::vector<unsigned char> key(static_cast<std::size_t>(spec.pbkdf2_dklen));
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), spec.pbkdf2_iterations, evp(spec.pbkdf2_mac),
-                        spec.pbkdf2_dklen, key.data()) != 1)
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                        spec.pbkdf2_iterations, evp(spec.pbkdf2_mac), spec.pbkdf2_dklen, key.data()) != 1)
     return {};
   return to_hex(key.data(), key.size());
 }
@@ -156,8 +155,8 @@ std::optional<HashSpec> parse_hash_spec(std::string_view text, std::string* why)
 std::string to_string(const HashSpec& spec) {
   std::string name = name_of(spec.algo);
   if (spec.algo == HashAlgo::pbkdf2)
-    return name + "," + name_of(spec.pbkdf2_mac) + "," + std::to_string(spec.pbkdf2_iterations) +
-           "," + std::to_string(spec.pbkdf2_dklen);
+    return name + "," + name_of(spec.pbkdf2_mac) + "," + std::to_string(spec.pbkdf2_iterations) + "," +
+           std::to_string(spec.pbkdf2_dklen);
   if (spec.salt == SaltPosition::prefix) return "salt," + name;
   if (spec.salt == SaltPosition::suffix) return name + ",salt";
   return name;
@@ -168,8 +167,7 @@ std::string hex_digest(HashAlgo algo, std::string_view data) {
   if (!md) throw std::invalid_argument("hex_digest: not a digest");
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
-    throw std::runtime_error("EVP_Digest failed");
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) throw std::runtime_error("EVP_Digest failed");
   return to_hex(out, len);
 }
 
@@ -182,8 +180,7 @@ bool secure_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
-bool verify_password(const HashSpec& spec, std::string_view password, std::string_view hash,
-                     std::string_view salt) {
+bool verify_password(const HashSpec& spec, std::string_view password, std::string_view hash, std::string_view salt) {
   switch (spec.algo) {
     case HashAlgo::plain: return secure_equal(password, hash);
     case HashAlgo::bcrypt: {

@@ -66,8 +66,7 @@ void RateLimiter::make_room(Clock::time_point now) {
   // per call. A remembered success counts as activity at its start.
   std::vector<std::pair<Clock::time_point, std::string>> by_age;
   by_age.reserve(entries_.size());
-  for (auto& [k, e] : entries_)
-    by_age.emplace_back(std::max(e.last_failure, e.good_until - options_.good_for), k);
+  for (auto& [k, e] : entries_) by_age.emplace_back(std::max(e.last_failure, e.good_until - options_.good_for), k);
   auto cut = by_age.begin() + static_cast<std::ptrdiff_t>(by_age.size() / 10 + 1);
   std::nth_element(by_age.begin(), cut, by_age.end());
   for (auto it = by_age.begin(); it != cut; ++it) entries_.erase(it->second);

@@ -8,8 +8,7 @@
 
 namespace auth {
 
-StoreLock::StoreLock(const std::string& data_dir)
-    : path_((std::filesystem::path(data_dir) / "sakura.lock").string()) {
+StoreLock::StoreLock(const std::string& data_dir) : path_((std::filesystem::path(data_dir) / "sakura.lock").string()) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -14,8 +14,7 @@ std::string_view next_level(std::string_view s, std::size_t& pos) {
 }  // namespace
 
 bool acl_match(std::string_view name, std::string_view rule) {
-  if (!name.empty() && name[0] == '$' && !rule.empty() && (rule[0] == '+' || rule[0] == '#'))
-    return false;
+  if (!name.empty() && name[0] == '$' && !rule.empty() && (rule[0] == '+' || rule[0] == '#')) return false;
   std::size_t n = 0, r = 0;
   for (;;) {
     if (r == std::string_view::npos) return n == std::string_view::npos;

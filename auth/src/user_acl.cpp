@@ -5,8 +5,8 @@
 
 namespace auth {
 
-UserAcl::UserAcl(const storage::Fields& rows, std::string_view username, std::string_view client_id,
-                 GlobalRules global, bool nomatch_allow)
+UserAcl::UserAcl(const storage::Fields& rows, std::string_view username, std::string_view client_id, GlobalRules global,
+                 bool nomatch_allow)
     : whitelist_(!rows.empty()), global_(std::move(global)), nomatch_allow_(nomatch_allow) {
   for (const auto& [filter, value] : rows) {
     unsigned access = value == "1" ? 1u : value == "2" ? 2u : value == "3" ? 3u : 0u;
@@ -30,8 +30,6 @@ bool UserAcl::decide(Access access, std::string_view topic) const {
 
 bool UserAcl::allow_publish(std::string_view topic) const { return decide(Access::publish, topic); }
 
-bool UserAcl::allow_subscribe(std::string_view filter) const {
-  return decide(Access::subscribe, filter);
-}
+bool UserAcl::allow_subscribe(std::string_view filter) const { return decide(Access::subscribe, filter); }
 
 }  // namespace auth

@@ -35,12 +35,9 @@ UsersFile UsersFile::parse(std::string_view text, const std::string& source) {
   return out;
 }
 
-UsersFile UsersFile::load(const std::string& path) {
-  return parse(detail::read_text_file(path), path);
-}
+UsersFile UsersFile::load(const std::string& path) { return parse(detail::read_text_file(path), path); }
 
-void UsersFile::apply(storage::KeyValue& kv, const std::string& user_key_pattern,
-                      const std::string& acl_key_pattern,
+void UsersFile::apply(storage::KeyValue& kv, const std::string& user_key_pattern, const std::string& acl_key_pattern,
                       std::function<void(storage::Status)> done) const {
   struct Join {
     std::mutex mutex;
@@ -64,11 +61,10 @@ void UsersFile::apply(storage::KeyValue& kv, const std::string& user_key_pattern
   };
   join->pending = 2 * users.size() + 1;  // +1 so callbacks finishing early cannot fire it
   for (const auto& [name, u] : users) {
-    kv.hreplace(storage::Db::auth, substitute(user_key_pattern, name, ""), u.credential,
-                std::chrono::milliseconds(0), finish);
+    kv.hreplace(storage::Db::auth, substitute(user_key_pattern, name, ""), u.credential, std::chrono::milliseconds(0),
+                finish);
     // An empty ACL means "no rows": replacing with nothing deletes stale rows.
-    kv.hreplace(storage::Db::auth, substitute(acl_key_pattern, name, ""), u.acl,
-                std::chrono::milliseconds(0), finish);
+    kv.hreplace(storage::Db::auth, substitute(acl_key_pattern, name, ""), u.acl, std::chrono::milliseconds(0), finish);
   }
   finish(storage::Status::success());
 }

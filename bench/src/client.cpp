@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "bench/stamp.hpp"
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
 #include "broker/codec/framer.hpp"
-#include "bench/stamp.hpp"
 
 namespace bench {
 

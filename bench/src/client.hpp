@@ -53,8 +53,8 @@ class Client : public std::enable_shared_from_this<Client> {
   // Bytes queued and not yet handed to the socket.
   std::size_t queued() const { return out_.size(); }
 
-  std::uint64_t id = 0;    // the scenario's own index
-  std::uint32_t role = 0;  // the scenario's own tag
+  std::uint64_t id = 0;          // the scenario's own index
+  std::uint32_t role = 0;        // the scenario's own tag
   std::uint64_t started_ns = 0;  // when start() was called, for connect latency
 
  private:

@@ -18,8 +18,13 @@ std::string random_bytes(const std::string& run, std::uint64_t lock, char tag, s
   std::seed_seq seed(run.begin(), run.end());
   std::vector<std::uint32_t> base(4);
   seed.generate(base.begin(), base.end());
-  std::seed_seq mixed{base[0], base[1], base[2], base[3], static_cast<std::uint32_t>(lock),
-                      static_cast<std::uint32_t>(lock >> 32), static_cast<std::uint32_t>(tag)};
+  std::seed_seq mixed{base[0],
+                      base[1],
+                      base[2],
+                      base[3],
+                      static_cast<std::uint32_t>(lock),
+                      static_cast<std::uint32_t>(lock >> 32),
+                      static_cast<std::uint32_t>(tag)};
   std::mt19937_64 rng(mixed);
   std::string out(n, '\0');
   for (auto& c : out) c = static_cast<char>(rng() & 0xFF);
@@ -48,8 +53,8 @@ Credential responder_credential(const std::string& run) {
   return {"sakura-bench-responder-" + run, common::base64_encode(random_bytes(run, 0, 'R', 8))};
 }
 
-std::string store_credentials(const std::string& host_port, const std::string& run, std::uint64_t locks,
-                              bool responder, bool remove) {
+std::string store_credentials(const std::string& host_port, const std::string& run, std::uint64_t locks, bool responder,
+                              bool remove) {
   auto colon = host_port.rfind(':');
   if (colon == std::string::npos) return "--auth-redis wants HOST:PORT";
   std::string host = host_port.substr(0, colon);
@@ -94,8 +99,7 @@ std::string store_credentials(const std::string& host_port, const std::string& r
     auto l = lockno(i);
     user(lock_credential(run, i), false, {{"/" + l + "/call", 1}, {"/" + l + "/statu", 2}, {"/" + l + "/fw", 2}});
     for (char morf : {'m', 'f'})
-      user(owner_credential(run, i, morf), false,
-           {{"/" + l + "/#", 1}, {"/" + l + "/" + morf, 2}, {"/unauth", 2}});
+      user(owner_credential(run, i, morf), false, {{"/" + l + "/#", 1}, {"/" + l + "/" + morf, 2}, {"/unauth", 2}});
     if (queued > 4096 && !drain()) return error;
   }
   if (responder) user(responder_credential(run), true, {});

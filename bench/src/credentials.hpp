@@ -22,7 +22,7 @@ Credential responder_credential(const std::string& run);
 
 // Writes mqtt_user:/mqtt_acl: for every lock, owner and (when asked) the responder into db 0 of
 // the Redis at HOST:PORT, or with `remove` deletes them again. Returns an error message or "".
-std::string store_credentials(const std::string& host_port, const std::string& run, std::uint64_t locks,
-                              bool responder, bool remove);
+std::string store_credentials(const std::string& host_port, const std::string& run, std::uint64_t locks, bool responder,
+                              bool remove);
 
 }  // namespace bench

@@ -6,11 +6,11 @@
 #include <array>
 #include <random>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "common/base64.hpp"
 
@@ -101,24 +101,24 @@ class StreamLink final : public Link {
       return;
     }
     if (!buf_) buf_.reset(new char[buf_size_]);
-    stream_.async_read_some(asio::buffer(buf_.get(), buf_size_), [this, received = std::move(received)](
-                                                                     const error_code& ec, std::size_t n) mutable {
-      // Idle connections keep a small buffer; one that fills it is busy and gets a bigger one.
-      bool grow = n == buf_size_ && buf_size_ < kMaxReadBuffer;
-      std::unique_ptr<char[]> old;
-      if (grow) {
-        old = std::move(buf_);
-        buf_size_ *= 4;
-      }
-      const char* data = old ? old.get() : buf_.get();
-      if (ec || !ws_) return received(ec, std::string_view(data, n));
-      raw_.append(data, n);
-      if (auto bad = unwrap(); bad) return received(bad, {});
-      if (payload_.empty()) return read(std::move(received));
-      std::string ready;
-      ready.swap(payload_);
-      received({}, ready);
-    });
+    stream_.async_read_some(asio::buffer(buf_.get(), buf_size_),
+                            [this, received = std::move(received)](const error_code& ec, std::size_t n) mutable {
+                              // Idle connections keep a small buffer; one that fills it is busy and gets a bigger one.
+                              bool grow = n == buf_size_ && buf_size_ < kMaxReadBuffer;
+                              std::unique_ptr<char[]> old;
+                              if (grow) {
+                                old = std::move(buf_);
+                                buf_size_ *= 4;
+                              }
+                              const char* data = old ? old.get() : buf_.get();
+                              if (ec || !ws_) return received(ec, std::string_view(data, n));
+                              raw_.append(data, n);
+                              if (auto bad = unwrap(); bad) return received(bad, {});
+                              if (payload_.empty()) return read(std::move(received));
+                              std::string ready;
+                              ready.swap(payload_);
+                              received({}, ready);
+                            });
   }
 
   void close() override {
@@ -136,18 +136,18 @@ class StreamLink final : public Link {
         "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
         path_, host_, port_, common::base64_encode(key));
-    asio::async_write(stream_, asio::buffer(request_), [this, done = std::move(done)](const error_code& ec,
-                                                                                       std::size_t) mutable {
-      if (ec) return done(ec);
-      asio::async_read_until(stream_, asio::dynamic_buffer(raw_), "\r\n\r\n",
-                             [this, done = std::move(done)](const error_code& ec, std::size_t n) {
-                               if (ec) return done(ec);
-                               std::string_view head(raw_.data(), n);
-                               bool ok = head.substr(0, head.find("\r\n")).find(" 101") != std::string_view::npos;
-                               raw_.erase(0, n);  // frames may follow the response at once
-                               done(ok ? error_code{} : asio::error::connection_refused);
-                             });
-    });
+    asio::async_write(
+        stream_, asio::buffer(request_), [this, done = std::move(done)](const error_code& ec, std::size_t) mutable {
+          if (ec) return done(ec);
+          asio::async_read_until(stream_, asio::dynamic_buffer(raw_), "\r\n\r\n",
+                                 [this, done = std::move(done)](const error_code& ec, std::size_t n) {
+                                   if (ec) return done(ec);
+                                   std::string_view head(raw_.data(), n);
+                                   bool ok = head.substr(0, head.find("\r\n")).find(" 101") != std::string_view::npos;
+                                   raw_.erase(0, n);  // frames may follow the response at once
+                                   done(ok ? error_code{} : asio::error::connection_refused);
+                                 });
+        });
   }
 
   // Moves the payload of every complete frame in raw_ into payload_. Control frames are dropped:

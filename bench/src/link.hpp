@@ -25,8 +25,7 @@ class Link {
   virtual ~Link() = default;
   // Connects from `local` (port chosen by the kernel) and completes the TLS and WebSocket
   // handshakes the transport needs.
-  virtual void open(const boost::asio::ip::tcp::endpoint& remote, const boost::asio::ip::address& local,
-                    Done done) = 0;
+  virtual void open(const boost::asio::ip::tcp::endpoint& remote, const boost::asio::ip::address& local, Done done) = 0;
   // `bytes` must stay alive and unchanged until `done` runs; one write at a time.
   virtual void write(std::string_view bytes, Done done) = 0;
   // Delivers the next MQTT bytes that arrived; the view lives until the handler returns.

@@ -46,8 +46,10 @@ class LockRun final : public ClientObserver {
       Lock l;
       l.no = lockno(g);
       l.lock = client(lock_role, i, l.no, auth ? lock_credential(run_, g) : Credential{});
-      l.m = client(owner_m, i, fmt::format("sbo-{}-{}-m", run_, g), auth ? owner_credential(run_, g, 'm') : Credential{});
-      l.f = client(owner_f, i, fmt::format("sbo-{}-{}-f", run_, g), auth ? owner_credential(run_, g, 'f') : Credential{});
+      l.m =
+          client(owner_m, i, fmt::format("sbo-{}-{}-m", run_, g), auth ? owner_credential(run_, g, 'm') : Credential{});
+      l.f =
+          client(owner_f, i, fmt::format("sbo-{}-{}-f", run_, g), auth ? owner_credential(run_, g, 'f') : Credential{});
       locks_.push_back(std::move(l));
     }
     if (o_.lock_mode == LockMode::responder)

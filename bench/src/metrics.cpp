@@ -45,8 +45,8 @@ std::vector<Metric> metrics_for(const Options& o, const Report& r) {
       double expected = count(r, "expected");
       m.push_back({"lost_pct", expected > 0 ? 100.0 * static_cast<double>(t.lost) / expected : 0.0, "%"});
       m.push_back({"sent_per_s", per_second(r.get("sent"), r.seconds("first_publish", "last_publish")), "msg/s"});
-      m.push_back({"delivered_per_s", per_second(r.get("received"), r.seconds("first_publish", "last_delivery")),
-                   "msg/s"});
+      m.push_back(
+          {"delivered_per_s", per_second(r.get("received"), r.seconds("first_publish", "last_delivery")), "msg/s"});
       m.push_back({"window_resets", count(r, "window_resets"), ""});
       m.push_back({"dropped", count(r, "dropped"), "connections"});
       add_quantiles(m, r, "latency_ns", "latency");

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "common/keep_last.hpp"
 
@@ -64,10 +64,8 @@ class Fields {
       all += (all.empty() ? "" : "|") + n;
     }
     d_.add_options()(name,
-                     po::value<std::string>()
-                         ->value_name(all)
-                         ->default_value(now)
-                         ->notifier([&field, name, names](const std::string& v) {
+                     po::value<std::string>()->value_name(all)->default_value(now)->notifier(
+                         [&field, name, names](const std::string& v) {
                            for (auto& [n, e] : names)
                              if (n == v) return void(field = e);
                            throw bad(name, v);
@@ -89,7 +87,7 @@ po::options_description describe(Options& o) {
   po::options_description all;
   po::options_description common("common");
   common.add_options()("help,h", "print this help and exit")("json-only", po::bool_switch(&o.json_only),
-                                                              "print only the JSON line");
+                                                             "print only the JSON line");
   Fields(common)
       .text("host", o.host, "broker host")
       .integer("port", o.port, 1, 65535, "broker port")
@@ -100,10 +98,13 @@ po::options_description describe(Options& o) {
       .text("username", o.username, "username of every connection (not the lock scenario's owners)")
       .text("password", o.password, "password of every connection")
       .integer("workers", o.workers, 1, 512, "forked worker processes")
-      .integer("source-addrs", o.source_addrs, 0, 65000, "loopback source addresses from 127.0.0.2 (0: enough for the count)")
-      .integer("connect-concurrency", o.connect_concurrency, 1, 100'000, "per worker, connections in the middle of connecting")
+      .integer("source-addrs", o.source_addrs, 0, 65000,
+               "loopback source addresses from 127.0.0.2 (0: enough for the count)")
+      .integer("connect-concurrency", o.connect_concurrency, 1, 100'000,
+               "per worker, connections in the middle of connecting")
       .real("connect-timeout", o.connect_timeout, 0.01, 3600, "seconds for every connection to be up")
-      .integer("broker-pid", o.broker_pid, 0, std::numeric_limits<int>::max(), "read the broker's memory and CPU from /proc (0: don't)")
+      .integer("broker-pid", o.broker_pid, 0, std::numeric_limits<int>::max(),
+               "read the broker's memory and CPU from /proc (0: don't)")
       .text("label", o.label, "copied into the JSON line (e.g. mosquitto, sakura)");
   po::options_description conn("conn");
   Fields(conn)
@@ -182,9 +183,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     auto parsed = po::command_line_parser(args).options(desc).positional(pos).run();
     // A later occurrence of an option replaces an earlier one (bench/compare and the smoke test
     // put the caller's options after their own), where Program_options would refuse the repeat.
-    common::keep_last_of_each(parsed.options, [](const po::option& o) {
-      return o.string_key == "scenario" ? std::string() : o.string_key;
-    });
+    common::keep_last_of_each(
+        parsed.options, [](const po::option& o) { return o.string_key == "scenario" ? std::string() : o.string_key; });
     po::variables_map vm;
     po::store(parsed, vm);
     if (vm.count("help")) {
@@ -213,8 +213,7 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     r.error = fmt::format("{} runs in one worker (it has few connections); drop --workers", to_string(o.scenario));
   else if (o.scenario == Scenario::p2p && o.publishers != o.subscribers)
     r.error = "p2p pairs publisher i with subscriber i: --publishers and --subscribers must be equal";
-  else if (o.payload < 16)
-    r.error = "--payload must hold the 16-byte stamp";
+  else if (o.payload < 16) r.error = "--payload must hold the 16-byte stamp";
   return r;
 }
 

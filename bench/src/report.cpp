@@ -13,7 +13,8 @@ namespace {
 
 // Failure reasons come from error messages: keep them on one line and free of the separator.
 std::string clean(std::string s) {
-  std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   return s;
 }
 

@@ -2,7 +2,6 @@
 
 #include <time.h>
 
-
 namespace bench {
 namespace {
 

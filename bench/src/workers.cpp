@@ -73,8 +73,8 @@ void pump(std::vector<Child>& kids, std::uint64_t deadline_ns, const std::functi
 
 void signal_ready(const WorkerContext& ctx) { write_all(ctx.to_parent, "ready\n"); }
 
-WorkersResult run_workers(std::uint32_t count, const WorkerBody& body, double ready_deadline_s,
-                          double run_deadline_s, const std::function<void()>& on_all_ready) {
+WorkersResult run_workers(std::uint32_t count, const WorkerBody& body, double ready_deadline_s, double run_deadline_s,
+                          const std::function<void()>& on_all_ready) {
   WorkersResult result;
   std::vector<Child> kids(count);
   for (std::uint32_t i = 0; i < count; ++i) {

@@ -28,8 +28,8 @@ struct WorkersResult {
 
 using WorkerBody = std::function<Report(const WorkerContext&)>;
 
-WorkersResult run_workers(std::uint32_t count, const WorkerBody& body, double ready_deadline_s,
-                          double run_deadline_s, const std::function<void()>& on_all_ready);
+WorkersResult run_workers(std::uint32_t count, const WorkerBody& body, double ready_deadline_s, double run_deadline_s,
+                          const std::function<void()>& on_all_ready);
 
 // Called by a worker's body once its connections are up.
 void signal_ready(const WorkerContext& ctx);

@@ -61,8 +61,8 @@ void Broker::run_on_owner(const std::shared_ptr<Session>& s, std::function<void(
   post(owner, [this, s, fn = std::move(fn)]() mutable { run_on_owner(s, std::move(fn)); });
 }
 
-void Broker::open_session(const std::string& client_id, const std::optional<std::string>& username,
-                          bool clean, SessionReady done, bool owns_id) {
+void Broker::open_session(const std::string& client_id, const std::optional<std::string>& username, bool clean,
+                          SessionReady done, bool owns_id) {
   auto here = static_cast<unsigned>(this_worker);
   std::shared_ptr<Session> old;
   std::shared_ptr<Session> fresh;
@@ -117,8 +117,7 @@ void Broker::open_session(const std::string& client_id, const std::optional<std:
     return;
   }
   // Resume a persistent session: its owner closes the old connection and hands it over.
-  run_on_owner(old, [this, here, old, client_id, username, clean,
-                     done = std::move(done)](Session& s) mutable {
+  run_on_owner(old, [this, here, old, client_id, username, clean, done = std::move(done)](Session& s) mutable {
     if (s.sink()) s.sink()->taken_over();
     if (s.dead()) {  // expired between the lookup and now: start over
       post(here, [this, client_id, username, clean, done = std::move(done)]() mutable {
@@ -151,8 +150,7 @@ bool Broker::subscribe(const std::shared_ptr<Session>& s, const std::string& fil
     stats_.add(this_worker, Stat::topics_rejected);
     return false;
   }
-  if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client,
-                           options_.max_subscription_bytes)) {
+  if (!s->add_subscription(filter, qos, options_.max_subscriptions_per_client, options_.max_subscription_bytes)) {
     stats_.add(this_worker, Stat::subscriptions_rejected);
     return false;
   }
@@ -167,8 +165,7 @@ void Broker::unsubscribe(const std::shared_ptr<Session>& s, const std::string& f
   if (auto* store = s->store()) store->append(persist::Unsubscribed{s->client_id, filter});
 }
 
-bool Broker::send_retained(const std::shared_ptr<Session>& s, const std::string& filter,
-                           std::uint8_t qos) {
+bool Broker::send_retained(const std::shared_ptr<Session>& s, const std::string& filter, std::uint8_t qos) {
   std::vector<MessagePtr> found;
   retained_.match(filter, found);
   bool appended = false;
@@ -225,8 +222,7 @@ void Broker::deliver(Delivery&& d) {
   // A worker that falls behind (one flooded core, a burst of fan-out) would otherwise collect
   // every batch posted to it. QoS 0 may be lost by contract; QoS 1/2 still go, bounded by each
   // session's own queue.
-  if (d.qos == 0 && worker_state_[owner]->backlog.load(std::memory_order_relaxed) +
-                            state.outbound[owner].size() >=
+  if (d.qos == 0 && worker_state_[owner]->backlog.load(std::memory_order_relaxed) + state.outbound[owner].size() >=
                         options_.max_worker_backlog) {
     stats_.add(here, Stat::deliveries_shed);
     return;
@@ -282,12 +278,9 @@ void Broker::register_connection(unsigned worker, Connection* c) {
 
 void Broker::unregister_connection(unsigned worker, Connection* c) {
   auto& state = *worker_state_[worker];
-  if (c->prev_)
-    c->prev_->next_ = c->next_;
-  else if (state.connections == c)
-    state.connections = c->next_;
-  else
-    return;  // not registered
+  if (c->prev_) c->prev_->next_ = c->next_;
+  else if (state.connections == c) state.connections = c->next_;
+  else return;  // not registered
   if (c->next_) c->next_->prev_ = c->prev_;
   c->prev_ = c->next_ = nullptr;
   --state.connection_count;
@@ -315,8 +308,7 @@ void Broker::sweep(unsigned worker) {
 }
 
 void Broker::close_all(unsigned worker) {
-  for_each_connection(worker_state_[worker]->connections,
-                      [](Connection& c) { c.close(DisconnectReason::shutdown); });
+  for_each_connection(worker_state_[worker]->connections, [](Connection& c) { c.close(DisconnectReason::shutdown); });
 }
 
 template <typename Pick>
@@ -341,9 +333,8 @@ std::vector<std::shared_ptr<Session>> Broker::take_sessions(Pick pick) {
 
 void Broker::expire_sessions() {
   auto now = clock_.now();
-  auto expired = take_sessions([&](const Session& s) {
-    return !s.sink() && now - s.detached_at() > options_.session_expiry;
-  });
+  auto expired =
+      take_sessions([&](const Session& s) { return !s.sink() && now - s.detached_at() > options_.session_expiry; });
   for (auto& s : expired) {
     log_->info("session expired client={}", log_text(s->client_id));
     end_session(*s);
@@ -352,8 +343,7 @@ void Broker::expire_sessions() {
 
 void Broker::publish(MessagePtr message) { route(message); }
 
-void Broker::publish_now(MessagePtr message,
-                         std::function<void(std::vector<std::string> reached)> done) {
+void Broker::publish_now(MessagePtr message, std::function<void(std::vector<std::string> reached)> done) {
   // Each matched session answers on its owner worker; the last answer calls `done`.
   struct Tally {
     std::mutex mutex;
@@ -406,10 +396,8 @@ void Broker::disconnect_user(const std::string& username) {
 }
 
 void Broker::run_after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  if (timers_)
-    timers_(delay, std::move(fn));
-  else
-    post(0, std::move(fn));
+  if (timers_) timers_(delay, std::move(fn));
+  else post(0, std::move(fn));
 }
 
 std::size_t Broker::worker_backlog(unsigned worker) const {

@@ -30,9 +30,7 @@ bool Broker::persist_retain(const MessagePtr& m, RetainedStore::Update result) {
       store_body(m);
       persistence_->append(persist::RetainSet{m->topic, m->persist_id});
       return true;
-    case RetainedStore::Update::cleared:
-      persistence_->append(persist::RetainCleared{m->topic});
-      return true;
+    case RetainedStore::Update::cleared: persistence_->append(persist::RetainCleared{m->topic}); return true;
     case RetainedStore::Update::rejected_limit: return false;
   }
   return false;
@@ -91,10 +89,10 @@ bool Broker::over_store_limit() {
   stats_.add(current_worker(), Stat::persistence_dropped);
   std::uint64_t held_back = 0;
   if (store_limit_log_.due(clock_.now(), held_back))
-    log_->warn("persistence store at {} bytes, over persistence.max_bytes={}: messages for offline "
-               "persistent sessions are dropped ({} so far)",
-               persistence_->stored_bytes(), options_.persistence_max_bytes,
-               stats_.get(Stat::persistence_dropped));
+    log_->warn(
+        "persistence store at {} bytes, over persistence.max_bytes={}: messages for offline "
+        "persistent sessions are dropped ({} so far)",
+        persistence_->stored_bytes(), options_.persistence_max_bytes, stats_.get(Stat::persistence_dropped));
   return true;
 }
 
@@ -102,9 +100,10 @@ void Broker::refuse_while_failing(const Session& s) {
   stats_.add(current_worker(), Stat::persistence_refused);
   std::uint64_t held_back = 0;
   if (store_failing_log_.due(clock_.now(), held_back))
-    log_->warn("persistence store cannot write: a message for offline persistent session {} was "
-               "refused, {} more since the last line ({} so far)",
-               s.client_id, held_back, stats_.get(Stat::persistence_refused));
+    log_->warn(
+        "persistence store cannot write: a message for offline persistent session {} was "
+        "refused, {} more since the last line ({} so far)",
+        s.client_id, held_back, stats_.get(Stat::persistence_refused));
 }
 
 void Broker::restore(const PersistedState& state) {
@@ -147,8 +146,7 @@ void Broker::restore(const PersistedState& state) {
     // exist to prevent. The store is told, so it forgets them too.
     for (auto& [filter, qos] : saved.subscriptions) {
       if (within_limits(filter, options_.topics) &&
-          s->add_subscription(filter, qos, options_.max_subscriptions_per_client,
-                              options_.max_subscription_bytes)) {
+          s->add_subscription(filter, qos, options_.max_subscriptions_per_client, options_.max_subscription_bytes)) {
         tree_.subscribe(filter, s, qos);
         ++subscriptions;
       } else {
@@ -171,14 +169,15 @@ void Broker::restore(const PersistedState& state) {
     }
   }
   if (refused > 0)
-    log_->warn("restore: {} stored subscriptions or retained messages are over today's limits "
-               "(limits.max_topic_levels, max_topic_length, max_subscriptions, "
-               "max_subscription_bytes, max_retained, max_retained_payload) and were dropped",
-               refused);
-  log_->info("restored sessions={} (expired while stopped={}) subscriptions={} messages queued or "
-             "in flight={} retained={} stored bytes={}",
-             state.sessions.size() - expired, expired, subscriptions, state.queued_count(), retained,
-             state.stored_bytes());
+    log_->warn(
+        "restore: {} stored subscriptions or retained messages are over today's limits "
+        "(limits.max_topic_levels, max_topic_length, max_subscriptions, "
+        "max_subscription_bytes, max_retained, max_retained_payload) and were dropped",
+        refused);
+  log_->info(
+      "restored sessions={} (expired while stopped={}) subscriptions={} messages queued or "
+      "in flight={} retained={} stored bytes={}",
+      state.sessions.size() - expired, expired, subscriptions, state.queued_count(), retained, state.stored_bytes());
 }
 
 }  // namespace broker

@@ -24,8 +24,7 @@ struct Connection::OutItem {
   bool has_packet_id = false;
 
   std::size_t size() const {
-    return bytes.size() + (has_packet_id ? 2 : 0) +
-           (message ? message->topic.size() + message->payload.size() : 0);
+    return bytes.size() + (has_packet_id ? 2 : 0) + (message ? message->topic.size() + message->payload.size() : 0);
   }
 };
 
@@ -80,8 +79,7 @@ void Connection::start() {
 void Connection::read() {
   if (reading_ || paused_ || state_ == State::closed || state_ == State::closing) return;
   reading_ = true;
-  transport_->async_read([self = shared_from_this()](const boost::system::error_code& ec,
-                                                     std::string_view data) {
+  transport_->async_read([self = shared_from_this()](const boost::system::error_code& ec, std::string_view data) {
     self->reading_ = false;
     if (ec) {
       self->close(DisconnectReason::network_error, ec.message());
@@ -96,8 +94,7 @@ void Connection::on_bytes(std::string_view data) {
   count(Stat::bytes_received, data.size());
   if (!partial_) {
     auto used = consume(data);
-    if (state_ != State::closed && used < data.size())
-      partial_ = std::make_unique<std::string>(data.substr(used));
+    if (state_ != State::closed && used < data.size()) partial_ = std::make_unique<std::string>(data.substr(used));
     return;
   }
   partial_->append(data);
@@ -147,15 +144,12 @@ void Connection::handle(std::string_view bytes) {
     return close(DisconnectReason::protocol_error, "first packet is not CONNECT");
   switch (type) {
     case codec::PacketType::connect:
-      if (state_ != State::awaiting_connect)
-        return close(DisconnectReason::protocol_error, "second CONNECT");
+      if (state_ != State::awaiting_connect) return close(DisconnectReason::protocol_error, "second CONNECT");
       return on_connect(std::get<codec::Connect>(std::move(result.packet)));
-    case codec::PacketType::publish:
-      return on_publish(std::get<codec::Publish>(std::move(result.packet)));
+    case codec::PacketType::publish: return on_publish(std::get<codec::Publish>(std::move(result.packet)));
     case codec::PacketType::puback:
       return session_->on_puback(std::get<codec::Ack>(result.packet).packet_id, broker_.options());
-    case codec::PacketType::pubrec:
-      return session_->on_pubrec(std::get<codec::Ack>(result.packet).packet_id);
+    case codec::PacketType::pubrec: return session_->on_pubrec(std::get<codec::Ack>(result.packet).packet_id);
     case codec::PacketType::pubrel: {
       auto id = std::get<codec::Ack>(result.packet).packet_id;
       // Durable before PUBCOMP: the client may reuse the id at once, and a restart that still
@@ -165,15 +159,11 @@ void Connection::handle(std::string_view bytes) {
     }
     case codec::PacketType::pubcomp:
       return session_->on_pubcomp(std::get<codec::Ack>(result.packet).packet_id, broker_.options());
-    case codec::PacketType::subscribe:
-      return on_subscribe(std::get<codec::Subscribe>(std::move(result.packet)));
-    case codec::PacketType::unsubscribe:
-      return on_unsubscribe(std::get<codec::Unsubscribe>(std::move(result.packet)));
+    case codec::PacketType::subscribe: return on_subscribe(std::get<codec::Subscribe>(std::move(result.packet)));
+    case codec::PacketType::unsubscribe: return on_unsubscribe(std::get<codec::Unsubscribe>(std::move(result.packet)));
     case codec::PacketType::pingreq: return send_packet(codec::Pingresp{});
     case codec::PacketType::disconnect: return close(DisconnectReason::client_disconnect);
-    default:
-      return close(DisconnectReason::protocol_error,
-                   fmt::format("{} from a client", codec::to_string(type)));
+    default: return close(DisconnectReason::protocol_error, fmt::format("{} from a client", codec::to_string(type)));
   }
 }
 
@@ -182,8 +172,7 @@ void Connection::on_connect(codec::Connect&& c) {
   // A client asking for no keepalive or a longer one gets max_keepalive (options.hpp): without
   // it, a peer that vanished without a FIN held its connection and session forever.
   auto max_keepalive = broker_.options().max_keepalive;
-  keepalive_ = max_keepalive > 0 && (c.keepalive == 0 || c.keepalive > max_keepalive) ? max_keepalive
-                                                                                      : c.keepalive;
+  keepalive_ = max_keepalive > 0 && (c.keepalive == 0 || c.keepalive > max_keepalive) ? max_keepalive : c.keepalive;
   if (c.client_id.empty()) {
     // MQTT 3.1 requires an id; 3.1.1 allows none only for a clean session [MQTT-3.1.3-7/8].
     if (!c.clean_session || c.protocol_level == codec::protocol_v31)
@@ -200,9 +189,7 @@ void Connection::on_connect(codec::Connect&& c) {
     count(Stat::topics_rejected);
     return close(DisconnectReason::protocol_error, "will topic over limits.max_topic_levels or max_topic_length");
   }
-  if (c.will)
-    will_ = make_message(std::move(c.will->topic), std::move(c.will->payload), c.will->qos,
-                         c.will->retain);
+  if (c.will) will_ = make_message(std::move(c.will->topic), std::move(c.will->payload), c.will->qos, c.will->retain);
   state_ = State::authenticating;
   paused_ = true;
   auto* auth = broker_.authenticator();
@@ -210,21 +197,20 @@ void Connection::on_connect(codec::Connect&& c) {
   AuthRequest request{info_, std::move(c.password)};
   auth->authenticate(request, [self = shared_from_this(), attempt = auth_attempt_](AuthResult r) {
     auto& broker = self->broker_;
-    broker.post(self->worker_, [self, r = std::move(r), attempt]() mutable {
-      self->on_auth(std::move(r), attempt);
-    });
+    broker.post(self->worker_, [self, r = std::move(r), attempt]() mutable { self->on_auth(std::move(r), attempt); });
   });
 }
 
 void Connection::on_auth(AuthResult result, std::uint16_t attempt) {
   if (attempt != auth_attempt_ || state_ != State::authenticating) return;  // timed out or closed
-  if (result.code != ConnectReturn::accepted)
-    return refuse(result.code, "authentication failed");
+  if (result.code != ConnectReturn::accepted) return refuse(result.code, "authentication failed");
   info_.superuser = result.superuser;
   acl_ = std::move(result.acl);
   broker_.open_session(
       info_.client_id, info_.username, clean_session_,
-      [self = shared_from_this()](std::shared_ptr<Session> s, bool present) { self->on_session(std::move(s), present); },
+      [self = shared_from_this()](std::shared_ptr<Session> s, bool present) {
+        self->on_session(std::move(s), present);
+      },
       result.owns_client_id);
 }
 
@@ -240,8 +226,8 @@ void Connection::on_session(std::shared_ptr<Session> s, bool present) {
   count(Stat::clients_total);
   send_packet(codec::Connack{present, ConnectReturn::accepted});
   broker_.log().info("connected client={} user={} addr={} via={} keepalive={}s clean={} present={}",
-                     log_text(info_.client_id), log_text(info_.username.value_or("-")),
-                     log_text(info_.address), info_.listener, keepalive_, bool(clean_session_), present);
+                     log_text(info_.client_id), log_text(info_.username.value_or("-")), log_text(info_.address),
+                     info_.listener, keepalive_, bool(clean_session_), present);
   for (auto& o : broker_.observers()) o->on_connected(info_);
   // After the connected observers: if what the session resends closes this connection, the
   // disconnected ones follow them, never the other way round.
@@ -347,8 +333,7 @@ void Connection::on_subscribe(codec::Subscribe&& s) {
   send_packet(ack);
   // Retained messages follow the SUBACK, on every SUBSCRIBE, a repeated one too.
   for (std::size_t i = 0; i < s.topics.size(); ++i) {
-    if (ack.codes[i] != codec::suback_failure)
-      broker_.send_retained(session_, s.topics[i].filter, ack.codes[i]);
+    if (ack.codes[i] != codec::suback_failure) broker_.send_retained(session_, s.topics[i].filter, ack.codes[i]);
   }
 }
 
@@ -397,7 +382,7 @@ void Connection::close(DisconnectReason reason, const std::string& detail) {
                        to_string(reason), detail.empty() ? "" : ": ", detail);
   }
   will_.reset();
-  held_acks_.reset();  // the client resends what it saw no acknowledgement for
+  held_acks_.reset();                   // the client resends what it saw no acknowledgement for
   if (writes_) writes_->queue.clear();  // `writing` stays until the transport lets go of it
   partial_.reset();
   transport_->close();
@@ -428,8 +413,7 @@ void Connection::check_timers(common::Clock::time_point now) {
   }
 }
 
-void Connection::send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
-                              std::uint16_t packet_id) {
+void Connection::send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup, std::uint16_t packet_id) {
   OutItem item;
   auto prefix = codec::publish_prefix(qos, retain, dup, m->topic.size(), m->payload.size());
   item.bytes.assign(reinterpret_cast<const char*>(prefix.bytes), prefix.size);
@@ -447,9 +431,7 @@ void Connection::count(Stat s, std::uint64_t n) {
   broker_.stats().add(static_cast<int>(worker_), s, n);  // a connection runs only on its worker
 }
 
-void Connection::send_pubrel(std::uint16_t packet_id) {
-  send_packet(codec::Ack{codec::PacketType::pubrel, packet_id});
-}
+void Connection::send_pubrel(std::uint16_t packet_id) { send_packet(codec::Ack{codec::PacketType::pubrel, packet_id}); }
 
 std::size_t Connection::write_backlog() const { return writes_ ? writes_->bytes : 0; }
 
@@ -464,8 +446,7 @@ void Connection::enqueue(OutItem&& item) {
   if (!writes_) writes_ = std::make_unique<Writes>();
   writes_->bytes += item.size();
   if (writes_->bytes > broker_.options().max_write_queue_bytes) {
-    close(DisconnectReason::slow_consumer,
-          fmt::format("{} bytes waiting to be written", writes_->bytes));
+    close(DisconnectReason::slow_consumer, fmt::format("{} bytes waiting to be written", writes_->bytes));
     return;
   }
   writes_->queue.push_back(std::move(item));
@@ -483,8 +464,7 @@ void Connection::flush_queued() {
 }
 
 void Connection::flush() {
-  if (!writes_ || !writes_->writing.empty() || writes_->queue.empty() || state_ == State::closed)
-    return;
+  if (!writes_ || !writes_->writing.empty() || writes_->queue.empty() || state_ == State::closed) return;
   writes_->writing.swap(writes_->queue);
   thread_local std::vector<boost::asio::const_buffer> buffers;
   buffers.clear();
@@ -496,9 +476,8 @@ void Connection::flush() {
     if (!item.message->payload.empty())
       buffers.emplace_back(item.message->payload.data(), item.message->payload.size());
   }
-  transport_->async_write(buffers, [self = shared_from_this()](const boost::system::error_code& ec) {
-    self->on_written(ec);
-  });
+  transport_->async_write(buffers,
+                          [self = shared_from_this()](const boost::system::error_code& ec) { self->on_written(ec); });
 }
 
 void Connection::on_written(const boost::system::error_code& ec) {

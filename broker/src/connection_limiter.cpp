@@ -124,12 +124,9 @@ ConnectionLimiter::Decision ConnectionLimiter::admit(unsigned listener, const bo
   auto& l = listeners_.at(listener);
   Decision d;
   std::optional<ConnectionSlot::Key> key;
-  if (limits_.max_connections && connections_ >= limits_.max_connections)
-    d.refused = Refusal::max_connections;
-  else if (l.max && l.connections >= l.max)
-    d.refused = Refusal::listener;
-  else if (count_address)
-    d.refused = check_address(*(key = key_of(peer)), now);
+  if (limits_.max_connections && connections_ >= limits_.max_connections) d.refused = Refusal::max_connections;
+  else if (l.max && l.connections >= l.max) d.refused = Refusal::listener;
+  else if (count_address) d.refused = check_address(*(key = key_of(peer)), now);
   if (d.refused) {
     d.log_count = refuse(l, *d.refused, now);
     return d;

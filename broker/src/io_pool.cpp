@@ -61,8 +61,7 @@ void IoPool::sample_locked(std::chrono::steady_clock::time_point now) {
   for (auto& w : workers_) {
     auto cpu = cpu_time(w->cpu_clock);
     if (!baseline && wall > 0)
-      w->busy.store(std::chrono::duration<double>(cpu - w->cpu_at_sample).count() / wall,
-                    std::memory_order_relaxed);
+      w->busy.store(std::chrono::duration<double>(cpu - w->cpu_at_sample).count() / wall, std::memory_order_relaxed);
     w->cpu_at_sample = cpu;
   }
   sampled_at_ = now;
@@ -77,8 +76,8 @@ void IoPool::start() {
   }
   std::lock_guard<std::mutex> lock(sample_mutex_);
   for (unsigned i = 0; i < workers_.size(); ++i)
-    sampling_ = ::pthread_getcpuclockid(threads_[i].native_handle(), &workers_[i]->cpu_clock) == 0 &&
-                (i == 0 || sampling_);
+    sampling_ =
+        ::pthread_getcpuclockid(threads_[i].native_handle(), &workers_[i]->cpu_clock) == 0 && (i == 0 || sampling_);
   // The first sample only sets the baseline: every worker counts as idle until the next.
   if (sampling_) sample_locked(std::chrono::steady_clock::now());
 }

@@ -56,24 +56,24 @@ void Listener::stop() {
 
 void Listener::accept() {
   auto worker = pool_.next();
-  acceptor_.async_accept(pool_.context(worker), [this, worker](const boost::system::error_code& ec,
-                                                               boost::asio::ip::tcp::socket socket) {
-    if (ec == boost::asio::error::operation_aborted) return;
-    if (ec) {
-      if (auto n = limiter_->accept_failed(index_))
-        log_->warn("{} listener: accept failed {} time(s) in the last second: {}", name_, n, ec.message());
-      auto wait = accept_backoff(ec, backoff_delay_);
-      if (wait.count() == 0) return accept();
-      backoff_.expires_after(wait);
-      backoff_.async_wait([this](const boost::system::error_code& e) {
-        if (!e) accept();
+  acceptor_.async_accept(
+      pool_.context(worker), [this, worker](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+        if (ec == boost::asio::error::operation_aborted) return;
+        if (ec) {
+          if (auto n = limiter_->accept_failed(index_))
+            log_->warn("{} listener: accept failed {} time(s) in the last second: {}", name_, n, ec.message());
+          auto wait = accept_backoff(ec, backoff_delay_);
+          if (wait.count() == 0) return accept();
+          backoff_.expires_after(wait);
+          backoff_.async_wait([this](const boost::system::error_code& e) {
+            if (!e) accept();
+          });
+          return;
+        }
+        backoff_delay_ = std::chrono::milliseconds(0);
+        admit(std::move(socket), worker);
+        accept();
       });
-      return;
-    }
-    backoff_delay_ = std::chrono::milliseconds(0);
-    admit(std::move(socket), worker);
-    accept();
-  });
 }
 
 void Listener::admit(boost::asio::ip::tcp::socket socket, unsigned worker) {

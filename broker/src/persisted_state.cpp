@@ -82,8 +82,7 @@ void PersistedState::apply(const Record& record) {
             auto* s = session(r.client_id);
             if (!s) return;
             auto& subs = s->subscriptions;
-            subs.erase(std::remove_if(subs.begin(), subs.end(),
-                                      [&](auto& sub) { return sub.first == r.filter; }),
+            subs.erase(std::remove_if(subs.begin(), subs.end(), [&](auto& sub) { return sub.first == r.filter; }),
                        subs.end());
           },
           [&](const MessageStored& r) {
@@ -102,8 +101,8 @@ void PersistedState::apply(const Record& record) {
             auto* s = session(r.client_id);
             if (!s || r.packet_id == 0) return;
             auto& out = s->outgoing;
-            auto first_queued = std::find_if(out.begin(), out.end(),
-                                             [](const Outgoing& o) { return o.packet_id == 0; });
+            auto first_queued =
+                std::find_if(out.begin(), out.end(), [](const Outgoing& o) { return o.packet_id == 0; });
             auto it = std::find_if(first_queued, out.end(),
                                    [&](const Outgoing& o) { return o.packet_id == 0 && o.id == r.id; });
             if (it == out.end()) return;
@@ -125,8 +124,8 @@ void PersistedState::apply(const Record& record) {
             auto* s = session(r.client_id);
             if (!s || r.packet_id == 0) return;
             auto& out = s->outgoing;
-            auto it = std::find_if(out.begin(), out.end(),
-                                   [&](const Outgoing& o) { return o.packet_id == r.packet_id; });
+            auto it =
+                std::find_if(out.begin(), out.end(), [&](const Outgoing& o) { return o.packet_id == r.packet_id; });
             if (it == out.end()) return;
             auto id = it->id;
             out.erase(it);

@@ -43,8 +43,7 @@ void Poller::add(int fd, Watcher* w, boost::system::error_code& ec) {
   ev.data.ptr = w;
   if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &ev) < 0)
     ec.assign(errno, boost::system::system_category());
-  else
-    ec.clear();
+  else ec.clear();
 }
 
 void Poller::cancel() {
@@ -56,10 +55,9 @@ void Poller::wait() {
   // Asio's own registration of the set is edge-triggered too: this wait is re-armed before the
   // reactor polls again (the handler runs first on this single-threaded context), so no edge is
   // lost between a dispatch and the next wait.
-  epoll_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                    [this](const boost::system::error_code& ec) {
-                      if (!ec) dispatch();
-                    });
+  epoll_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (!ec) dispatch();
+  });
 }
 
 void Poller::dispatch() {
@@ -74,10 +72,8 @@ void Poller::dispatch() {
     if (auto* w = static_cast<Watcher*>(events[i].data.ptr)) w->on_ready(events[i].events);
   // A full batch may leave more behind, and an interrupted wait fetched nothing: both come back
   // after what else is queued, since the set's edge has already been consumed.
-  if (n == batch_size || (n < 0 && errno == EINTR))
-    boost::asio::post(io_, [this] { dispatch(); });
-  else
-    wait();
+  if (n == batch_size || (n < 0 && errno == EINTR)) boost::asio::post(io_, [this] { dispatch(); });
+  else wait();
 }
 
 }  // namespace broker

@@ -48,8 +48,7 @@ std::optional<std::uint16_t> parse_port(std::string_view s) {
 
 ProxyHeader parse_v1(std::string_view data) {
   auto end = data.substr(0, v1_max).find("\r\n");
-  if (end == std::string_view::npos)
-    return data.size() >= v1_max ? malformed("PROXY v1 line too long") : ProxyHeader{};
+  if (end == std::string_view::npos) return data.size() >= v1_max ? malformed("PROXY v1 line too long") : ProxyHeader{};
   std::string_view line = data.substr(v1_prefix.size(), end - v1_prefix.size());
   std::array<std::string_view, 5> f;
   std::size_t count = 0;
@@ -110,10 +109,8 @@ bool starts_like_proxy_header(std::string_view data) {
 
 ProxyHeader parse_proxy_header(std::string_view data) {
   if (data.empty()) return {};
-  if (prefix_of(data, v2_signature))
-    return data.size() < v2_signature.size() ? ProxyHeader{} : parse_v2(data);
-  if (prefix_of(data, v1_prefix))
-    return data.size() < v1_prefix.size() ? ProxyHeader{} : parse_v1(data);
+  if (prefix_of(data, v2_signature)) return data.size() < v2_signature.size() ? ProxyHeader{} : parse_v2(data);
+  if (prefix_of(data, v1_prefix)) return data.size() < v1_prefix.size() ? ProxyHeader{} : parse_v1(data);
   return malformed("no PROXY signature");
 }
 
@@ -141,8 +138,7 @@ TrustedProxies::TrustedProxies(std::string_view list) {
 
 namespace {
 template <std::size_t N>
-bool same_prefix(const std::array<unsigned char, N>& a, const std::array<unsigned char, N>& b,
-                 unsigned prefix) {
+bool same_prefix(const std::array<unsigned char, N>& a, const std::array<unsigned char, N>& b, unsigned prefix) {
   for (std::size_t i = 0; i < N && prefix > 0; ++i, prefix = prefix >= 8 ? prefix - 8 : 0) {
     unsigned mask = prefix >= 8 ? 0xff : (0xff << (8 - prefix)) & 0xff;
     if ((a[i] & mask) != (b[i] & mask)) return false;

@@ -1,8 +1,8 @@
 #include "broker/proxy_protocol_listener.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "broker/server.hpp"
 #include "broker/tcp_transport.hpp"
@@ -62,18 +62,17 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
 
  private:
   void wait() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                         if (ec) return;  // closed by the timer
-                         self->on_readable();
-                       });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;  // closed by the timer
+      self->on_readable();
+    });
   }
 
   void on_readable() {
     char peeked[max_proxy_header];
     boost::system::error_code ec;
-    auto n = socket_.receive(boost::asio::buffer(peeked, max_proxy_header - header_.size()),
-                             tcp::socket::message_peek, ec);
+    auto n =
+        socket_.receive(boost::asio::buffer(peeked, max_proxy_header - header_.size()), tcp::socket::message_peek, ec);
     if (ec == boost::asio::error::would_block) return wait();
     if (ec || n == 0) return fail(ec ? ec.message() : "closed before sending anything");
     std::string_view fresh(peeked, n);
@@ -99,11 +98,10 @@ class ProxyHeaderReader : public std::enable_shared_from_this<ProxyHeaderReader>
     tcp_transport->slot() = std::move(slot_);
     if (client.address() != peer_.address() && !server_.admit_forwarded(*tcp_transport, "tcp", client.address()))
       return;  // over its address's cap or rate: the transport closes the socket as it goes
-    if (client == peer_)
-      server_.start_connection(worker_, std::move(tcp_transport));
+    if (client == peer_) server_.start_connection(worker_, std::move(tcp_transport));
     else
-      server_.start_connection(
-          worker_, std::make_unique<ProxiedTransport>(std::move(tcp_transport), format_endpoint(client)));
+      server_.start_connection(worker_,
+                               std::make_unique<ProxiedTransport>(std::move(tcp_transport), format_endpoint(client)));
   }
 
   void fail(const std::string& why) {

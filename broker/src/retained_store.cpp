@@ -19,8 +19,7 @@ RetainedStore::RetainedStore() : RetainedStore(Limits{}) {}
 RetainedStore::RetainedStore(Limits limits) : limits_(limits), root_(std::make_unique<Node>()) {}
 RetainedStore::~RetainedStore() = default;
 
-RetainedStore::Update RetainedStore::update(const MessagePtr& message,
-                                            const std::function<void(Update)>& changed) {
+RetainedStore::Update RetainedStore::update(const MessagePtr& message, const std::function<void(Update)>& changed) {
   std::unique_lock lock(mutex_);
   auto result = update_locked(message);
   if (changed) changed(result);
@@ -100,8 +99,8 @@ void RetainedStore::collect_all(const Node& node, bool first_level, std::vector<
   }
 }
 
-void RetainedStore::collect(const Node& node, std::string_view filter, std::size_t pos,
-                            bool first_level, std::vector<MessagePtr>& out) const {
+void RetainedStore::collect(const Node& node, std::string_view filter, std::size_t pos, bool first_level,
+                            std::vector<MessagePtr>& out) const {
   std::size_t next;
   auto level = topic_level(filter, pos, next);
   if (level == "#") {

@@ -1,9 +1,9 @@
 #include "broker/server.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "broker/connection.hpp"
 #include "broker/tcp_transport.hpp"
@@ -44,8 +44,7 @@ void Server::add_listener(const std::string& name, const boost::asio::ip::tcp::e
                           Listener::Accepted accepted, ListenerLimits limits) {
   listeners_.push_back(
       std::make_unique<Listener>(pool_, name, bind, std::move(accepted), log_, limiter_, std::move(limits)));
-  listeners_.back()->keep_alive(options_.tcp_keepalive, options_.tcp_keepalive_interval,
-                                options_.tcp_keepalive_count);
+  listeners_.back()->keep_alive(options_.tcp_keepalive, options_.tcp_keepalive_interval, options_.tcp_keepalive_count);
 }
 
 void Server::add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
@@ -108,8 +107,7 @@ void Server::schedule_sys() {
 void Server::publish_sys() {
   if (stopping_) return;
   auto& s = broker_->stats();
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                 broker_->started());
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - broker_->started());
   auto pub = [this](const char* topic, std::string value) {
     broker_->publish(make_message(std::string("$SYS/broker/") + topic, std::move(value), 0, true));
   };

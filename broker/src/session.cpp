@@ -34,10 +34,8 @@ void Session::resume(const BrokerOptions& opt) {
     Outgoing o = pending_->inflight[pending_->resend_next];
     if (!room_for(o.released ? 4 : o.message->topic.size() + o.message->payload.size(), opt)) return;
     ++pending_->resend_next;
-    if (o.released)
-      sink_->send_pubrel(o.packet_id);
-    else
-      sink_->send_publish(o.message, o.qos, o.retain, /*dup=*/true, o.packet_id);
+    if (o.released) sink_->send_pubrel(o.packet_id);
+    else sink_->send_publish(o.message, o.qos, o.retain, /*dup=*/true, o.packet_id);
   }
   drain_queue(opt);
 }
@@ -54,8 +52,7 @@ void Session::detach(common::Clock::time_point now, std::int64_t unix_ms) {
   if (store_ && !dead_) store_->append(persist::SessionDetached{client_id, unix_ms});
 }
 
-void Session::restore(const PersistedState::Session& saved,
-                      const std::function<MessagePtr(persist::MessageId)>& body,
+void Session::restore(const PersistedState::Session& saved, const std::function<MessagePtr(persist::MessageId)>& body,
                       common::Clock::time_point detached_at) {
   detached_at_ = detached_at;
   // The subscriptions come back one by one through Broker::restore, checked against today's
@@ -64,8 +61,7 @@ void Session::restore(const PersistedState::Session& saved,
     auto m = body(o.id);
     if (o.packet_id != 0) {
       if (!m && !o.released) continue;  // a body the store lost: nothing to resend
-      pending().inflight.push_back({o.released ? nullptr : m, o.packet_id, o.qos, o.retain,
-                                    o.released, true});
+      pending().inflight.push_back({o.released ? nullptr : m, o.packet_id, o.qos, o.retain, o.released, true});
       last_packet_id_ = std::max(last_packet_id_, o.packet_id);
     } else if (m) {
       pending().queue.push_back({m, o.qos, o.retain});
@@ -82,8 +78,7 @@ std::uint16_t Session::next_packet_id() {
   while (true) {
     last_packet_id_ = static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
     auto id = last_packet_id_;
-    if (std::none_of(inflight.begin(), inflight.end(),
-                     [id](const Outgoing& o) { return o.packet_id == id; }))
+    if (std::none_of(inflight.begin(), inflight.end(), [id](const Outgoing& o) { return o.packet_id == id; }))
       return id;
   }
 }
@@ -144,10 +139,8 @@ void Session::drain_queue(const BrokerOptions& opt) {
     auto item = std::move(q);
     pending_->queue.pop_front();
     pending_->queued_bytes -= size;
-    if (item.qos == 0)
-      sink_->send_publish(item.message, 0, item.retain, false, 0);
-    else
-      send_new(item.message, item.qos, item.retain);
+    if (item.qos == 0) sink_->send_publish(item.message, 0, item.retain, false, 0);
+    else send_new(item.message, item.qos, item.retain);
   }
   release_if_idle();
 }
@@ -214,8 +207,7 @@ bool Session::end_incoming_qos2(std::uint16_t id) {
   return appended;
 }
 
-bool Session::add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max,
-                               std::size_t max_bytes) {
+bool Session::add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max, std::size_t max_bytes) {
   for (auto& s : subs_) {
     if (s.first == filter) {
       s.second = qos;

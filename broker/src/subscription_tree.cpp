@@ -20,9 +20,7 @@ class SubscriptionTree::Children {
  public:
   struct Entry;
   const Node* find(std::string_view level) const;
-  Node* find(std::string_view level) {
-    return const_cast<Node*>(static_cast<const Children&>(*this).find(level));
-  }
+  Node* find(std::string_view level) { return const_cast<Node*>(static_cast<const Children&>(*this).find(level)); }
   Node& get_or_add(std::string_view level);
   void erase(std::string_view level);
   bool empty() const;
@@ -90,8 +88,7 @@ void SubscriptionTree::Children::erase(std::string_view level) {
 SubscriptionTree::SubscriptionTree() : root_(std::make_unique<Node>()) {}
 SubscriptionTree::~SubscriptionTree() = default;
 
-bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<Session>& session,
-                                 std::uint8_t qos) {
+bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<Session>& session, std::uint8_t qos) {
   std::unique_lock lock(mutex_);
   Node* node = root_.get();
   std::size_t pos = 0;
@@ -113,8 +110,8 @@ bool SubscriptionTree::subscribe(std::string_view filter, const std::shared_ptr<
   return true;
 }
 
-bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t pos,
-                             const Session* session, bool& removed) {
+bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t pos, const Session* session,
+                             bool& removed) {
   std::size_t next;
   auto level = topic_level(filter, pos, next);
   Node* found_child = node.children.find(level);
@@ -122,8 +119,7 @@ bool SubscriptionTree::prune(Node& node, std::string_view filter, std::size_t po
   Node& child = *found_child;
   if (next == std::string_view::npos) {
     auto& subs = child.subscribers;
-    auto found = std::find_if(subs.begin(), subs.end(),
-                              [&](const Match& m) { return m.session.get() == session; });
+    auto found = std::find_if(subs.begin(), subs.end(), [&](const Match& m) { return m.session.get() == session; });
     if (found != subs.end()) {
       *found = std::move(subs.back());
       subs.pop_back();
@@ -144,14 +140,13 @@ bool SubscriptionTree::unsubscribe(std::string_view filter, const Session* sessi
   return removed;
 }
 
-void SubscriptionTree::collect(const Node& node, std::string_view topic, std::size_t pos,
-                               bool first_level, std::vector<Match>& out) const {
+void SubscriptionTree::collect(const Node& node, std::string_view topic, std::size_t pos, bool first_level,
+                               std::vector<Match>& out) const {
   // '#' here matches this level and everything below, including "nothing below" (parent match).
   // Topics starting with '$' are not matched by a wildcard in the first level.
   bool dollar = first_level && !topic.empty() && topic[0] == '$';
   if (!dollar) {
-    if (auto* hash = node.children.find("#"))
-      out.insert(out.end(), hash->subscribers.begin(), hash->subscribers.end());
+    if (auto* hash = node.children.find("#")) out.insert(out.end(), hash->subscribers.begin(), hash->subscribers.end());
   }
   if (pos == std::string_view::npos) return;
   std::size_t next;
@@ -183,8 +178,7 @@ void SubscriptionTree::match(std::string_view topic, std::vector<Match>& out) co
   std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
     return a.session != b.session ? a.session < b.session : a.qos > b.qos;
   });
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const Match& a, const Match& b) { return a.session == b.session; }),
+  out.erase(std::unique(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.session == b.session; }),
             out.end());
 }
 

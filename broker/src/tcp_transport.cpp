@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <climits>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 namespace broker {
 
@@ -70,10 +70,8 @@ TcpTransport::TcpTransport(Poller& poller, boost::asio::ip::tcp::socket socket) 
   fd_ = socket.release(ec);
   if (ec) return;  // reads then fail at once and the connection closes
   int on = 1;
-  if (::ioctl(fd_, FIONBIO, &on) < 0)
-    ec = last_error();
-  else
-    poller_.add(fd_, this, ec);
+  if (::ioctl(fd_, FIONBIO, &on) < 0) ec = last_error();
+  else poller_.add(fd_, this, ec);
   if (ec) {
     ::close(fd_);
     fd_ = -1;
@@ -127,8 +125,7 @@ void TcpTransport::async_write(const std::vector<boost::asio::const_buffer>& buf
   scratch.assign(buffers.begin(), buffers.end());
   std::size_t next = 0;
   boost::system::error_code ec;
-  if (write_some(fd_, scratch.data(), scratch.size(), next, ec) || ec)
-    return post_write_done(std::move(h), ec);
+  if (write_some(fd_, scratch.data(), scratch.size(), next, ec) || ec) return post_write_done(std::move(h), ec);
   write_ = std::make_unique<Write>();
   write_->buffers.assign(scratch.begin() + static_cast<std::ptrdiff_t>(next), scratch.end());
   write_->handler = std::move(h);  // the writable edge calls write_now()

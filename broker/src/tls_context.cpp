@@ -19,9 +19,7 @@ constexpr const char* default_ciphers =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
 
-std::string what(const std::string& file, const boost::system::error_code& ec) {
-  return file + ": " + ec.message();
-}
+std::string what(const std::string& file, const boost::system::error_code& ec) { return file + ": " + ec.message(); }
 
 }  // namespace
 
@@ -43,16 +41,14 @@ TlsContext::TlsContext(TlsOptions options) : options_(std::move(options)) {
   if (options_.certfiles.empty()) throw std::runtime_error("no certificate file configured");
   if (options_.certfiles.size() != options_.keyfiles.size())
     throw std::runtime_error("certfile and keyfile must list the same number of files");
-  if (options_.verify_peer && options_.cafile.empty())
-    throw std::runtime_error("verify_peer needs a cafile");
+  if (options_.verify_peer && options_.cafile.empty()) throw std::runtime_error("verify_peer needs a cafile");
   current_ = build();
 }
 
 std::shared_ptr<ssl::context> TlsContext::build() const {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                   ssl::context::single_dh_use);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
@@ -78,8 +74,7 @@ std::shared_ptr<ssl::context> TlsContext::build() const {
     if (options_.verify_peer) {
       ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
       // Tell clients which CAs are accepted, so one holding several certificates picks right.
-      if (auto* names = SSL_load_client_CA_file(options_.cafile.c_str()))
-        SSL_CTX_set_client_CA_list(native, names);
+      if (auto* names = SSL_load_client_CA_file(options_.cafile.c_str())) SSL_CTX_set_client_CA_list(native, names);
     }
   }
   return ctx;

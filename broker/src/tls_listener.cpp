@@ -1,8 +1,8 @@
 #include "broker/tls_listener.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "broker/log_text.hpp"
 #include "broker/server.hpp"
@@ -31,8 +31,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
       self->log("timed out");
       self->transport_->close();
     });
-    transport_->async_handshake(
-        [self = shared_from_this()](const boost::system::error_code& ec) { self->finish(ec); });
+    transport_->async_handshake([self = shared_from_this()](const boost::system::error_code& ec) { self->finish(ec); });
   }
 
  private:
@@ -56,8 +55,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   }
 
   void log(const std::string& why) {
-    server_.broker().log().info("tls handshake failed addr={} reason={}", log_text(transport_->remote_address()),
-                                why);
+    server_.broker().log().info("tls handshake failed addr={} reason={}", log_text(transport_->remote_address()), why);
   }
 
   Server& server_;

@@ -2,11 +2,11 @@
 
 #include <cerrno>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "broker/tcp_transport.hpp"
 
@@ -54,8 +54,7 @@ void TlsTransport::retry(Step s, std::function<void()> again,
                          const std::function<void(const boost::system::error_code&)>& fail,
                          const boost::system::error_code& ec) {
   if (s == Step::failed) return fail(ec);
-  auto wait = s == Step::want_read ? boost::asio::ip::tcp::socket::wait_read
-                                   : boost::asio::ip::tcp::socket::wait_write;
+  auto wait = s == Step::want_read ? boost::asio::ip::tcp::socket::wait_read : boost::asio::ip::tcp::socket::wait_write;
   socket_.async_wait(wait, [again = std::move(again), fail](const boost::system::error_code& e) {
     if (e) return fail(e);
     again();
@@ -73,15 +72,15 @@ void TlsTransport::do_handshake(std::shared_ptr<HandshakeHandler> h) {
   boost::system::error_code ec;
   auto s = step(SSL_do_handshake(ssl_), ec);
   if (s == Step::done) return (*h)({});
-  retry(s, [this, h] { do_handshake(h); }, [h](const boost::system::error_code& e) { (*h)(e); }, ec);
+  retry(
+      s, [this, h] { do_handshake(h); }, [h](const boost::system::error_code& e) { (*h)(e); }, ec);
 }
 
 void TlsTransport::async_read(ReadHandler h) {
   auto shared = std::make_shared<ReadHandler>(std::move(h));
   // Bytes OpenSSL already holds will not make the socket readable: read them now, but
   // from the event loop, never inside the caller.
-  if (SSL_has_pending(ssl_))
-    boost::asio::post(socket_.get_executor(), [this, shared] { do_read(shared); });
+  if (SSL_has_pending(ssl_)) boost::asio::post(socket_.get_executor(), [this, shared] { do_read(shared); });
   else
     socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, [this, shared](const boost::system::error_code& e) {
       if (e) return (*shared)(e, {});
@@ -98,7 +97,8 @@ void TlsTransport::do_read(std::shared_ptr<ReadHandler> h) {
   int n = SSL_read(ssl_, read_scratch(), static_cast<int>(read_scratch_size));
   auto s = step(n, ec);
   if (s == Step::done) return (*h)({}, std::string_view(read_scratch(), static_cast<std::size_t>(n)));
-  retry(s, [this, h] { do_read(h); }, [h](const boost::system::error_code& e) { (*h)(e, {}); }, ec);
+  retry(
+      s, [this, h] { do_read(h); }, [h](const boost::system::error_code& e) { (*h)(e, {}); }, ec);
 }
 
 void TlsTransport::async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) {
@@ -118,7 +118,8 @@ void TlsTransport::do_write(std::shared_ptr<WriteHandler> h) {
     int n = SSL_write(ssl_, out_.data() + out_done_, static_cast<int>(out_.size() - out_done_));
     auto s = step(n, ec);
     if (s != Step::done)
-      return retry(s, [this, h] { do_write(h); }, [h](const boost::system::error_code& e) { (*h)(e); }, ec);
+      return retry(
+          s, [this, h] { do_write(h); }, [h](const boost::system::error_code& e) { (*h)(e); }, ec);
     out_done_ += static_cast<std::size_t>(n);
   }
   std::string().swap(out_);  // an idle connection holds no write buffer

@@ -37,8 +37,7 @@ std::string_view topic_level(std::string_view s, std::size_t pos, std::size_t& n
 }
 
 bool topic_matches(std::string_view filter, std::string_view topic) {
-  if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == '+' || filter[0] == '#'))
-    return false;
+  if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == '+' || filter[0] == '#')) return false;
   std::size_t f = 0, t = 0;
   while (true) {
     std::size_t fe = filter.find('/', f);

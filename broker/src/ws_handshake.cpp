@@ -43,9 +43,7 @@ SubprotocolChoice choose_subprotocol(std::string_view offered) {
   return {true, std::string(*chosen)};
 }
 
-bool path_matches(std::string_view target, std::string_view path) {
-  return target.substr(0, target.find('?')) == path;
-}
+bool path_matches(std::string_view target, std::string_view path) { return target.substr(0, target.find('?')) == path; }
 
 UpgradeDecision decide_upgrade(const boost::beast::http::request_header<>& req, std::string_view path,
                                const boost::asio::ip::tcp::endpoint& peer, const TrustedProxies& trusted) {
@@ -57,7 +55,8 @@ UpgradeDecision decide_upgrade(const boost::beast::http::request_header<>& req, 
     d.reason = std::move(why);
     return d;
   };
-  if (!path_matches(sv(req.target()), path)) return refuse(http::status::not_found, "path " + log_text(sv(req.target())));
+  if (!path_matches(sv(req.target()), path))
+    return refuse(http::status::not_found, "path " + log_text(sv(req.target())));
   if (!boost::beast::websocket::is_upgrade(req))
     return refuse(http::status::upgrade_required, "not a WebSocket upgrade");
   auto offered = sv(req[http::field::sec_websocket_protocol]);

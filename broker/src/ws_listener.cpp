@@ -2,12 +2,12 @@
 
 #include <type_traits>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include "broker/log_text.hpp"
 #include "broker/server.hpp"
@@ -75,10 +75,9 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
   }
 
   void read_request() {
-    http::async_read(transport_->stream().next_layer(), buffer_, parser_,
-                     [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                       self->on_request(ec);
-                     });
+    http::async_read(
+        transport_->stream().next_layer(), buffer_, parser_,
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_request(ec); });
   }
 
   void on_request(const boost::system::error_code& ec) {
@@ -101,9 +100,8 @@ class WsUpgrade : public std::enable_shared_from_this<WsUpgrade<NextLayer>> {
       };
       transport_->stream().set_option(websocket::stream_base::decorator(std::move(echo)));
     }
-    transport_->stream().async_accept(req, [self = this->shared_from_this()](const boost::system::error_code& ec) {
-      self->on_accepted(ec);
-    });
+    transport_->stream().async_accept(
+        req, [self = this->shared_from_this()](const boost::system::error_code& ec) { self->on_accepted(ec); });
   }
 
   void on_accepted(const boost::system::error_code& ec) {
@@ -173,10 +171,9 @@ Listener::Accepted ws_acceptor(Server& server, WsOptions options, std::shared_pt
   auto shared = std::make_shared<const WsOptions>(std::move(options));
   return [&server, shared, tls](tcp::socket socket, unsigned worker, ConnectionSlot slot) {
     if (tls)
-      start_upgrade<boost::asio::ssl::stream<tcp::socket>>(server, worker, std::move(socket), std::move(slot),
-                                                           shared, tls);
-    else
-      start_upgrade<tcp::socket>(server, worker, std::move(socket), std::move(slot), shared, tls);
+      start_upgrade<boost::asio::ssl::stream<tcp::socket>>(server, worker, std::move(socket), std::move(slot), shared,
+                                                           tls);
+    else start_upgrade<tcp::socket>(server, worker, std::move(socket), std::move(slot), shared, tls);
   };
 }
 

@@ -33,8 +33,7 @@ void configure(Stream& ws, std::size_t max_message_size) {
   ws.auto_fragment(false);  // one frame per write
   ws.read_message_max(max_message_size);
   // Keepalive is MQTT's business (the broker's sweep); Beast's own timers stay off.
-  ws.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
-                                                websocket::stream_base::none(), false});
+  ws.set_option(websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
 }
 
 std::string peer_of(tcp::socket& s) {
@@ -56,8 +55,9 @@ WsTransport<tcp::socket>::WsTransport(tcp::socket socket, std::shared_ptr<boost:
 }
 
 template <>
-WsTransport<boost::asio::ssl::stream<tcp::socket>>::WsTransport(
-    tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx, std::size_t max_message_size)
+WsTransport<boost::asio::ssl::stream<tcp::socket>>::WsTransport(tcp::socket socket,
+                                                                std::shared_ptr<boost::asio::ssl::context> ctx,
+                                                                std::size_t max_message_size)
     : ctx_(std::move(ctx)), ws_(std::move(socket), *ctx_) {
   configure(ws_, max_message_size);
   boost::system::error_code ignored;
@@ -86,8 +86,7 @@ void WsTransport<NextLayer>::async_read(ReadHandler h) {
 }
 
 template <class NextLayer>
-void WsTransport<NextLayer>::async_write(const std::vector<boost::asio::const_buffer>& buffers,
-                                         WriteHandler h) {
+void WsTransport<NextLayer>::async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) {
   ws_.async_write(buffers, [h = std::move(h)](const boost::system::error_code& ec, std::size_t) { h(ec); });
 }
 

@@ -9,14 +9,10 @@ namespace {
 // HELP text escapes '\' and line feed; label values escape '"' too.
 void escaped(std::string& out, std::string_view text, bool quote) {
   for (char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c == '"' && quote)
-      out += "\\\"";
-    else
-      out += c;
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '"' && quote) out += "\\\"";
+    else out += c;
   }
 }
 
@@ -61,12 +57,9 @@ void PrometheusText::append(std::int64_t v) { number(out_, v); }
 void PrometheusText::append(std::uint64_t v) { number(out_, v); }
 
 void PrometheusText::append(double v) {
-  if (std::isnan(v))
-    out_ += "NaN";
-  else if (std::isinf(v))
-    out_ += v > 0 ? "+Inf" : "-Inf";
-  else
-    number(out_, v);
+  if (std::isnan(v)) out_ += "NaN";
+  else if (std::isinf(v)) out_ += v > 0 ? "+Inf" : "-Inf";
+  else number(out_, v);
 }
 
 }  // namespace common

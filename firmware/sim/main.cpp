@@ -20,16 +20,14 @@ namespace {
 
 std::unique_ptr<asio::ssl::context> make_tls(const locksim::Options& o) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                   asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1);
   if (o.insecure) {
     ctx->set_verify_mode(asio::ssl::verify_none);
   } else {
     ctx->set_verify_mode(asio::ssl::verify_peer);
-    if (!o.cafile.empty())
-      ctx->load_verify_file(o.cafile);
-    else
-      ctx->set_default_verify_paths();
+    if (!o.cafile.empty()) ctx->load_verify_file(o.cafile);
+    else ctx->set_default_verify_paths();
   }
   return ctx;
 }
@@ -56,8 +54,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::unique_ptr<asio::io_context>> contexts;
-  for (std::size_t i = 0; i < options.threads; ++i)
-    contexts.push_back(std::make_unique<asio::io_context>(1));
+  for (std::size_t i = 0; i < options.threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
 
   locksim::FleetStats stats;
   std::vector<std::unique_ptr<locksim::SimLock>> locks;
@@ -94,9 +91,8 @@ int main(int argc, char** argv) {
     stats_timer.expires_after(std::chrono::seconds(options.stats_s));
     stats_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      fmt::print("stats locks={} connected={} connects={} unlocks={} updates={}\n", slice.count,
-                 stats.connected.load(), stats.connects.load(), stats.unlocks.load(),
-                 stats.updates.load());
+      fmt::print("stats locks={} connected={} connects={} unlocks={} updates={}\n", slice.count, stats.connected.load(),
+                 stats.connects.load(), stats.unlocks.load(), stats.updates.load());
       print_stats();
     });
   };
@@ -106,7 +102,6 @@ int main(int argc, char** argv) {
   for (std::size_t i = 1; i < contexts.size(); ++i) threads.emplace_back([&, i] { contexts[i]->run(); });
   main_io.run();
   for (auto& t : threads) t.join();
-  if (!slice.workers.empty() && !locksim::stop_workers(slice.workers, stop_signal ? stop_signal : SIGTERM))
-    return 1;
+  if (!slice.workers.empty() && !locksim::stop_workers(slice.workers, stop_signal ? stop_signal : SIGTERM)) return 1;
   return 0;
 }

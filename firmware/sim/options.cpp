@@ -44,8 +44,8 @@ std::vector<Number> numbers() {
   return {
       {"count", 1, 10'000'000, [](auto& o) { return o.count; }, [](auto& o, auto v) { o.count = v; },
        "simulate N locks named PREFIX + zero-padded index, 11 characters (needs --lockno-prefix)"},
-      {"keepalive", 0, 65535, [](auto& o) { return o.base.keepalive_s; }, [](auto& o, auto v) { o.base.keepalive_s = v; },
-       "MQTT keepalive seconds"},
+      {"keepalive", 0, 65535, [](auto& o) { return o.base.keepalive_s; },
+       [](auto& o, auto v) { o.base.keepalive_s = v; }, "MQTT keepalive seconds"},
       {"relock-ms", 0, day_ms, [](auto& o) { return o.base.relock_ms; }, [](auto& o, auto v) { o.base.relock_ms = v; },
        "an unlocked lock locks again after this"},
       {"bolt-ms", 0, 60'000, [](auto& o) { return o.bolt_ms; }, [](auto& o, auto v) { o.bolt_ms = v; },
@@ -69,22 +69,24 @@ std::vector<Number> numbers() {
 
 po::options_description describe(const Options& defaults, bool& help) {
   po::options_description d("options", 100);
-  d.add_options()  //
+  d.add_options()                                                     //
       ("help,h", po::bool_switch(&help), "print this help and exit")  //
-      ("broker", po::value<std::string>()->value_name("HOST:PORT")->default_value("127.0.0.1:1883"), "broker address")  //
+      ("broker", po::value<std::string>()->value_name("HOST:PORT")->default_value("127.0.0.1:1883"),
+       "broker address")                                                                                       //
       ("lockno", po::value<std::string>()->value_name("L"), "the lock's number: MQTT client id and username")  //
-      ("password", po::value<std::string>()->value_name("P"), "MQTT password")  //
-      ("lockno-prefix", po::value<std::string>()->value_name("PREFIX"), "fleet lock numbers start with this (with --count)")  //
+      ("password", po::value<std::string>()->value_name("P"), "MQTT password")                                 //
+      ("lockno-prefix", po::value<std::string>()->value_name("PREFIX"),
+       "fleet lock numbers start with this (with --count)")  //
       ("credentials", po::value<std::string>()->value_name("FILE"),
        "simulate the locks listed in FILE, one \"lockno password\" a line")  //
       ("version", po::value<std::string>()->value_name("V")->default_value(defaults.version),
-       "firmware version the locks start with")  //
-      ("tls", "MQTT over TLS; verify with --cafile FILE or the system store, or skip it with --insecure")  //
+       "firmware version the locks start with")                                                                  //
+      ("tls", "MQTT over TLS; verify with --cafile FILE or the system store, or skip it with --insecure")        //
       ("cafile", po::value<std::string>()->value_name("FILE"), "with --tls: verify the broker against this CA")  //
-      ("insecure", "with --tls: do not verify the broker at all")  //
+      ("insecure", "with --tls: do not verify the broker at all")                                                //
       ("mqtt-version", po::value<std::string>()->value_name("3.1|3.1.1")->default_value("3.1.1"),
        "protocol the locks speak (3.1 as older locks do)")  //
-      ("quiet", "no per-lock lines")  //
+      ("quiet", "no per-lock lines")                        //
       ("control", "read commands from stdin, one a line (above)");
   for (auto& n : numbers())
     d.add_options()(n.name, po::value<long long>()->value_name("N")->default_value(n.get(defaults)), n.help);
@@ -168,7 +170,8 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   std::uint16_t port = 0;
   auto port_text = colon == std::string::npos ? std::string_view() : std::string_view(broker).substr(colon + 1);
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != port_text.data() + port_text.size() || !port)
+  if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      !port)
     return bad("broker");
   o.broker_host = broker.substr(0, colon);
   o.broker_port = port;
@@ -209,8 +212,7 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   } else if (o.count == 1 && o.lockno.empty() && o.lockno_prefix.empty()) {
     return fail("give --lockno, --count with --lockno-prefix, or --credentials");
   }
-  if (o.base.backoff_max_ms < o.base.backoff_min_ms)
-    return fail("--backoff-max-ms is below --backoff-min-ms");
+  if (o.base.backoff_max_ms < o.base.backoff_min_ms) return fail("--backoff-max-ms is below --backoff-min-ms");
   if (o.broker_host.size() > firmware::host_max) return fail("broker host name too long");
   firmware::set_field(o.base.password, o.password.c_str());
   firmware::set_field(o.base.broker_host, o.broker_host.c_str());

@@ -20,8 +20,8 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> credentials;
   std::string version = "1.0.0";
   bool tls = false;
-  std::string cafile;         // with --tls: verify the broker against this CA
-  bool insecure = false;      // with --tls: do not verify the broker at all
+  std::string cafile;     // with --tls: verify the broker against this CA
+  bool insecure = false;  // with --tls: do not verify the broker at all
   std::size_t threads = 1;
   // Each process holds at most this many locks (one socket each, two during OTA, under the
   // 20,000-open-files limit); a larger --count is split over forked worker processes.

@@ -5,11 +5,10 @@
 namespace locksim {
 
 namespace asio = boost::asio;
-using boost::system::error_code;
 using asio::ip::tcp;
+using boost::system::error_code;
 
-SimLink::SimLink(asio::io_context& io, asio::ssl::context* tls, LinkOwner& owner,
-                 firmware::Link which)
+SimLink::SimLink(asio::io_context& io, asio::ssl::context* tls, LinkOwner& owner, firmware::Link which)
     : resolver_(io), socket_(io), linger_(io), owner_(&owner), which_(which) {
   if (tls) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls);
 }
@@ -20,11 +19,10 @@ void SimLink::open(const std::string& host, std::uint16_t port) {
                           [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
                             if (ec) return self->fail("resolve: " + ec.message());
                             if (!self->owner_) return;
-                            asio::async_connect(self->socket_, r,
-                                                [self](const error_code& ec, const tcp::endpoint&) {
-                                                  if (ec) return self->fail("connect: " + ec.message());
-                                                  self->on_connected();
-                                                });
+                            asio::async_connect(self->socket_, r, [self](const error_code& ec, const tcp::endpoint&) {
+                              if (ec) return self->fail("connect: " + ec.message());
+                              self->on_connected();
+                            });
                           });
 }
 

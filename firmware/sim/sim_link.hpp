@@ -31,8 +31,7 @@ class SimLink : public std::enable_shared_from_this<SimLink> {
   static constexpr std::size_t max_queued = 256 * 1024;
 
   // `tls` null: plain TCP. The context must outlive the link.
-  SimLink(boost::asio::io_context& io, boost::asio::ssl::context* tls, LinkOwner& owner,
-          firmware::Link which);
+  SimLink(boost::asio::io_context& io, boost::asio::ssl::context* tls, LinkOwner& owner, firmware::Link which);
 
   void open(const std::string& host, std::uint16_t port);
   bool send(const std::uint8_t* data, std::size_t size);
@@ -45,10 +44,8 @@ class SimLink : public std::enable_shared_from_this<SimLink> {
  private:
   template <typename F>
   void with_stream(F&& f) {
-    if (tls_)
-      f(*tls_);
-    else
-      f(socket_);
+    if (tls_) f(*tls_);
+    else f(socket_);
   }
   void on_connected();
   void read();

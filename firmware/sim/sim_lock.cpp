@@ -22,8 +22,8 @@ constexpr std::uint32_t max_image = 16 * 1024 * 1024;
 
 }  // namespace
 
-SimLock::SimLock(asio::io_context& io, asio::ssl::context* tls, const Options& options,
-                 std::size_t index, FleetStats& stats)
+SimLock::SimLock(asio::io_context& io, asio::ssl::context* tls, const Options& options, std::size_t index,
+                 FleetStats& stats)
     : io_(io),
       tls_(tls),
       options_(options),
@@ -155,9 +155,8 @@ void SimLock::link_down(Link link, const std::string& why) {
 }
 
 Millis SimLock::now_ms() {
-  return static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - epoch)
-                                 .count());
+  return static_cast<Millis>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch).count());
 }
 
 void SimLock::bolt_drive(Bolt target) {
@@ -232,11 +231,8 @@ void SimLock::note(Note what, const char* detail) {
       if (connected_) --stats_.connected;
       connected_ = false;
       break;
-    case Note::unlock_received:
-      ++stats_.unlocks;
-      break;
-    default:
-      break;
+    case Note::unlock_received: ++stats_.unlocks; break;
+    default: break;
   }
   if (options_.quiet) return;
   // One write per line: stdio locks the stream per call, so lines from threads do not interleave.

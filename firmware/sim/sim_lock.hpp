@@ -27,8 +27,8 @@ struct FleetStats {
 
 class SimLock final : public firmware::Platform, public LinkOwner {
  public:
-  SimLock(boost::asio::io_context& io, boost::asio::ssl::context* tls, const Options& options,
-          std::size_t index, FleetStats& stats);
+  SimLock(boost::asio::io_context& io, boost::asio::ssl::context* tls, const Options& options, std::size_t index,
+          FleetStats& stats);
   SimLock(const SimLock&) = delete;
   SimLock& operator=(const SimLock&) = delete;
 
@@ -36,8 +36,8 @@ class SimLock final : public firmware::Platform, public LinkOwner {
   void start();
   void stop();  // a clean MQTT DISCONNECT: no will
   // What happens to a lock in the field, for tests (posted like start and stop):
-  void drop();             // the network cuts the MQTT link (no DISCONNECT: the will fires)
-  void power(bool on);     // off: links die, nothing runs; on: a fresh boot
+  void drop();               // the network cuts the MQTT link (no DISCONNECT: the will fires)
+  void power(bool on);       // off: links die, nothing runs; on: a fresh boot
   void turn_key(bool open);  // the bolt moved by hand
   const std::string& lockno() const { return lockno_; }
 
@@ -80,7 +80,7 @@ class SimLock final : public firmware::Platform, public LinkOwner {
   firmware::Bolt bolt_ = firmware::Bolt::locked;
   firmware::Bolt bolt_target_ = firmware::Bolt::locked;
   bool connected_ = false;
-  std::string pending_version_;  // set by slot_activate, booted by reboot()
+  std::string pending_version_;     // set by slot_activate, booted by reboot()
   std::vector<std::uint8_t> slot_;  // the inactive slot
   std::mt19937 rng_;
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Splitting a large fleet over processes: each forked worker simulates one slice of the locks.
-#include <cstddef>
 #include <sys/types.h>
+#include <cstddef>
 #include <vector>
 
 namespace locksim {

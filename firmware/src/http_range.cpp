@@ -33,8 +33,8 @@ bool parse_content_range(std::string_view v, HttpHead& out) {
   v = trim(slice(v, 6, v.size()));
   std::size_t dash = v.find('-'), slash = v.find('/');
   if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return false;
-  if (!parse_uint(slice(v, 0, dash), out.range_first) ||
-      !parse_uint(slice(v, dash + 1, slash), out.range_last) || out.range_last < out.range_first)
+  if (!parse_uint(slice(v, 0, dash), out.range_first) || !parse_uint(slice(v, dash + 1, slash), out.range_last) ||
+      out.range_last < out.range_first)
     return false;
   auto total = slice(v, slash + 1, v.size());
   if (total == "*") {
@@ -68,8 +68,7 @@ bool parse_url(std::string_view text, Url& out) {
   auto host = slice(authority, 0, colon);
   if (colon != std::string_view::npos) {
     std::uint64_t port = 0;
-    if (!parse_uint(slice(authority, colon + 1, authority.size()), port) || port == 0 || port > 65535)
-      return false;
+    if (!parse_uint(slice(authority, colon + 1, authority.size()), port) || port == 0 || port > 65535) return false;
     out.port = static_cast<std::uint16_t>(port);
   }
   if (host.empty() || host.find('@') != std::string_view::npos) return false;
@@ -99,8 +98,7 @@ bool parse_http_head(std::string_view head, HttpHead& out) {
   if (eol == std::string_view::npos) return false;
   auto status_line = slice(head, 0, eol);
   // "HTTP/1.1 206 Partial Content"
-  if (status_line.size() < 12 || slice(status_line, 0, 5) != "HTTP/" || status_line[8] != ' ')
-    return false;
+  if (status_line.size() < 12 || slice(status_line, 0, 5) != "HTTP/" || status_line[8] != ' ') return false;
   std::uint64_t status = 0;
   if (!parse_uint(slice(status_line, 9, 12), status) || status < 100) return false;
   out.status = static_cast<std::uint16_t>(status);

@@ -43,8 +43,7 @@ struct Scanner {
   }
   bool number() {
     std::size_t start = i;
-    while (i < s.size() && (std::string_view("0123456789+-.eE").find(s[i]) != std::string_view::npos))
-      ++i;
+    while (i < s.size() && (std::string_view("0123456789+-.eE").find(s[i]) != std::string_view::npos)) ++i;
     return i > start;
   }
   // Any value. Nesting is bounded so hostile input cannot exhaust the stack.
@@ -109,7 +108,9 @@ bool json_string_field(std::string_view json, std::string_view key, char* out, s
     if (c == '\\') {
       char x = json[++i];
       switch (x) {
-        case '"': case '\\': case '/': c = x; break;
+        case '"':
+        case '\\':
+        case '/': c = x; break;
         case 'n': c = '\n'; break;
         case 't': c = '\t'; break;
         case 'r': c = '\r'; break;

@@ -28,24 +28,18 @@ void LockCore::stop() {
 }
 
 void LockCore::on_link_up(Link link) {
-  if (link == Link::mqtt)
-    mqtt_.on_link_up();
-  else
-    ota_.on_link_up();
+  if (link == Link::mqtt) mqtt_.on_link_up();
+  else ota_.on_link_up();
 }
 
 void LockCore::on_link_bytes(Link link, const std::uint8_t* data, std::size_t size) {
-  if (link == Link::mqtt)
-    mqtt_.on_link_bytes(data, size);
-  else
-    ota_.on_link_bytes(data, size);
+  if (link == Link::mqtt) mqtt_.on_link_bytes(data, size);
+  else ota_.on_link_bytes(data, size);
 }
 
 void LockCore::on_link_down(Link link) {
-  if (link == Link::mqtt)
-    mqtt_.on_link_down();
-  else
-    ota_.on_link_down();
+  if (link == Link::mqtt) mqtt_.on_link_down();
+  else ota_.on_link_down();
 }
 
 void LockCore::on_bolt_changed() { publish_status(); }
@@ -107,9 +101,7 @@ void LockCore::publish_status() {
   }
 }
 
-bool LockCore::ota_report(std::string_view json, bool final) {
-  return mqtt_.publish(topic_fw_, json, final ? 1 : 0);
-}
+bool LockCore::ota_report(std::string_view json, bool final) { return mqtt_.publish(topic_fw_, json, final ? 1 : 0); }
 
 void LockCore::ota_install(const char* version) {
   platform_.note(Note::restarting, version);

@@ -93,8 +93,7 @@ void MqttClient::on_link_up() {
 }
 
 void MqttClient::on_link_down() {
-  if (state_ == State::connecting || state_ == State::awaiting_connack ||
-      state_ == State::connected)
+  if (state_ == State::connecting || state_ == State::awaiting_connack || state_ == State::connected)
     fail(state_ == State::connecting ? "connect failed" : "connection lost", false);
 }
 
@@ -181,10 +180,8 @@ bool MqttClient::handle_connected(const wire::Header& h, const std::uint8_t* bod
         break;
       }
       // Acknowledge first: a lock that crashes acting on a message must not get it again.
-      if (p.qos == 1 && !send(wire::encode_ack(tx_, sizeof tx_, wire::puback, p.packet_id)))
-        return false;
-      if (p.qos == 2 && !send(wire::encode_ack(tx_, sizeof tx_, wire::pubrec, p.packet_id)))
-        return false;
+      if (p.qos == 1 && !send(wire::encode_ack(tx_, sizeof tx_, wire::puback, p.packet_id))) return false;
+      if (p.qos == 2 && !send(wire::encode_ack(tx_, sizeof tx_, wire::pubrec, p.packet_id))) return false;
       std::uint32_t gen = generation_;
       handler_.on_mqtt_message(p.topic, p.payload, p.retain);
       return gen == generation_;
@@ -221,8 +218,7 @@ bool MqttClient::handle_connected(const wire::Header& h, const std::uint8_t* bod
     case wire::pingresp:
       if (h.flags() != 0 || h.remaining != 0) bad = "bad PINGRESP";
       break;
-    default:
-      bad = "unexpected packet type";
+    default: bad = "unexpected packet type";
   }
   if (bad == nullptr) return true;
   ++counters_.bad_packets;
@@ -234,8 +230,7 @@ bool MqttClient::handle_connected(const wire::Header& h, const std::uint8_t* bod
 void MqttClient::tick() {
   Millis now = platform_.now_ms();
   switch (state_) {
-    case State::stopped:
-      return;
+    case State::stopped: return;
     case State::waiting:
       if (now < deadline_) return;
       state_ = State::connecting;
@@ -263,12 +258,10 @@ void MqttClient::tick() {
 
 Millis MqttClient::next_wake() const {
   switch (state_) {
-    case State::stopped:
-      return never;
+    case State::stopped: return never;
     case State::waiting:
     case State::connecting:
-    case State::awaiting_connack:
-      return deadline_;
+    case State::awaiting_connack: return deadline_;
     case State::connected:
       if (ping_outstanding_) return ping_sent_at_ + config_.ping_timeout_ms;
       if (config_.keepalive_s == 0) return never;

@@ -115,8 +115,8 @@ std::size_t encode_connect(std::uint8_t* out, std::size_t capacity, const Connec
   return o.done();
 }
 
-std::size_t encode_publish(std::uint8_t* out, std::size_t capacity, std::string_view topic,
-                           std::string_view payload, std::uint8_t qos, std::uint16_t packet_id) {
+std::size_t encode_publish(std::uint8_t* out, std::size_t capacity, std::string_view topic, std::string_view payload,
+                           std::uint8_t qos, std::uint16_t packet_id) {
   if (topic.size() > max_field || qos > 2) return 0;
   std::size_t body = 2 + topic.size() + (qos > 0 ? 2 : 0) + payload.size();
   if (body > max_remaining) return 0;
@@ -177,8 +177,7 @@ HeaderStatus parse_header(const std::uint8_t* data, std::size_t size, Header& ou
   return HeaderStatus::malformed;
 }
 
-bool decode_connack(std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                    std::uint8_t& return_code) {
+bool decode_connack(std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint8_t& return_code) {
   if (flags != 0 || size != 2 || (body[0] & 0xfe) != 0) return false;
   return_code = body[1];
   return true;
@@ -197,15 +196,14 @@ bool decode_publish(std::uint8_t flags, const std::uint8_t* body, std::size_t si
   return true;
 }
 
-bool decode_ack(Type type, std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                std::uint16_t& packet_id) {
+bool decode_ack(Type type, std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint16_t& packet_id) {
   if (flags != (type == pubrel ? 0x02 : 0) || size != 2) return false;
   In in(body, size);
   return in.u16(packet_id) && packet_id != 0;
 }
 
-bool decode_suback(std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                   std::uint16_t& packet_id, const std::uint8_t*& codes, std::size_t& count) {
+bool decode_suback(std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint16_t& packet_id,
+                   const std::uint8_t*& codes, std::size_t& count) {
   if (flags != 0 || size < 3) return false;
   In in(body, size);
   if (!in.u16(packet_id) || packet_id == 0) return false;

@@ -19,8 +19,8 @@ bool valid_version(const char* v) {
   if (*v == '\0') return false;
   for (; *v; ++v) {
     char c = *v;
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '.' || c == '-' || c == '_' || c == '+';
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' ||
+              c == '_' || c == '+';
     if (!ok) return false;
   }
   return true;
@@ -31,9 +31,7 @@ bool valid_version(const char* v) {
 Ota::Ota(Platform& platform, const LockConfig& config, OtaHost& host)
     : platform_(platform), config_(config), host_(host) {}
 
-bool Ota::busy() const {
-  return state_ != State::idle && state_ != State::failed;
-}
+bool Ota::busy() const { return state_ != State::idle && state_ != State::failed; }
 
 void Ota::report(const char* state, const char* reason, bool with_progress, bool final) {
   TextWriter w(report_, sizeof report_);
@@ -67,8 +65,7 @@ void Ota::report_on_connect() {
 void Ota::report_running() {
   TextWriter w(report_, sizeof report_);
   w.add("{\"version\":\"").add(config_.version).add("\",\"state\":\"running\"");
-  if (config_.previous_version[0] != '\0')
-    w.add(",\"previous\":\"").add(config_.previous_version).add('"');
+  if (config_.previous_version[0] != '\0') w.add(",\"previous\":\"").add(config_.previous_version).add('"');
   w.add('}');
   if (w.ok()) host_.ota_report(w.view(), true);
 }
@@ -83,13 +80,11 @@ void Ota::offer(std::string_view json) {
   bool ok = json_string_field(json, "version", version, sizeof version) && valid_version(version) &&
             json_string_field(json, "url", url_text, sizeof url_text) && parse_url(url_text, url) &&
             json_uint_field(json, "size", size) && size > 0 && size <= 0xffffffffu &&
-            json_string_field(json, "sha256", sha_hex, sizeof sha_hex) &&
-            parse_sha256_hex(sha_hex, digest);
+            json_string_field(json, "sha256", sha_hex, sizeof sha_hex) && parse_sha256_hex(sha_hex, digest);
   if (!ok) {
     // Report under the offered version when it is at least readable, so the operator sees which
     // offer was refused.
-    if (!json_string_field(json, "version", version_, sizeof version_) || !valid_version(version_))
-      version_[0] = '\0';
+    if (!json_string_field(json, "version", version_, sizeof version_) || !valid_version(version_)) version_[0] = '\0';
     platform_.note(Note::ota_failed, "bad offer");
     report("rejected", "bad_offer", false, true);
     return;
@@ -185,8 +180,7 @@ bool Ota::take_head() {
   if (h.chunked || !h.has_length) return fail("http_no_length"), false;
   if (h.status == 206) {
     if (!h.has_range || h.range_first != written_ || h.range_last >= size_ ||
-        (h.range_total != 0 && h.range_total != size_) ||
-        h.content_length != h.range_last - h.range_first + 1)
+        (h.range_total != 0 && h.range_total != size_) || h.content_length != h.range_last - h.range_first + 1)
       return fail("http_bad_range"), false;
     body_skip_ = 0;
   } else if (h.status == 200) {
@@ -307,11 +301,8 @@ void Ota::tick() {
     case State::retry_wait:
       if (now >= deadline_) connect();
       return;
-    case State::verifying:
-      verify_step();
-      return;
-    default:
-      return;
+    case State::verifying: verify_step(); return;
+    default: return;
   }
 }
 
@@ -320,12 +311,9 @@ Millis Ota::next_wake() const {
     case State::connecting:
     case State::awaiting_head:
     case State::receiving:
-    case State::retry_wait:
-      return deadline_;
-    case State::verifying:
-      return 0;  // at once: hashing continues step by step
-    default:
-      return never;
+    case State::retry_wait: return deadline_;
+    case State::verifying: return 0;  // at once: hashing continues step by step
+    default: return never;
   }
 }
 

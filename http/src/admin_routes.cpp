@@ -60,9 +60,7 @@ void write_fields(JsonOut& j, const storage::Fields& fields) {
   j.end_object();
 }
 
-Response no_broker() {
-  return error_response(503, "no_broker", "this needs a running broker (sakura-ctl is offline)");
-}
+Response no_broker() { return error_response(503, "no_broker", "this needs a running broker (sakura-ctl is offline)"); }
 
 // --- users and ACL rows
 
@@ -168,10 +166,14 @@ void acl_delete(const ContextPtr& ctx, const Exchange& ex, const Reply& reply) {
 
 void write_binding(JsonOut& j, const storage::Binding& b) {
   j.begin_object()
-      .key("userno").str(b.userno)
-      .key("lockno").str(b.lockno)
-      .key("morf").str(std::string(1, b.morf))
-      .key("adate").str(b.adate)
+      .key("userno")
+      .str(b.userno)
+      .key("lockno")
+      .str(b.lockno)
+      .key("morf")
+      .str(std::string(1, b.morf))
+      .key("adate")
+      .str(b.adate)
       .end_object();
 }
 
@@ -184,10 +186,11 @@ void bindings_list(const ContextPtr& ctx, const Exchange& ex, const Reply& reply
   };
   if (auto lockno = query_param(ex.query, "lockno")) {
     if (!valid_lockno(*lockno)) return reply(error_response(400, "invalid_field", "lockno is not a lock number"));
-    return ctx->store.sql->find_bindings_by_lock(*lockno, [reply, answer](storage::Result<std::vector<storage::Binding>> r) {
-      if (!r.ok) return reply(storage_error(r.message));
-      answer(r.value);
-    });
+    return ctx->store.sql->find_bindings_by_lock(*lockno,
+                                                 [reply, answer](storage::Result<std::vector<storage::Binding>> r) {
+                                                   if (!r.ok) return reply(storage_error(r.message));
+                                                   answer(r.value);
+                                                 });
   }
   std::string userno;
   if (!param(ex, "userno", userno, reply)) return;
@@ -238,9 +241,12 @@ void credentials_list(const ContextPtr& ctx, const Exchange& ex, const Reply& re
     j.begin_object().key("items").begin_array();
     for (auto& k : r.value)
       j.begin_object()
-          .key("key").str(k.username)
-          .key("issued").num(k.issued_ms)
-          .key("expires_in_ms").num(k.expires_in_ms)
+          .key("key")
+          .str(k.username)
+          .key("issued")
+          .num(k.issued_ms)
+          .key("expires_in_ms")
+          .num(k.expires_in_ms)
           .end_object();
     reply(json_response(200, j.end_array().end_object().take()));
   });
@@ -352,23 +358,27 @@ void lock_get(const ContextPtr& ctx, const Exchange& ex, const std::string& lock
   ctx->store.kv->hmget(Db::lock, "monitor", {lockno}, [ctx, reply, lockno, limit](auto st) {
     if (!st.ok) return reply(storage_error(st.message));
     auto status = st.value.at(0);
-    ctx->store.sql->history_page(lockno, 0, limit, [ctx, reply, lockno, status](
-                                                        storage::Result<std::vector<storage::HistoryRow>> r) {
-      if (!r.ok) return reply(storage_error(r.message));
-      JsonOut j;
-      j.begin_object().key("lockno").str(lockno).key("status");
-      if (status) j.str(*status);
-      else j.null();
-      j.key("connected").boolean(ctx->is_online(lockno)).key("events").begin_array();
-      for (auto& row : r.value)
-        j.begin_object()
-            .key("event").str(storage::event_code(row.event))
-            .key("text").str(row.text)
-            .key("time").str(format_time(row.ts_ms))
-            .key("ts").num(row.ts_ms)
-            .end_object();
-      reply(json_response(200, j.end_array().end_object().take()));
-    });
+    ctx->store.sql->history_page(lockno, 0, limit,
+                                 [ctx, reply, lockno, status](storage::Result<std::vector<storage::HistoryRow>> r) {
+                                   if (!r.ok) return reply(storage_error(r.message));
+                                   JsonOut j;
+                                   j.begin_object().key("lockno").str(lockno).key("status");
+                                   if (status) j.str(*status);
+                                   else j.null();
+                                   j.key("connected").boolean(ctx->is_online(lockno)).key("events").begin_array();
+                                   for (auto& row : r.value)
+                                     j.begin_object()
+                                         .key("event")
+                                         .str(storage::event_code(row.event))
+                                         .key("text")
+                                         .str(row.text)
+                                         .key("time")
+                                         .str(format_time(row.ts_ms))
+                                         .key("ts")
+                                         .num(row.ts_ms)
+                                         .end_object();
+                                   reply(json_response(200, j.end_array().end_object().take()));
+                                 });
   });
 }
 
@@ -381,15 +391,16 @@ void device_password(const ContextPtr& ctx, const std::string& lockno, const Rep
     if (!r.value) return reply(error_response(404, "not_found", "no such lock"));
     auto password = common::base64_encode(random_bytes(12));
     boost::asio::post(*ctx->files, [ctx, reply, lockno, password] {
-      ctx->credentials->issue(auth::lock_credential(lockno, password), [ctx, reply, lockno, password](storage::Status s) {
-        if (!s.ok) return reply(storage_error(s.message));
-        ctx->control->disconnect_user(lockno);
-        ctx->store.sql->set_device_credential(lockno, sha256_hex(password), [](storage::Result<bool>) {});
-        ctx->log->info("admin: new password for lock {}", broker::log_text(lockno));
-        JsonOut j;
-        j.begin_object().key("lockno").str(lockno).key("password").str(password).end_object();
-        reply(json_response(200, j.take()));
-      });
+      ctx->credentials->issue(
+          auth::lock_credential(lockno, password), [ctx, reply, lockno, password](storage::Status s) {
+            if (!s.ok) return reply(storage_error(s.message));
+            ctx->control->disconnect_user(lockno);
+            ctx->store.sql->set_device_credential(lockno, sha256_hex(password), [](storage::Result<bool>) {});
+            ctx->log->info("admin: new password for lock {}", broker::log_text(lockno));
+            JsonOut j;
+            j.begin_object().key("lockno").str(lockno).key("password").str(password).end_object();
+            reply(json_response(200, j.take()));
+          });
     });
   });
 }

@@ -4,11 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <filesystem>
 #include <fstream>
-#include <spdlog/spdlog.h>
 
 #include "auth/password.hpp"
 #include "broker/hooks.hpp"
@@ -31,7 +31,8 @@ bool Context::is_online(const std::string& username) {
 
 bool admin_authorized(const Context& ctx, const Request& req) {
   auto auth = req.find(bhttp::field::authorization);
-  std::string_view v = auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size());
+  std::string_view v =
+      auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size());
   constexpr std::string_view bearer = "Bearer ";
   return v.substr(0, bearer.size()) == bearer && auth::secure_equal(v.substr(bearer.size()), ctx.admin_token);
 }
@@ -103,12 +104,26 @@ bool tail_of(const std::string& path, std::string_view prefix, std::string& tail
   return tail.find('/') == std::string::npos;
 }
 
-enum class RouteId { none, login, bind, unbind, history, firmware_get, healthz, metrics, devices, device,
-                     bindcodes, firmware, ota, admin };
+enum class RouteId {
+  none,
+  login,
+  bind,
+  unbind,
+  history,
+  firmware_get,
+  healthz,
+  metrics,
+  devices,
+  device,
+  bindcodes,
+  firmware,
+  ota,
+  admin
+};
 
 struct Resolved {
   RouteId id = RouteId::none;
-  std::string tail;        // the <lockno> or <version> in the path
+  std::string tail;  // the <lockno> or <version> in the path
   bool method_ok = false;
   bool admin = false;      // needs the bearer token
   bool image = false;      // the body is a firmware image (http.max_firmware_size)
@@ -219,8 +234,8 @@ struct HttpApi::Impl {
   std::shared_ptr<std::atomic<bool>> running = std::make_shared<std::atomic<bool>>(false);
 };
 
-HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control,
-                 const broker::Stats* stats, std::shared_ptr<spdlog::logger> log)
+HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control, const broker::Stats* stats,
+                 std::shared_ptr<spdlog::logger> log)
     : impl_(std::make_shared<Impl>()) {
   auto ctx = std::make_shared<Context>();
   ctx->opt = std::move(options);
@@ -255,7 +270,7 @@ HttpApi::HttpApi(Options options, storage::Storage storage, broker::BrokerContro
   impl_->server = std::make_unique<Server>(settings(false), ctx->log);
   impl_->ops_server = std::make_unique<Server>(settings(true), ctx->log);
   // The WeChat client shares the server's io_context: its work is asynchronous too.
-  WechatSettings w{ctx->opt.wechat_url, ctx->opt.wechat_appid, ctx->opt.wechat_secret,
+  WechatSettings w{ctx->opt.wechat_url,     ctx->opt.wechat_appid,   ctx->opt.wechat_secret,
                    ctx->opt.wechat_timeout, ctx->opt.wechat_retries, ctx->opt.wechat_cafile};
   ctx->wechat = std::make_unique<WechatClient>(impl_->server->io(), std::move(w), ctx->log);
   impl_->observer = std::make_shared<FwObserver>(ctx);

@@ -28,7 +28,7 @@ class CredentialStore;
 namespace broker {
 class Authenticator;
 class BrokerControl;
-struct Stats;
+class Stats;
 }  // namespace broker
 
 namespace http::detail {
@@ -103,8 +103,7 @@ std::shared_ptr<BodySink> image_upload_sink(const ContextPtr& ctx);
 Response invalid_version();
 void handle_firmware_upload(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_firmware_list(const ContextPtr& ctx, Reply reply);
-void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version,
-                              Reply reply);
+void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version, Reply reply);
 void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply);
 void handle_healthz(const ContextPtr& ctx, Reply reply);
 void handle_metrics(const ContextPtr& ctx, Reply reply);

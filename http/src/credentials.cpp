@@ -59,18 +59,17 @@ void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& b,
 }
 
 void revoke_user(const ContextPtr& ctx, const std::string& openid, std::function<void(Status)> done) {
-  ctx->credentials->issued_to(openid, [ctx, openid, done = std::move(done)](
-                                          storage::Result<std::vector<auth::IssuedKey>> r) {
-    if (!r.ok) return done(r);
-    auto join = Join::make(static_cast<int>(r.value.size()) + 1, [ctx, openid, done](Status s) {
-      if (!s.ok) return done(s);
-      // Credentials are gone first, so a disconnected client cannot log straight back in.
-      ctx->credentials->forget(openid, {}, done);
-    });
-    for (auto& k : r.value)
-      ctx->keeper->revoke(k.username, [join](storage::Result<bool> s) { join->step(s); });
-    join->step(Status::success());
-  });
+  ctx->credentials->issued_to(
+      openid, [ctx, openid, done = std::move(done)](storage::Result<std::vector<auth::IssuedKey>> r) {
+        if (!r.ok) return done(r);
+        auto join = Join::make(static_cast<int>(r.value.size()) + 1, [ctx, openid, done](Status s) {
+          if (!s.ok) return done(s);
+          // Credentials are gone first, so a disconnected client cannot log straight back in.
+          ctx->credentials->forget(openid, {}, done);
+        });
+        for (auto& k : r.value) ctx->keeper->revoke(k.username, [join](storage::Result<bool> s) { join->step(s); });
+        join->step(Status::success());
+      });
 }
 
 void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function<void(Status, bool)> done) {
@@ -82,14 +81,14 @@ void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function
       if (!r.ok) return done(r, false);
       if (!r.value) return done(Status::success(), false);
       ctx->counters.unbinds++;
-      rotate_bindcodes(ctx, binding.lockno, std::string(1, binding.morf),
-                       [ctx, openid, done](Status rs, storage::Fields) {
-                         if (!rs.ok) return done(Status::failure("unbound, binding code not rotated: " + rs.message), true);
-                         revoke_user(ctx, openid, [done](Status s) {
-                           if (!s.ok) return done(Status::failure("unbound, but revoking credentials failed: " + s.message), true);
-                           done(Status::success(), true);
-                         });
-                       });
+      rotate_bindcodes(
+          ctx, binding.lockno, std::string(1, binding.morf), [ctx, openid, done](Status rs, storage::Fields) {
+            if (!rs.ok) return done(Status::failure("unbound, binding code not rotated: " + rs.message), true);
+            revoke_user(ctx, openid, [done](Status s) {
+              if (!s.ok) return done(Status::failure("unbound, but revoking credentials failed: " + s.message), true);
+              done(Status::success(), true);
+            });
+          });
     });
   });
 }
@@ -98,8 +97,7 @@ std::optional<Response> bind_refusal(storage::BindOutcome outcome) {
   switch (outcome) {
     case storage::BindOutcome::user_already_bound:
       return error_response(409, "already_bound", "this user is bound to a lock; unbind first");
-    case storage::BindOutcome::role_taken:
-      return error_response(409, "role_taken", "this lock already has that owner");
+    case storage::BindOutcome::role_taken: return error_response(409, "role_taken", "this lock already has that owner");
     case storage::BindOutcome::bound: break;
   }
   return std::nullopt;
@@ -108,12 +106,18 @@ std::optional<Response> bind_refusal(storage::BindOutcome outcome) {
 std::string login_answer(const storage::Binding& b, const IssuedCredentials& c) {
   JsonOut j;
   j.begin_object()
-      .key("exists").num(1)
-      .key("lockno").str(b.lockno)
-      .key("morf").str(std::string(1, b.morf))
-      .key("adate").str(b.adate)
-      .key("key").str(c.key)
-      .key("pwd").str(c.pwd)
+      .key("exists")
+      .num(1)
+      .key("lockno")
+      .str(b.lockno)
+      .key("morf")
+      .str(std::string(1, b.morf))
+      .key("adate")
+      .str(b.adate)
+      .key("key")
+      .str(c.key)
+      .key("pwd")
+      .str(c.pwd)
       .end_object();
   return j.take();
 }
@@ -142,8 +146,7 @@ void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::str
                       [plain = std::move(plain), done = std::move(done)](Status s) { done(s, plain); });
 }
 
-void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno,
-                           std::function<void(Status)> done) {
+void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno, std::function<void(Status)> done) {
   auto join = Join::make(2, std::move(done));
   // A removed lock's connection goes with its credentials.
   ctx->keeper->revoke(lockno, [join](storage::Result<bool> r) { join->step(r); });

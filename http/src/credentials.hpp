@@ -24,12 +24,12 @@ struct IssuedCredentials {
 void issue_user_credentials(const ContextPtr& ctx, const storage::Binding& binding,
                             std::function<void(storage::Status, IssuedCredentials)> done);
 // Deletes every credential issued to `openid` and disconnects their live sessions.
-void revoke_user(const ContextPtr& ctx, const std::string& openid,
-                 std::function<void(storage::Status)> done);
+void revoke_user(const ContextPtr& ctx, const std::string& openid, std::function<void(storage::Status)> done);
 // Removes the user's binding, rotates the binding code of its role (whoever kept it cannot bind
 // again) and revokes every credential issued to it. `done` gets found = false when the user was
 // not bound (nothing changed).
-void unbind_user(const ContextPtr& ctx, const std::string& openid, std::function<void(storage::Status, bool found)> done);
+void unbind_user(const ContextPtr& ctx, const std::string& openid,
+                 std::function<void(storage::Status, bool found)> done);
 // The 409 for a binding the store refused; nullopt for `bound`.
 std::optional<Response> bind_refusal(storage::BindOutcome outcome);
 // The answer of /login and /bind for a bound user with fresh credentials.
@@ -47,8 +47,7 @@ void write_device_secrets(const ContextPtr& ctx, const std::string& lockno,
 // in bindcode:<lockno>, so a code someone kept stops working. `done` gets the plain codes by role.
 void rotate_bindcodes(const ContextPtr& ctx, const std::string& lockno, std::string roles,
                       std::function<void(storage::Status, storage::Fields)> done);
-void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno,
-                           std::function<void(storage::Status)> done);
+void delete_device_secrets(const ContextPtr& ctx, const std::string& lockno, std::function<void(storage::Status)> done);
 
 // Counts outstanding asynchronous steps and reports once, with the first failure if any.
 class Join : public std::enable_shared_from_this<Join> {

@@ -17,8 +17,7 @@ using storage::Db;
 void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   rapidjson::Document doc;
   std::string lockno;
-  if (!check_admin(*ctx, ex, reply) || !read_object(ex, doc, reply) ||
-      !string_field(doc, "lockno", 64, lockno, reply))
+  if (!check_admin(*ctx, ex, reply) || !read_object(ex, doc, reply) || !string_field(doc, "lockno", 64, lockno, reply))
     return;
   if (!valid_lockno(lockno))
     return reply(error_response(400, "invalid_field", "lockno must be 11 letters, digits, '-' or '_'"));
@@ -38,11 +37,16 @@ void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply) {
       ctx->log->info("registered lock {}", broker::log_text(lockno));
       JsonOut j;
       j.begin_object()
-          .key("lockno").str(lockno)
-          .key("username").str(lockno)
-          .key("password").str(secrets.password)
-          .key("bindcode_m").str(secrets.bindcode_m)
-          .key("bindcode_f").str(secrets.bindcode_f)
+          .key("lockno")
+          .str(lockno)
+          .key("username")
+          .str(lockno)
+          .key("password")
+          .str(secrets.password)
+          .key("bindcode_m")
+          .str(secrets.bindcode_m)
+          .key("bindcode_f")
+          .str(secrets.bindcode_f)
           .end_object();
       reply(json_response(201, j.take()));
     });
@@ -50,16 +54,13 @@ void handle_device_register(const ContextPtr& ctx, Exchange& ex, Reply reply) {
 }
 
 namespace {
-void write_device(JsonOut& j, const storage::Device& d, const std::optional<std::string>& status,
-                  bool online_here) {
+void write_device(JsonOut& j, const storage::Device& d, const std::optional<std::string>& status, bool online_here) {
   // Online: connected to this node, or the last status another node recorded is not the will.
   bool online = online_here || (status && *status != "-2");
   j.key("lockno").str(d.lockno).key("online").boolean(online).key("status");
   if (status) j.str(*status);
   else j.null();
-  j.key("firmware").str(d.firmware_version)
-      .key("last_seen").num(d.last_seen_ms)
-      .key("created").num(d.created_ms);
+  j.key("firmware").str(d.firmware_version).key("last_seen").num(d.last_seen_ms).key("created").num(d.created_ms);
 }
 }  // namespace
 
@@ -162,22 +163,23 @@ void handle_device_delete(const ContextPtr& ctx, const std::string& lockno, Repl
     delete_device_secrets(ctx, lockno, [ctx, reply, lockno](storage::Status s) {
       if (!s.ok) return reply(storage_error("device deleted, credentials not: " + s.message));
       // Its owners lose the lock too, and with it their credentials.
-      ctx->store.sql->find_bindings_by_lock(lockno, [ctx, reply, lockno](storage::Result<std::vector<storage::Binding>> b) {
-        if (!b.ok) return reply(storage_error(b.message));
-        auto join = Join::make(static_cast<int>(b.value.size()) + 1, [reply](storage::Status s) {
-          if (!s.ok) return reply(storage_error("device deleted, unbinding failed: " + s.message));
-          reply(json_response(200, R"({"deleted":1})"));
-        });
-        for (auto& binding : b.value) {
-          auto user = binding.userno;
-          ctx->store.sql->unbind(user, [ctx, join, user](storage::Result<bool> u) {
-            if (!u.ok) return join->step(u);
-            revoke_user(ctx, user, [join](storage::Status s) { join->step(s); });
+      ctx->store.sql->find_bindings_by_lock(
+          lockno, [ctx, reply, lockno](storage::Result<std::vector<storage::Binding>> b) {
+            if (!b.ok) return reply(storage_error(b.message));
+            auto join = Join::make(static_cast<int>(b.value.size()) + 1, [reply](storage::Status s) {
+              if (!s.ok) return reply(storage_error("device deleted, unbinding failed: " + s.message));
+              reply(json_response(200, R"({"deleted":1})"));
+            });
+            for (auto& binding : b.value) {
+              auto user = binding.userno;
+              ctx->store.sql->unbind(user, [ctx, join, user](storage::Result<bool> u) {
+                if (!u.ok) return join->step(u);
+                revoke_user(ctx, user, [join](storage::Status s) { join->step(s); });
+              });
+            }
+            join->step(storage::Status::success());
+            ctx->log->info("deleted lock {} ({} binding(s) removed)", broker::log_text(lockno), b.value.size());
           });
-        }
-        join->step(storage::Status::success());
-        ctx->log->info("deleted lock {} ({} binding(s) removed)", broker::log_text(lockno), b.value.size());
-      });
     });
   });
 }

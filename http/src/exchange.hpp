@@ -45,10 +45,10 @@ struct Exchange {
   Request req;  // its body is empty when `sink` took it
   std::shared_ptr<BodySink> sink;
   FileReply reply_file;  // the alternative to Reply for a body read from a file
-  std::string source;  // client address: the peer, or X-Forwarded-For from a trusted proxy
-  std::string path;    // target without the query, not decoded
-  std::string query;   // after '?', not decoded
-  bool ops = false;    // arrived on the operators' bind (http.ops_bind)
+  std::string source;    // client address: the peer, or X-Forwarded-For from a trusted proxy
+  std::string path;      // target without the query, not decoded
+  std::string query;     // after '?', not decoded
+  bool ops = false;      // arrived on the operators' bind (http.ops_bind)
 };
 
 Response json_response(unsigned status, std::string body);

@@ -7,16 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <spdlog/spdlog.h>
 
 #include "broker/hooks.hpp"
 #include "broker/log_text.hpp"
-#include "common/clock.hpp"
 #include "byte_range.hpp"
+#include "common/clock.hpp"
 #include "context.hpp"
 #include "json.hpp"
 #include "secrets.hpp"
@@ -103,10 +103,14 @@ class ImageUpload : public BodySink, public std::enable_shared_from_this<ImageUp
 std::string firmware_json(const storage::Firmware& f) {
   JsonOut j;
   j.begin_object()
-      .key("version").str(f.version)
-      .key("size").num(f.size)
-      .key("sha256").str(f.sha256)
-      .key("created").num(f.created_ms)
+      .key("version")
+      .str(f.version)
+      .key("size")
+      .num(f.size)
+      .key("sha256")
+      .str(f.sha256)
+      .key("created")
+      .num(f.created_ms)
       .end_object();
   return j.take();
 }
@@ -168,59 +172,62 @@ void handle_firmware_list(const ContextPtr& ctx, Reply reply) {
   });
 }
 
-void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version,
-                              Reply reply) {
+void handle_firmware_download(const ContextPtr& ctx, Exchange& ex, const std::string& version, Reply reply) {
   if (!valid_version(version)) return reply(error_response(404, "not_found", "no such firmware"));
   auto range_field = ex.req.find(bhttp::field::range);
   std::string range = range_field == ex.req.end() ? "" : std::string(range_field->value());
   bool head = ex.req.method() == bhttp::verb::head;
   auto reply_file = ex.reply_file;
-  ctx->store.sql->get_firmware(version, [ctx, reply, reply_file, range, head](
-                                            storage::Result<std::optional<storage::Firmware>> r) {
-    if (!r.ok) return reply(storage_error(r.message));
-    if (!r.value) return reply(error_response(404, "not_found", "no such firmware"));
-    auto f = *r.value;
-    boost::asio::post(*ctx->files, [ctx, reply, reply_file, range, head, f] {
-      auto size = static_cast<std::uint64_t>(f.size);
-      ByteRange br{0, size - 1};
-      auto kind = range.empty() ? RangeResult::whole : parse_range(range, size, br);
-      if (kind == RangeResult::unsatisfiable) {
-        auto res = error_response(416, "range_not_satisfiable", "the range is outside the image");
-        res.set(bhttp::field::content_range, "bytes */" + std::to_string(size));
-        return reply(std::move(res));
-      }
-      if (kind == RangeResult::whole) br = {0, size - 1};
-      std::uint64_t len = br.last - br.first + 1;
-      auto res = text_response(kind == RangeResult::partial ? 206 : 200, "", "application/octet-stream");
-      res.set(bhttp::field::accept_ranges, "bytes");
-      res.set(bhttp::field::etag, "\"" + f.sha256 + "\"");
-      res.set(bhttp::field::cache_control, "public, max-age=31536000, immutable");
-      if (kind == RangeResult::partial)
-        res.set(bhttp::field::content_range, "bytes " + std::to_string(br.first) + "-" +
-                                                 std::to_string(br.last) + "/" + std::to_string(size));
-      if (head) {
-        res.content_length(len);
-        return reply(std::move(res));
-      }
-      // The session streams the slice in chunks from this descriptor; here it is only checked
-      // to hold the image, while a 500 can still be answered.
-      auto path = ctx->opt.data_dir + "/" + f.file;
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      struct stat st {};
-      if (fd >= 0 && (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)) {
-        ::close(fd);
-        fd = -1;
-      }
-      if (fd < 0) {
-        ctx->log->error("firmware {}: file {} missing or short", broker::log_text(f.version), f.file);
-        return reply(error_response(500, "storage_error", "the image file is unreadable"));
-      }
-      FileSlice body{std::shared_ptr<int>(new int(fd), [](int* p) { ::close(*p); delete p; }), br.first, len,
-                     ctx->files->get_executor(),
-                     [ctx](std::uint64_t n) { ctx->counters.firmware_bytes_served += n; }};
-      reply_file(std::move(res), std::move(body));
-    });
-  });
+  ctx->store.sql->get_firmware(
+      version, [ctx, reply, reply_file, range, head](storage::Result<std::optional<storage::Firmware>> r) {
+        if (!r.ok) return reply(storage_error(r.message));
+        if (!r.value) return reply(error_response(404, "not_found", "no such firmware"));
+        auto f = *r.value;
+        boost::asio::post(*ctx->files, [ctx, reply, reply_file, range, head, f] {
+          auto size = static_cast<std::uint64_t>(f.size);
+          ByteRange br{0, size - 1};
+          auto kind = range.empty() ? RangeResult::whole : parse_range(range, size, br);
+          if (kind == RangeResult::unsatisfiable) {
+            auto res = error_response(416, "range_not_satisfiable", "the range is outside the image");
+            res.set(bhttp::field::content_range, "bytes */" + std::to_string(size));
+            return reply(std::move(res));
+          }
+          if (kind == RangeResult::whole) br = {0, size - 1};
+          std::uint64_t len = br.last - br.first + 1;
+          auto res = text_response(kind == RangeResult::partial ? 206 : 200, "", "application/octet-stream");
+          res.set(bhttp::field::accept_ranges, "bytes");
+          res.set(bhttp::field::etag, "\"" + f.sha256 + "\"");
+          res.set(bhttp::field::cache_control, "public, max-age=31536000, immutable");
+          if (kind == RangeResult::partial)
+            res.set(bhttp::field::content_range,
+                    "bytes " + std::to_string(br.first) + "-" + std::to_string(br.last) + "/" + std::to_string(size));
+          if (head) {
+            res.content_length(len);
+            return reply(std::move(res));
+          }
+          // The session streams the slice in chunks from this descriptor; here it is only checked
+          // to hold the image, while a 500 can still be answered.
+          auto path = ctx->opt.data_dir + "/" + f.file;
+          int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+          struct stat st {};
+          if (fd >= 0 && (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)) {
+            ::close(fd);
+            fd = -1;
+          }
+          if (fd < 0) {
+            ctx->log->error("firmware {}: file {} missing or short", broker::log_text(f.version), f.file);
+            return reply(error_response(500, "storage_error", "the image file is unreadable"));
+          }
+          FileSlice body{std::shared_ptr<int>(new int(fd),
+                                              [](int* p) {
+                                                ::close(*p);
+                                                delete p;
+                                              }),
+                         br.first, len, ctx->files->get_executor(),
+                         [ctx](std::uint64_t n) { ctx->counters.firmware_bytes_served += n; }};
+          reply_file(std::move(res), std::move(body));
+        });
+      });
 }
 
 void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply) {
@@ -246,31 +253,41 @@ void handle_ota(const ContextPtr& ctx, Exchange& ex, Reply reply) {
     base = "http://" + std::string(host->value());
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
-  ctx->store.sql->get_firmware(version, [ctx, reply, locknos, base](storage::Result<std::optional<storage::Firmware>> r) {
-    if (!r.ok) return reply(storage_error(r.message));
-    if (!r.value) return reply(error_response(404, "not_found", "no such firmware"));
-    auto& f = *r.value;
-    JsonOut offer;
-    offer.begin_object()
-        .key("version").str(f.version)
-        .key("url").str(base + "/firmware/" + url_encode(f.version))
-        .key("size").num(f.size)
-        .key("sha256").str(f.sha256)
-        .end_object();
-    auto payload = offer.take();
-    auto now = std::to_string(common::unix_ms_now());
-    for (auto& lockno : locknos) {
-      ctx->control->publish(broker::make_message("/" + lockno + "/ota", payload, 1, false));
-      ctx->store.kv->hreplace(storage::Db::lock, "ota:" + lockno,
-                              {{"version", f.version}, {"state", "offered"}, {"updated", now}},
-                              std::chrono::milliseconds(0), [](storage::Status) {});
-    }
-    ctx->counters.ota_offers += locknos.size();
-    ctx->log->info("offered firmware {} to {} lock(s)", broker::log_text(f.version), locknos.size());
-    JsonOut j;
-    j.begin_object().key("offered").num(static_cast<std::int64_t>(locknos.size())).key("offer").raw(payload).end_object();
-    reply(json_response(200, j.take()));
-  });
+  ctx->store.sql->get_firmware(
+      version, [ctx, reply, locknos, base](storage::Result<std::optional<storage::Firmware>> r) {
+        if (!r.ok) return reply(storage_error(r.message));
+        if (!r.value) return reply(error_response(404, "not_found", "no such firmware"));
+        auto& f = *r.value;
+        JsonOut offer;
+        offer.begin_object()
+            .key("version")
+            .str(f.version)
+            .key("url")
+            .str(base + "/firmware/" + url_encode(f.version))
+            .key("size")
+            .num(f.size)
+            .key("sha256")
+            .str(f.sha256)
+            .end_object();
+        auto payload = offer.take();
+        auto now = std::to_string(common::unix_ms_now());
+        for (auto& lockno : locknos) {
+          ctx->control->publish(broker::make_message("/" + lockno + "/ota", payload, 1, false));
+          ctx->store.kv->hreplace(storage::Db::lock, "ota:" + lockno,
+                                  {{"version", f.version}, {"state", "offered"}, {"updated", now}},
+                                  std::chrono::milliseconds(0), [](storage::Status) {});
+        }
+        ctx->counters.ota_offers += locknos.size();
+        ctx->log->info("offered firmware {} to {} lock(s)", broker::log_text(f.version), locknos.size());
+        JsonOut j;
+        j.begin_object()
+            .key("offered")
+            .num(static_cast<std::int64_t>(locknos.size()))
+            .key("offer")
+            .raw(payload)
+            .end_object();
+        reply(json_response(200, j.take()));
+      });
 }
 
 }  // namespace http::detail

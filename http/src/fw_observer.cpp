@@ -11,8 +11,7 @@ namespace http::detail {
 
 std::string fw_topic_lockno(std::string_view topic) {
   constexpr std::string_view leaf = "/fw";
-  if (topic.size() < leaf.size() + 2 || topic.front() != '/' ||
-      topic.substr(topic.size() - leaf.size()) != leaf)
+  if (topic.size() < leaf.size() + 2 || topic.front() != '/' || topic.substr(topic.size() - leaf.size()) != leaf)
     return {};
   auto lockno = std::string(topic.substr(1, topic.size() - 1 - leaf.size()));
   return valid_lockno(lockno) ? lockno : std::string();
@@ -71,13 +70,12 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
   storage::Fields fields;
   for (auto& member : doc.GetObject()) {
     std::string name(member.name.GetString(), member.name.GetStringLength());
-    if (name != "version" && name != "state" && name != "reason" && name != "progress" &&
-        name != "received" && name != "size" && name != "previous")
+    if (name != "version" && name != "state" && name != "reason" && name != "progress" && name != "received" &&
+        name != "size" && name != "previous")
       continue;
     if (member.value.IsString())
       fields.emplace_back(name, std::string(member.value.GetString(), member.value.GetStringLength()));
-    else if (member.value.IsUint64())
-      fields.emplace_back(name, std::to_string(member.value.GetUint64()));
+    else if (member.value.IsUint64()) fields.emplace_back(name, std::to_string(member.value.GetUint64()));
   }
   std::string version, state;
   for (auto& [k, v] : fields) {
@@ -88,14 +86,14 @@ void FwObserver::on_publish(const broker::ClientInfo& from, const broker::Messag
   ctx_->counters.fw_reports++;
   fields.emplace_back("updated", std::to_string(common::unix_ms_now()));
   // A progress report replaces the previous one; fields a report lacks must not linger.
-  ctx_->store.kv->hreplace(storage::Db::lock, "ota:" + lockno, std::move(fields),
-                           std::chrono::milliseconds(0), [](storage::Status) {});
+  ctx_->store.kv->hreplace(storage::Db::lock, "ota:" + lockno, std::move(fields), std::chrono::milliseconds(0),
+                           [](storage::Status) {});
   if (state == "running") {
     ctx_->store.sql->set_device_firmware(lockno, version, [](storage::Result<bool>) {});
   }
   if (state == "failed" || state == "verified" || state == "rejected")
     ctx_->log->info("lock {}: firmware {} {}", broker::log_text(lockno), broker::log_text(version),
-                  broker::log_text(state));
+                    broker::log_text(state));
 }
 
 }  // namespace http::detail

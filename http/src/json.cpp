@@ -53,8 +53,8 @@ bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& repl
   return true;
 }
 
-bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max_len,
-                  std::string& out, const Reply& reply) {
+bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max_len, std::string& out,
+                  const Reply& reply) {
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd()) {
     reply(error_response(400, "missing_field", std::string("missing field: ") + name));

@@ -53,8 +53,8 @@ bool parse_json(std::string_view text, rapidjson::Document& doc);
 // and returns false.
 bool read_object(const Exchange& ex, rapidjson::Document& doc, const Reply& reply);
 // A required string member of 1..max_len bytes; otherwise answers 400 naming it.
-bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max_len,
-                  std::string& out, const Reply& reply);
+bool string_field(const rapidjson::Value& obj, const char* name, std::size_t max_len, std::string& out,
+                  const Reply& reply);
 
 // "YYYY-MM-DD HH:MM:SS" in local time, for people reading history.
 std::string format_time(std::int64_t ms);

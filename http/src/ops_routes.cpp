@@ -23,10 +23,17 @@ void handle_healthz(const ContextPtr& ctx, Reply reply) {
     bool history_failing = ctx->store.history && ctx->store.history->stats().failing;
     bool ok = probe->kv == "ok" && probe->sql == "ok" && !history_failing;
     JsonOut j;
-    j.begin_object().key("status").str(ok ? "ok" : "degraded")
-        .key("kv").str(probe->kv).key("sql").str(probe->sql)
-        .key("history").str(history_failing ? "failing" : "ok")
-        .key("listeners").begin_object();
+    j.begin_object()
+        .key("status")
+        .str(ok ? "ok" : "degraded")
+        .key("kv")
+        .str(probe->kv)
+        .key("sql")
+        .str(probe->sql)
+        .key("history")
+        .str(history_failing ? "failing" : "ok")
+        .key("listeners")
+        .begin_object();
     for (auto& [name, port] : ports) j.key(name).num(port);
     j.end_object().end_object();
     reply(json_response(ok ? 200 : 503, j.take()));
@@ -93,8 +100,7 @@ void handle_metrics(const ContextPtr& ctx, Reply reply) {
     p.gauge("sakura_history_pending", "history events waiting for the database", h.pending);
     p.counter("sakura_history_written_total", "history events written", h.written);
     p.counter("sakura_history_rejected_total", "history events refused (spool full)", h.rejected);
-    p.counter("sakura_history_write_failures_total", "failed database writes of history (each retried)",
-              h.failures);
+    p.counter("sakura_history_write_failures_total", "failed database writes of history (each retried)", h.failures);
     p.gauge("sakura_history_write_failing",
             "1 while the last database write of history failed (events wait in the spool)", h.failing ? 1 : 0);
   }

@@ -6,12 +6,9 @@
 namespace http::detail {
 
 RateLimiter::RateLimiter(int per_minute, int burst, std::size_t max_tracked)
-    : per_ms_(std::max(per_minute, 1) / 60000.0),
-      burst_(std::max(burst, 1)),
-      max_tracked_(max_tracked) {}
+    : per_ms_(std::max(per_minute, 1) / 60000.0), burst_(std::max(burst, 1)), max_tracked_(max_tracked) {}
 
-bool RateLimiter::allow(const std::string& key, Clock::time_point now,
-                        std::chrono::milliseconds* retry_after) {
+bool RateLimiter::allow(const std::string& key, Clock::time_point now, std::chrono::milliseconds* retry_after) {
   std::lock_guard lock(mutex_);
   if (buckets_.size() >= max_tracked_) prune(now);
   auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,11 +15,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <optional>
-#include <spdlog/spdlog.h>
 
 #include "broker/forwarded.hpp"
 #include "broker/listener.hpp"
@@ -55,10 +55,7 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<ServerState> state, tcp::socket socket, broker::ConnectionSlot slot)
-      : state_(std::move(state)),
-        slot_(std::move(slot)),
-        socket_(std::move(socket)),
-        timer_(socket_.get_executor()) {
+      : state_(std::move(state)), slot_(std::move(slot)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = ep.address();
@@ -82,9 +79,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void deliver_file(Response head, FileSlice body) {
       if (done.exchange(true) || session->state_->stopped) return;
-      net::post(session->socket_.get_executor(), [s = session, head = std::move(head), body = std::move(body)]() mutable {
-        s->write_file(std::move(head), std::move(body));
-      });
+      net::post(session->socket_.get_executor(),
+                [s = session, head = std::move(head), body = std::move(body)]() mutable {
+                  s->write_file(std::move(head), std::move(body));
+                });
     }
     void post(Response res) {
       if (session->state_->stopped) return;
@@ -130,14 +128,13 @@ class Session : public std::enable_shared_from_this<Session> {
     // byte; from there it has read_timeout like any request (a slow header is slow).
     if (first || buffer_.size() > 0) return read();
     arm(state_->settings.idle_timeout);
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this(), read](boost::system::error_code ec) {
-                         if (ec) {
-                           self->timer_.cancel();
-                           return self->shutdown();  // idle keep-alive connection ended or timed out
-                         }
-                         read();
-                       });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), read](boost::system::error_code ec) {
+      if (ec) {
+        self->timer_.cancel();
+        return self->shutdown();  // idle keep-alive connection ended or timed out
+      }
+      read();
+    });
   }
 
   void on_header(boost::system::error_code ec) {
@@ -302,12 +299,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void log_response(unsigned status, std::uint64_t bytes) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                    started_)
-                  .count();
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
     state_->log->info("{} {} {} {} {}B {:.1f}ms", broker::log_text(source_.empty() ? peer_ : source_),
-                      broker::log_text(method_), broker::log_text(target_path()), status, bytes,
-                      us / 1000.0);
+                      broker::log_text(method_), broker::log_text(target_path()), status, bytes, us / 1000.0);
     if (state_->settings.on_response) state_->settings.on_response(status);
   }
 
@@ -316,9 +311,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(keep_alive_);
     log_response(res_.result_int(), res_.body().size());
     arm(state_->settings.read_timeout);
-    bhttp::async_write(socket_, res_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-      self->written(ec);
-    });
+    bhttp::async_write(socket_, res_,
+                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->written(ec); });
   }
 
   void written(boost::system::error_code ec) {
@@ -469,11 +463,9 @@ void Server::start(const std::optional<tcp::endpoint>& bind, unsigned threads) {
     acceptor_.listen(net::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
   }
-  guard_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
-      state_->io.get_executor());
+  guard_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(state_->io.get_executor());
   if (bind) accept();
-  for (unsigned i = 0; i < std::max(1u, threads); ++i)
-    threads_.emplace_back([state = state_] { state->io.run(); });
+  for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([state = state_] { state->io.run(); });
 }
 
 // The accept loop runs on the acceptor's own chain (one accept outstanding at a time), like

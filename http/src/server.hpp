@@ -42,7 +42,7 @@ struct ServerSettings {
   std::chrono::milliseconds idle_timeout{60000};
   broker::TrustedProxies trusted_proxies;
   std::shared_ptr<broker::ConnectionLimiter> connections;  // null: no limits
-  std::string listener_name = "http";  // in the limiter's figures and refusal log lines
+  std::string listener_name = "http";                      // in the limiter's figures and refusal log lines
   broker::TrustedProxies uncounted;
   // Decided on the header alone, before any of the body is read: an answer that ends the request
   // there (unknown route, wrong method, missing admin token), or nullopt and the body limit its

@@ -2,13 +2,13 @@
 // first three starts from a wx.login code exchanged through code2Session; /history takes the
 // MQTT credentials /login handed out (their ACL must cover the lock) or, on the ops bind, the
 // admin token.
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "auth/password.hpp"
 #include "broker/hooks.hpp"
-#include "broker/tcp_transport.hpp"
 #include "broker/log_text.hpp"
+#include "broker/tcp_transport.hpp"
 #include "common/base64.hpp"
 #include "credentials.hpp"
 #include "json.hpp"
@@ -28,8 +28,7 @@ Response wechat_error(const SessionResult& r) {
   switch (r.outcome) {
     case O::invalid_code: return error_response(400, "invalid_code", "the login code is invalid");
     case O::code_used: return error_response(400, "code_used", "the login code was already used");
-    case O::rate_limited:
-      return error_response(429, "wechat_rate_limited", "WeChat is rate limiting this app");
+    case O::rate_limited: return error_response(429, "wechat_rate_limited", "WeChat is rate limiting this app");
     case O::blocked: return error_response(403, "user_blocked", "WeChat blocked this user");
     case O::busy: return error_response(503, "wechat_busy", "WeChat is busy, try again later");
     default: return error_response(502, "wechat_unavailable", "WeChat could not be reached");
@@ -71,15 +70,14 @@ void handle_login(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   std::string code;
   if (!check_rate(*ctx, ex, reply) || !read_code(ex, doc, code, reply)) return;
   exchange_code(ctx, code, reply, [ctx, reply](std::string openid) {
-    ctx->store.sql->find_binding_by_user(
-        openid, [ctx, reply](storage::Result<std::optional<storage::Binding>> r) {
-          if (!r.ok) return reply(storage_error(r.message));
-          if (!r.value) {
-            ctx->counters.login_unknown++;
-            return reply(json_response(200, R"({"exists":0})"));
-          }
-          answer_with_credentials(ctx, *r.value, reply);
-        });
+    ctx->store.sql->find_binding_by_user(openid, [ctx, reply](storage::Result<std::optional<storage::Binding>> r) {
+      if (!r.ok) return reply(storage_error(r.message));
+      if (!r.value) {
+        ctx->counters.login_unknown++;
+        return reply(json_response(200, R"({"exists":0})"));
+      }
+      answer_with_credentials(ctx, *r.value, reply);
+    });
   });
 }
 
@@ -87,8 +85,7 @@ void handle_bind(const ContextPtr& ctx, Exchange& ex, Reply reply) {
   rapidjson::Document doc;
   std::string code, lockno, bindcode;
   if (!check_rate(*ctx, ex, reply) || !read_code(ex, doc, code, reply) ||
-      !string_field(doc, "lockno", 64, lockno, reply) ||
-      !string_field(doc, "bindcode", max_bindcode, bindcode, reply))
+      !string_field(doc, "lockno", 64, lockno, reply) || !string_field(doc, "bindcode", max_bindcode, bindcode, reply))
     return;
   if (!valid_lockno(lockno)) return reply(error_response(400, "invalid_field", "lockno is not a lock number"));
   exchange_code(ctx, code, reply, [ctx, reply, lockno, bindcode](std::string openid) {
@@ -100,8 +97,7 @@ void handle_bind(const ContextPtr& ctx, Exchange& ex, Reply reply) {
           auto given = sha256_hex(bindcode);
           bool m = r.value.at(0) && auth::secure_equal(given, *r.value[0]);
           bool f = r.value.at(1) && auth::secure_equal(given, *r.value[1]);
-          if (!m && !f)
-            return reply(error_response(403, "bad_bindcode", "the binding code does not match this lock"));
+          if (!m && !f) return reply(error_response(403, "bad_bindcode", "the binding code does not match this lock"));
           storage::Binding b{openid, lockno, m ? 'm' : 'f', today()};
           ctx->store.sql->bind(b, [ctx, reply, b](storage::Result<storage::BindOutcome> r) {
             if (!r.ok) return reply(storage_error(r.message));
@@ -133,27 +129,32 @@ namespace {
 
 void history_page(const ContextPtr& ctx, const std::string& lockno, std::int64_t before, int limit,
                   const Reply& reply) {
-  ctx->store.sql->history_page(
-      lockno, before, limit + 1, [reply, lockno, limit](storage::Result<std::vector<storage::HistoryRow>> r) {
-        if (!r.ok) return reply(storage_error(r.message));
-        bool more = static_cast<int>(r.value.size()) > limit;
-        if (more) r.value.resize(static_cast<std::size_t>(limit));
-        JsonOut j;
-        j.begin_object().key("lockno").str(lockno).key("items").begin_array();
-        for (auto& row : r.value) {
-          j.begin_object()
-              .key("id").num(row.id)
-              .key("event").str(storage::event_code(row.event))
-              .key("text").str(row.text)
-              .key("ts").num(row.ts_ms)
-              .key("time").str(format_time(row.ts_ms))
-              .end_object();
-        }
-        j.end_array().key("next");
-        if (more) j.num(r.value.back().id);
-        else j.null();
-        reply(json_response(200, j.end_object().take()));
-      });
+  ctx->store.sql->history_page(lockno, before, limit + 1,
+                               [reply, lockno, limit](storage::Result<std::vector<storage::HistoryRow>> r) {
+                                 if (!r.ok) return reply(storage_error(r.message));
+                                 bool more = static_cast<int>(r.value.size()) > limit;
+                                 if (more) r.value.resize(static_cast<std::size_t>(limit));
+                                 JsonOut j;
+                                 j.begin_object().key("lockno").str(lockno).key("items").begin_array();
+                                 for (auto& row : r.value) {
+                                   j.begin_object()
+                                       .key("id")
+                                       .num(row.id)
+                                       .key("event")
+                                       .str(storage::event_code(row.event))
+                                       .key("text")
+                                       .str(row.text)
+                                       .key("ts")
+                                       .num(row.ts_ms)
+                                       .key("time")
+                                       .str(format_time(row.ts_ms))
+                                       .end_object();
+                                 }
+                                 j.end_array().key("next");
+                                 if (more) j.num(r.value.back().id);
+                                 else j.null();
+                                 reply(json_response(200, j.end_object().take()));
+                               });
 }
 
 Response history_unauthorized() {
@@ -168,8 +169,8 @@ Response history_unauthorized() {
 // lets them subscribe to "/<lockno>/#". Every failure (no or malformed header, unknown key, wrong
 // password, throttled, right password without this lock) gets the same 401, so the answer says
 // nothing about the password, and a guess here costs what a guess over MQTT costs.
-void check_user_credentials(const ContextPtr& ctx, const Exchange& ex, const std::string& lockno,
-                            Reply reply, std::function<void()> next) {
+void check_user_credentials(const ContextPtr& ctx, const Exchange& ex, const std::string& lockno, Reply reply,
+                            std::function<void()> next) {
   auto refuse = [ctx, reply] {
     ctx->counters.history_refused++;
     reply(history_unauthorized());
@@ -194,8 +195,7 @@ void check_user_credentials(const ContextPtr& ctx, const Exchange& ex, const std
   request.client.listener = "http";
   ctx->authenticator->authenticate(
       request, [ctx, topic = "/" + lockno + "/#", refuse, next = std::move(next)](broker::AuthResult r) {
-        bool ok = r.code == broker::codec::ConnectReturn::accepted &&
-                  (!r.acl || r.acl->allow_subscribe(topic));
+        bool ok = r.code == broker::codec::ConnectReturn::accepted && (!r.acl || r.acl->allow_subscribe(topic));
         if (!ok) return refuse();
         ctx->counters.history_ok++;
         next();

@@ -60,8 +60,7 @@ SessionResult classify_session_answer(const std::string& body) {
     r.detail = "answer is not a JSON object";
     return r;
   }
-  if (auto it = doc.FindMember("errcode"); it != doc.MemberEnd() && it->value.IsInt())
-    r.errcode = it->value.GetInt();
+  if (auto it = doc.FindMember("errcode"); it != doc.MemberEnd() && it->value.IsInt()) r.errcode = it->value.GetInt();
   using O = SessionResult::Outcome;
   switch (r.errcode) {
     case 0: {
@@ -91,8 +90,8 @@ namespace {
 class Attempt : public std::enable_shared_from_this<Attempt> {
  public:
   using Done = std::function<void(bool ok, std::string body, std::string why)>;
-  Attempt(net::strand<net::io_context::executor_type> strand, ssl::context& tls, const Url& url,
-          std::string target, std::chrono::milliseconds timeout, Done done)
+  Attempt(net::strand<net::io_context::executor_type> strand, ssl::context& tls, const Url& url, std::string target,
+          std::chrono::milliseconds timeout, Done done)
       : strand_(strand), resolver_(strand), timer_(strand), url_(url), done_(std::move(done)) {
     if (url.tls) {
       tls_stream_.emplace(strand, tls);
@@ -121,16 +120,15 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
       tls_stream_->set_verify_mode(ssl::verify_peer);
       tls_stream_->set_verify_callback(ssl::host_name_verification(url_.host));
     }
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        tcp::resolver::results_type results) {
-                              if (ec) return self->finish(false, "resolve: " + ec.message());
-                              self->lowest().async_connect(
-                                  results, [self](boost::system::error_code ec, const tcp::endpoint&) {
-                                    if (ec) return self->finish(false, "connect: " + ec.message());
-                                    self->handshake();
-                                  });
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return self->finish(false, "resolve: " + ec.message());
+          self->lowest().async_connect(results, [self](boost::system::error_code ec, const tcp::endpoint&) {
+            if (ec) return self->finish(false, "connect: " + ec.message());
+            self->handshake();
+          });
+        });
   }
 
  private:
@@ -138,11 +136,10 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
   void handshake() {
     if (!tls_stream_) return send();
-    tls_stream_->async_handshake(ssl::stream_base::client,
-                                 [self = shared_from_this()](boost::system::error_code ec) {
-                                   if (ec) return self->finish(false, "tls: " + ec.message());
-                                   self->send();
-                                 });
+    tls_stream_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return self->finish(false, "tls: " + ec.message());
+      self->send();
+    });
   }
 
   void send() {
@@ -159,8 +156,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     auto on_read = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (ec) return self->finish(false, "read: " + ec.message());
       auto& res = self->parser_.get();
-      if (res.result_int() != 200)
-        return self->finish(false, "HTTP status " + std::to_string(res.result_int()));
+      if (res.result_int() != 200) return self->finish(false, "HTTP status " + std::to_string(res.result_int()));
       self->finish(true, "");
     };
     if (tls_stream_) beast::http::async_read(*tls_stream_, buffer_, parser_, on_read);
@@ -197,13 +193,12 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
 }  // namespace
 
-WechatClient::WechatClient(net::io_context& io, WechatSettings settings,
-                           std::shared_ptr<spdlog::logger> log)
+WechatClient::WechatClient(net::io_context& io, WechatSettings settings, std::shared_ptr<spdlog::logger> log)
     : io_(io), settings_(std::move(settings)), tls_(ssl::context::tls_client), log_(std::move(log)) {
   url_ok_ = Url::parse(settings_.url, url_);
   if (!url_ok_) log_->error("wechat.code2session_url is not an http(s) URL");
-  tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   if (settings_.cafile.empty()) tls_.set_default_verify_paths();
   else tls_.load_verify_file(settings_.cafile);
 }

@@ -46,8 +46,7 @@ struct WechatSettings {
 
 class WechatClient {
  public:
-  WechatClient(boost::asio::io_context& io, WechatSettings settings,
-               std::shared_ptr<spdlog::logger> log);
+  WechatClient(boost::asio::io_context& io, WechatSettings settings, std::shared_ptr<spdlog::logger> log);
   void code2session(const std::string& code, std::function<void(SessionResult)> done);
 
  private:

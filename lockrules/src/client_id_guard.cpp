@@ -14,11 +14,9 @@ bool lock_client_id_allowed(std::string_view client_id, const std::optional<std:
   return client_id == *username;
 }
 
-void ClientIdGuard::authenticate(const broker::AuthRequest& request,
-                                 std::function<void(broker::AuthResult)> done) {
+void ClientIdGuard::authenticate(const broker::AuthRequest& request, std::function<void(broker::AuthResult)> done) {
   bool allowed = lock_client_id_allowed(request.client.client_id, request.client.username);
-  inner_->authenticate(request, [allowed, metrics = metrics_,
-                                 done = std::move(done)](broker::AuthResult r) {
+  inner_->authenticate(request, [allowed, metrics = metrics_, done = std::move(done)](broker::AuthResult r) {
     if (r.code == broker::codec::ConnectReturn::accepted && !r.superuser && !allowed) {
       metrics->client_ids_refused.fetch_add(1, std::memory_order_relaxed);
       r = broker::AuthResult{};  // not_authorized: CONNACK 5, as for a wrong password

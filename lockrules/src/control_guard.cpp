@@ -7,8 +7,7 @@ void ControlGuard::publish(broker::MessagePtr message) {
   if (target_) target_->publish(std::move(message));
 }
 
-void ControlGuard::publish_now(broker::MessagePtr message,
-                               std::function<void(std::vector<std::string>)> done) {
+void ControlGuard::publish_now(broker::MessagePtr message, std::function<void(std::vector<std::string>)> done) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (target_) target_->publish_now(std::move(message), std::move(done));
 }

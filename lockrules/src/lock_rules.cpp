@@ -32,8 +32,7 @@ LockRules::~LockRules() { close(); }
 
 void LockRules::close() { control_->close(); }
 
-std::shared_ptr<broker::Authenticator> LockRules::guard_client_ids(
-    std::shared_ptr<broker::Authenticator> inner) {
+std::shared_ptr<broker::Authenticator> LockRules::guard_client_ids(std::shared_ptr<broker::Authenticator> inner) {
   return std::make_shared<ClientIdGuard>(std::move(inner), metrics_);
 }
 
@@ -41,21 +40,11 @@ void LockRules::on_publish(const broker::ClientInfo& from, const broker::Message
   auto rule = classify(message->topic);
   if (!rule) return;
   switch (rule->kind) {
-    case RuleKind::unauth:
-      engine_->unauth(from, message->payload);
-      return;
-    case RuleKind::owner_m:
-      engine_->pair(std::string(rule->lockno), 'm');
-      return;
-    case RuleKind::owner_f:
-      engine_->pair(std::string(rule->lockno), 'f');
-      return;
-    case RuleKind::status:
-      engine_->status(std::string(rule->lockno), message->payload);
-      return;
-    case RuleKind::not_lockno:
-      metrics_->ignored_topics.fetch_add(1, std::memory_order_relaxed);
-      return;
+    case RuleKind::unauth: engine_->unauth(from, message->payload); return;
+    case RuleKind::owner_m: engine_->pair(std::string(rule->lockno), 'm'); return;
+    case RuleKind::owner_f: engine_->pair(std::string(rule->lockno), 'f'); return;
+    case RuleKind::status: engine_->status(std::string(rule->lockno), message->payload); return;
+    case RuleKind::not_lockno: metrics_->ignored_topics.fetch_add(1, std::memory_order_relaxed); return;
   }
 }
 

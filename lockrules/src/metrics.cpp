@@ -19,12 +19,11 @@ void Metrics::each(const std::function<void(const char*, const char*, std::int64
   c("history_events", "lock status changes recorded in history", history_events);
   c("history_failures", "lock status changes the history spool refused", history_failures);
   c("status_unchanged", "lock status reports equal to the last known status", status_unchanged);
-  c("status_other", "lock status reports other than -2, 0 or 1, stored in monitor without history",
-    status_other);
+  c("status_other", "lock status reports other than -2, 0 or 1, stored in monitor without history", status_other);
   c("status_invalid", "lock status reports too long or not printable, ignored", status_invalid);
-  c("forged_commands", "lock commands from non-superusers and unlock requests from anonymous clients, dropped", forged_commands);
-  c("forged_reports", "lock reports (/statu, /fw) from another account than the lock's, dropped",
-    forged_reports);
+  c("forged_commands", "lock commands from non-superusers and unlock requests from anonymous clients, dropped",
+    forged_commands);
+  c("forged_reports", "lock reports (/statu, /fw) from another account than the lock's, dropped", forged_reports);
   c("retain_refused", "retained publishes on rule topics, routed without retain", retain_refused);
   c("ignored_topics", "lock-shaped topics without an 11-character lockno, ignored", ignored_topics);
   c("client_ids_refused", "CONNECTs refused: a lockno as client id of another account, or the reverse",
@@ -38,10 +37,8 @@ void Metrics::append_prometheus(std::string& out) const {
   common::PrometheusText p(out);
   each([&p](const char* name, const char* help, std::int64_t value, bool gauge) {
     std::string full = std::string("sakura_lockrules_") + name + (gauge ? "" : "_total");
-    if (gauge)
-      p.gauge(full, help, value);
-    else
-      p.counter(full, help, value);
+    if (gauge) p.gauge(full, help, value);
+    else p.counter(full, help, value);
   });
 }
 

@@ -21,8 +21,7 @@ void bump(Metrics::Counter& c) { c.fetch_add(1, std::memory_order_relaxed); }
 bool same_bytes(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
 }
 
@@ -55,16 +54,13 @@ bool storable_other_status(std::string_view payload, std::size_t max) {
 }  // namespace
 
 RuleEngine::RuleEngine(const Options& options, Parts parts)
-    : options_(options),
-      p_(std::move(parts)),
-      m_(*p_.metrics),
-      sequencer_(options.max_pending_per_lock) {}
+    : options_(options), p_(std::move(parts)), m_(*p_.metrics), sequencer_(options.max_pending_per_lock) {}
 
 void RuleEngine::unauth(const broker::ClientInfo& from, const std::string& payload) {
   if (!from.username || !same_bytes(*from.username, payload)) {
     bump(m_.unauth_forged);
-    p_.log->warn("lockrules: /unauth from client {} ({}) names another user; ignored",
-                 broker::log_text(from.client_id), broker::log_text(from.address));
+    p_.log->warn("lockrules: /unauth from client {} ({}) names another user; ignored", broker::log_text(from.client_id),
+                 broker::log_text(from.address));
     return;
   }
   auto self = shared_from_this();
@@ -91,8 +87,8 @@ void RuleEngine::status(std::string lockno, const std::string& payload) {
   if (!parsed) {
     if (!storable_other_status(payload, options_.max_status_length)) {
       bump(m_.status_invalid);
-      p_.log->info("lockrules: status of {} with an unstorable payload ({} bytes); ignored",
-                   broker::log_text(lockno), payload.size());
+      p_.log->info("lockrules: status of {} with an unstorable payload ({} bytes); ignored", broker::log_text(lockno),
+                   payload.size());
       return;
     }
     bump(m_.status_other);
@@ -126,21 +122,21 @@ void RuleEngine::submit(const std::string& lockno, KeyedSequencer::Task task) {
 
 void RuleEngine::run_pair(const std::string& lockno, char role, Done done) {
   auto self = shared_from_this();
-  p_.kv->pair_unlock(
-      lockno, role, options_.pair_window,
-      [self, lockno, role, done = std::move(done)](storage::Result<storage::PairOutcome> r) {
-        auto& e = *self;
-        if (!r) {
-          bump(e.m_.store_errors);
-          e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", broker::log_text(lockno), role, broker::log_text(r.message));
-        } else if (r.value == storage::PairOutcome::paired) {
-          e.window_paired(lockno);
-          e.send_unlock(lockno);
-        } else {
-          e.window_waiting(lockno, role);
-        }
-        done();
-      });
+  p_.kv->pair_unlock(lockno, role, options_.pair_window,
+                     [self, lockno, role, done = std::move(done)](storage::Result<storage::PairOutcome> r) {
+                       auto& e = *self;
+                       if (!r) {
+                         bump(e.m_.store_errors);
+                         e.p_.log->warn("lockrules: unlock request {}/{} dropped: {}", broker::log_text(lockno), role,
+                                        broker::log_text(r.message));
+                       } else if (r.value == storage::PairOutcome::paired) {
+                         e.window_paired(lockno);
+                         e.send_unlock(lockno);
+                       } else {
+                         e.window_waiting(lockno, role);
+                       }
+                       done();
+                     });
 }
 
 void RuleEngine::send_unlock(const std::string& lockno) {
@@ -149,8 +145,7 @@ void RuleEngine::send_unlock(const std::string& lockno) {
   // and whoever is at the door. QoS 0 as the old system sent it: nothing to resend.
   auto self = shared_from_this();
   p_.control->publish_now(
-      broker::make_message("/" + lockno + "/call", "unlock", 0),
-      [self, lockno](std::vector<std::string> reached) {
+      broker::make_message("/" + lockno + "/call", "unlock", 0), [self, lockno](std::vector<std::string> reached) {
         auto& e = *self;
         // The lock's client id is its lockno (client_id_guard.hpp).
         if (std::find(reached.begin(), reached.end(), lockno) != reached.end()) {
@@ -165,41 +160,40 @@ void RuleEngine::send_unlock(const std::string& lockno) {
       });
 }
 
-void RuleEngine::run_status(const std::string& lockno, std::string value,
-                            std::optional<LockStatus> status, std::int64_t ts_ms, Done done) {
+void RuleEngine::run_status(const std::string& lockno, std::string value, std::optional<LockStatus> status,
+                            std::int64_t ts_ms, Done done) {
   auto self = shared_from_this();
-  p_.kv->hmget(
-      Db::lock, monitor_key, {lockno},
-      [self, lockno, value = std::move(value), status, ts_ms,
-       done = std::move(done)](storage::Result<std::vector<std::optional<std::string>>> r) mutable {
-        auto& e = *self;
-        if (!r) {
-          bump(e.m_.store_errors);
-          e.p_.log->warn("lockrules: status of {} dropped: {}", broker::log_text(lockno), broker::log_text(r.message));
-          return done();
-        }
-        std::optional<std::string> previous = r.value.empty() ? std::nullopt : r.value[0];
-        if (previous && *previous == value) {
-          bump(e.m_.status_unchanged);
-          return done();
-        }
-        e.p_.kv->hset(Db::lock, monitor_key, {{lockno, value}},
-                      [self, lockno, previous, status, ts_ms,
-                       done = std::move(done)](storage::Status s) {
-                        if (!s) {
-                          bump(self->m_.store_errors);
-                          self->p_.log->warn("lockrules: monitor update of {} failed: {}", broker::log_text(lockno),
-                                             broker::log_text(s.message));
-                        } else if (status) {
-                          self->record(lockno, previous, *status, ts_ms);
-                        }
-                        done();
-                      });
-      });
+  p_.kv->hmget(Db::lock, monitor_key, {lockno},
+               [self, lockno, value = std::move(value), status, ts_ms,
+                done = std::move(done)](storage::Result<std::vector<std::optional<std::string>>> r) mutable {
+                 auto& e = *self;
+                 if (!r) {
+                   bump(e.m_.store_errors);
+                   e.p_.log->warn("lockrules: status of {} dropped: {}", broker::log_text(lockno),
+                                  broker::log_text(r.message));
+                   return done();
+                 }
+                 std::optional<std::string> previous = r.value.empty() ? std::nullopt : r.value[0];
+                 if (previous && *previous == value) {
+                   bump(e.m_.status_unchanged);
+                   return done();
+                 }
+                 e.p_.kv->hset(Db::lock, monitor_key, {{lockno, value}},
+                               [self, lockno, previous, status, ts_ms, done = std::move(done)](storage::Status s) {
+                                 if (!s) {
+                                   bump(self->m_.store_errors);
+                                   self->p_.log->warn("lockrules: monitor update of {} failed: {}",
+                                                      broker::log_text(lockno), broker::log_text(s.message));
+                                 } else if (status) {
+                                   self->record(lockno, previous, *status, ts_ms);
+                                 }
+                                 done();
+                               });
+               });
 }
 
-void RuleEngine::record(const std::string& lockno, std::optional<std::string> previous,
-                        LockStatus status, std::int64_t ts_ms) {
+void RuleEngine::record(const std::string& lockno, std::optional<std::string> previous, LockStatus status,
+                        std::int64_t ts_ms) {
   storage::HistoryEvent event;
   event.lockno = lockno;
   event.event = event_for(previous, status);
@@ -212,7 +206,8 @@ void RuleEngine::record(const std::string& lockno, std::optional<std::string> pr
   p_.history->append(std::move(event), [self, lockno](storage::Status s) {
     if (s) return bump(self->m_.history_events);
     bump(self->m_.history_failures);
-    self->p_.log->error("lockrules: history event of {} lost: {}", broker::log_text(lockno), broker::log_text(s.message));
+    self->p_.log->error("lockrules: history event of {} lost: {}", broker::log_text(lockno),
+                        broker::log_text(s.message));
   });
 }
 

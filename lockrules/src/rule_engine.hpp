@@ -49,10 +49,9 @@ class RuleEngine final : public std::enable_shared_from_this<RuleEngine> {
   // `unlock` to the lock if it is connected now; otherwise `unlock_failed` on /<lockno>/result.
   void send_unlock(const std::string& lockno);
   // `value` goes into `monitor`; `status` is its parsed form, nullopt for another payload.
-  void run_status(const std::string& lockno, std::string value, std::optional<LockStatus> status,
-                  std::int64_t ts_ms, Done done);
-  void record(const std::string& lockno, std::optional<std::string> previous, LockStatus status,
-              std::int64_t ts_ms);
+  void run_status(const std::string& lockno, std::string value, std::optional<LockStatus> status, std::int64_t ts_ms,
+                  Done done);
+  void record(const std::string& lockno, std::optional<std::string> previous, LockStatus status, std::int64_t ts_ms);
   // Local bookkeeping of windows opened through this broker, only for the metrics: the store's
   // key expiry is what actually closes a window.
   void window_waiting(const std::string& lockno, char role);

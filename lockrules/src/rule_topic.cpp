@@ -22,14 +22,10 @@ std::optional<RuleTopic> classify(std::string_view topic) {
   auto level = split->level;
   auto rest = split->leaf;
   RuleKind kind;
-  if (rest == "m")
-    kind = RuleKind::owner_m;
-  else if (rest == "f")
-    kind = RuleKind::owner_f;
-  else if (rest == "statu")
-    kind = RuleKind::status;
-  else
-    return std::nullopt;
+  if (rest == "m") kind = RuleKind::owner_m;
+  else if (rest == "f") kind = RuleKind::owner_f;
+  else if (rest == "statu") kind = RuleKind::status;
+  else return std::nullopt;
   if (!is_lockno(level)) return RuleTopic{RuleKind::not_lockno, level};
   return RuleTopic{kind, level};
 }

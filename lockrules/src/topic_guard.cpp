@@ -21,8 +21,7 @@ TopicGuard::TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const c
                        std::shared_ptr<spdlog::logger> log)
     : metrics_(std::move(metrics)), clock_(std::move(clock)), log_(std::move(log)) {}
 
-PublishVerdict TopicGuard::check(const broker::ClientInfo& from, std::string_view topic,
-                                 bool retain) const {
+PublishVerdict TopicGuard::check(const broker::ClientInfo& from, std::string_view topic, bool retain) const {
   if (topic == "/unauth") {
     if (!retain) return PublishVerdict::allow;
     refused(from, topic, metrics_->retain_refused, retain_log_, "retained rule topic routed live");
@@ -49,14 +48,13 @@ PublishVerdict TopicGuard::check(const broker::ClientInfo& from, std::string_vie
   return PublishVerdict::allow;
 }
 
-void TopicGuard::refused(const broker::ClientInfo& from, std::string_view topic,
-                         Metrics::Counter& counter, broker::LogThrottle& throttle,
-                         const char* what) const {
+void TopicGuard::refused(const broker::ClientInfo& from, std::string_view topic, Metrics::Counter& counter,
+                         broker::LogThrottle& throttle, const char* what) const {
   counter.fetch_add(1, std::memory_order_relaxed);
   std::uint64_t held_back = 0;
   if (!throttle.due(clock_->now(), held_back)) return;
-  log_->warn("lockrules: {}: topic={} client={} addr={} ({} more like it not logged)", what,
-             broker::log_text(topic), broker::log_text(from.client_id), from.address, held_back);
+  log_->warn("lockrules: {}: topic={} client={} addr={} ({} more like it not logged)", what, broker::log_text(topic),
+             broker::log_text(from.client_id), from.address, held_back);
 }
 
 }  // namespace lockrules

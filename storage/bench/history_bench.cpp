@@ -59,8 +59,7 @@ void bench_kv(storage::KeyValue& kv, long n, const std::string& name) {
     return;
   }
   double lookups = timed(n, [&](long, auto done) {
-    kv.hmget(storage::Db::auth, "mqtt_user:bench", {"password", "salt", "is_superuser"},
-             [done](auto) { done(); });
+    kv.hmget(storage::Db::auth, "mqtt_user:bench", {"password", "salt", "is_superuser"}, [done](auto) { done(); });
   });
   double pairs = timed(n, [&](long i, auto done) {
     kv.pair_unlock("BENCH" + std::to_string(i / 2), i % 2 ? 'f' : 'm', 35s, [done](auto) { done(); });
@@ -76,34 +75,47 @@ int main(int argc, char** argv) {
   long events = 0, port = 0;
   po::options_description desc("sakura-history-bench options");
   desc.add_options()  //
-      ("backend", po::value(&backend)->default_value("sqlite")->notifier(storage_bench::one_of("backend", {"sqlite", "mariadb"})),
+      ("backend",
+       po::value(&backend)->default_value("sqlite")->notifier(storage_bench::one_of("backend", {"sqlite", "mariadb"})),
        "sqlite or mariadb")  //
       ("events", po::value(&events)->default_value(20000)->notifier(storage_bench::in_range("events", 1, 100000000)),
        "history events to write")  //
-      ("sync", po::value(&sync)->default_value("everysec")->notifier(storage_bench::one_of("sync", {"always", "everysec", "none"})),
-       "the spool's fsync policy: always, everysec or none")  //
+      ("sync",
+       po::value(&sync)
+           ->default_value("everysec")
+           ->notifier(storage_bench::one_of("sync", {"always", "everysec", "none"})),
+       "the spool's fsync policy: always, everysec or none")                                                 //
       ("dir", po::value(&dir)->default_value(""), "data directory (empty: a temporary one, removed after)")  //
-      ("host", po::value(&host)->default_value(env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1"), "$SAKURA_TEST_MARIADB_HOST or 127.0.0.1"),
+      ("host",
+       po::value(&host)->default_value(env_or("SAKURA_TEST_MARIADB_HOST", "127.0.0.1"),
+                                       "$SAKURA_TEST_MARIADB_HOST or 127.0.0.1"),
        "MariaDB host")  //
-      ("port", po::value(&port)->default_value(std::stol(env_or("SAKURA_TEST_MARIADB_PORT", "3306")), "$SAKURA_TEST_MARIADB_PORT or 3306")
+      ("port",
+       po::value(&port)
+           ->default_value(std::stol(env_or("SAKURA_TEST_MARIADB_PORT", "3306")), "$SAKURA_TEST_MARIADB_PORT or 3306")
            ->notifier(storage_bench::in_range("port", 1, 65535)),
        "MariaDB port")  //
-      ("user", po::value(&user)->default_value(env_or("SAKURA_TEST_MARIADB_USER", "lockadmin"), "$SAKURA_TEST_MARIADB_USER or lockadmin"),
+      ("user",
+       po::value(&user)->default_value(env_or("SAKURA_TEST_MARIADB_USER", "lockadmin"),
+                                       "$SAKURA_TEST_MARIADB_USER or lockadmin"),
        "MariaDB user")  //
-      ("password", po::value(&password)->default_value(env_or("SAKURA_TEST_MARIADB_PASSWORD", ""), "$SAKURA_TEST_MARIADB_PASSWORD"),
-       "MariaDB password")  //
+      ("password",
+       po::value(&password)->default_value(env_or("SAKURA_TEST_MARIADB_PASSWORD", ""), "$SAKURA_TEST_MARIADB_PASSWORD"),
+       "MariaDB password")                                                                        //
       ("database", po::value(&database)->default_value("sakura_test_bench"), "MariaDB database")  //
       ("kv", po::value(&kv)->default_value("")->notifier(storage_bench::one_of("kv", {"", "embedded", "redis"})),
        "also measure the key-value calls of the login and unlock paths: embedded or redis (empty: no)")  //
-      ("redis", po::value(&redis)->default_value(env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379"), "$SAKURA_TEST_REDIS or 127.0.0.1:6379"),
+      ("redis",
+       po::value(&redis)->default_value(env_or("SAKURA_TEST_REDIS", "127.0.0.1:6379"),
+                                        "$SAKURA_TEST_REDIS or 127.0.0.1:6379"),
        "Redis HOST:PORT, with --kv redis");
   po::variables_map vm;
   if (auto stop = storage_bench::parse(argc, argv, "sakura-history-bench", desc, vm)) return *stop;
 
   storage::Config cfg;
   cfg.sync = sync == "always" ? storage::SyncPolicy::always
-             : sync == "none"   ? storage::SyncPolicy::none
-                                     : storage::SyncPolicy::everysec;
+             : sync == "none" ? storage::SyncPolicy::none
+                              : storage::SyncPolicy::everysec;
   if (backend == "mariadb") {
     cfg.sql.backend = storage::SqlBackend::mariadb;
     cfg.sql.host = host;
@@ -115,8 +127,7 @@ int main(int argc, char** argv) {
   const bool temp_dir = dir.empty();
   cfg.data_dir =
       temp_dir
-          ? (std::filesystem::temp_directory_path() / ("sakura-history-bench-" + std::to_string(::getpid())))
-                .string()
+          ? (std::filesystem::temp_directory_path() / ("sakura-history-bench-" + std::to_string(::getpid()))).string()
           : dir;
   cfg.history_spool_limit = static_cast<std::size_t>(events) + 1;
 
@@ -171,9 +182,9 @@ int main(int argc, char** argv) {
         }
         bench_kv(*opened.value.kv, events, kv);
       }
-      std::printf("backend=%s sync=%s events=%ld spool_accept=%.0f/s end_to_end=%.0f/s written=%llu\n",
-                  backend.c_str(), sync.c_str(), events, per_second(events, spooled),
-                  per_second(events, total), static_cast<unsigned long long>(stats.written));
+      std::printf("backend=%s sync=%s events=%ld spool_accept=%.0f/s end_to_end=%.0f/s written=%llu\n", backend.c_str(),
+                  sync.c_str(), events, per_second(events, spooled), per_second(events, total),
+                  static_cast<unsigned long long>(stats.written));
     }
   }
   guard.reset();

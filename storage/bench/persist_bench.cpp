@@ -148,7 +148,8 @@ Figures drive(broker::Persistence& store, long messages, long window, std::size_
     store.append(p::MessageStored{id, broker::make_message("/12345678901/call", body, 1)});
     store.append(p::Enqueued{"subscriber", id, 1, false});
     store.barrier([&, i, issued] {
-      latency_ms[static_cast<std::size_t>(i)] = std::chrono::duration<double, std::milli>(Clock::now() - issued).count();
+      latency_ms[static_cast<std::size_t>(i)] =
+          std::chrono::duration<double, std::milli>(Clock::now() - issued).count();
       std::lock_guard<std::mutex> lock(mu);
       --outstanding;
       freed.notify_one();
@@ -178,17 +179,24 @@ int main(int argc, char** argv) {
   long messages = 0, window = 0, payload_opt = 0;
   po::options_description desc("sakura-persist-bench options");
   desc.add_options()  //
-      ("store", po::value(&store_opt)->default_value("all")->notifier(storage_bench::one_of("store", {"journal", "sqlite", "all"})),
+      ("store",
+       po::value(&store_opt)
+           ->default_value("all")
+           ->notifier(storage_bench::one_of("store", {"journal", "sqlite", "all"})),
        "journal, sqlite or all")  //
-      ("sync", po::value(&sync_opt)->default_value("all")->notifier(storage_bench::one_of("sync", {"always", "everysec", "none", "all"})),
+      ("sync",
+       po::value(&sync_opt)->default_value("all")->notifier(
+           storage_bench::one_of("sync", {"always", "everysec", "none", "all"})),
        "always, everysec, none or all")  //
-      ("messages", po::value(&messages)->default_value(20000)->notifier(storage_bench::in_range("messages", 1, 100000000)),
+      ("messages",
+       po::value(&messages)->default_value(20000)->notifier(storage_bench::in_range("messages", 1, 100000000)),
        "QoS 1 messages per store and policy")  //
       ("window", po::value(&window)->default_value(64)->notifier(storage_bench::in_range("window", 1, 1000000)),
        "barriers outstanding at once (publishers waiting for their PUBACK)")  //
       ("payload", po::value(&payload_opt)->default_value(64)->notifier(storage_bench::in_range("payload", 0, 64 << 20)),
        "bytes of each message's body")  //
-      ("dir", po::value(&dir_opt)->default_value(""), "where the stores go (empty: a temporary directory, removed after)");
+      ("dir", po::value(&dir_opt)->default_value(""),
+       "where the stores go (empty: a temporary directory, removed after)");
   po::variables_map vm;
   if (auto stop = storage_bench::parse(argc, argv, "sakura-persist-bench", desc, vm)) return *stop;
   const auto payload = static_cast<std::size_t>(payload_opt);
@@ -199,8 +207,9 @@ int main(int argc, char** argv) {
   auto log = spdlog::stderr_color_mt("bench");
   log->set_level(spdlog::level::warn);
 
-  std::vector<std::pair<std::string, storage::SyncPolicy>> policies = {
-      {"always", storage::SyncPolicy::always}, {"everysec", storage::SyncPolicy::everysec}, {"none", storage::SyncPolicy::none}};
+  std::vector<std::pair<std::string, storage::SyncPolicy>> policies = {{"always", storage::SyncPolicy::always},
+                                                                       {"everysec", storage::SyncPolicy::everysec},
+                                                                       {"none", storage::SyncPolicy::none}};
   for (auto& [sync_name, sync] : policies) {
     if (sync_opt != "all" && sync_opt != sync_name) continue;
     for (std::string store_name : {"journal", "sqlite"}) {

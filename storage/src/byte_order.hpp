@@ -22,8 +22,7 @@ inline std::uint64_t get_le(const unsigned char* p, int n) {
 }
 
 inline std::uint32_t crc(std::string_view s) {
-  return static_cast<std::uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+  return static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
 }
 
 }  // namespace storage::detail

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <spdlog/spdlog.h>
+#include <filesystem>
 #include <stdexcept>
 
 namespace storage {
@@ -21,14 +21,14 @@ void tighten(const fs::path& p, fs::file_status st, spdlog::logger& log, bool fo
   constexpr auto wide = fs::perms::group_all | fs::perms::others_all;
   if ((perms & wide) == fs::perms::none) return;
   std::error_code ec;
-  fs::permissions(p, wide, follow ? fs::perm_options::remove : fs::perm_options::remove | fs::perm_options::nofollow, ec);
+  fs::permissions(p, wide, follow ? fs::perm_options::remove : fs::perm_options::remove | fs::perm_options::nofollow,
+                  ec);
   if (ec) {
-    log.warn("data dir: cannot restrict {} (mode {:o}): {}", p.string(), static_cast<unsigned>(perms),
-             ec.message());
+    log.warn("data dir: cannot restrict {} (mode {:o}): {}", p.string(), static_cast<unsigned>(perms), ec.message());
     return;
   }
-  log.warn("data dir: {} was mode {:o}, now {:o} (owner only)", p.string(),
-           static_cast<unsigned>(perms), static_cast<unsigned>(perms & ~wide));
+  log.warn("data dir: {} was mode {:o}, now {:o} (owner only)", p.string(), static_cast<unsigned>(perms),
+           static_cast<unsigned>(perms & ~wide));
 }
 
 }  // namespace

@@ -160,8 +160,8 @@ class EmbeddedKeyValue::State {
   // Up to `count` live keys beginning with `prefix` that sort after `after` (none: from the start),
   // in order, so the last one is the next page's start. The map is unordered: one pass over it
   // keeps the `count` smallest candidates in a bounded heap.
-  std::vector<std::string> keys_after(Db db, const std::string& prefix,
-                                      const std::optional<std::string>& after, std::size_t count) {
+  std::vector<std::string> keys_after(Db db, const std::string& prefix, const std::optional<std::string>& after,
+                                      std::size_t count) {
     std::int64_t now = common::unix_ms_now();
     std::vector<std::string> heap;  // max-heap of the smallest candidates so far
     for (const auto& [k, e] : maps_[static_cast<int>(db)]) {
@@ -224,8 +224,7 @@ struct EmbeddedKeyValue::Impl {
   }
 };
 
-EmbeddedKeyValue::EmbeddedKeyValue(const std::string& path, SyncPolicy sync,
-                                   std::shared_ptr<spdlog::logger> log) {
+EmbeddedKeyValue::EmbeddedKeyValue(const std::string& path, SyncPolicy sync, std::shared_ptr<spdlog::logger> log) {
   // Loaded here, on the caller's thread, so a corrupt file fails open() instead of every call.
   auto state = std::make_shared<std::unique_ptr<State>>(std::make_unique<State>(path, sync, *log));
   log->info("embedded key-value store: {} keys loaded from {}", (*state)->key_count(), path);
@@ -279,8 +278,7 @@ void EmbeddedKeyValue::hreplace(Db db, std::string key, Fields fields, std::chro
   });
 }
 
-void EmbeddedKeyValue::hdel(Db db, std::string key, std::vector<std::string> fields,
-                            Callback<long long> done) {
+void EmbeddedKeyValue::hdel(Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) {
   impl_->run<long long>(std::move(done), [db, key, fields](State& s) {
     auto* e = s.find(db, key);
     if (e && !e->is_hash) return Result<long long>::failure(kWrongType);
@@ -316,8 +314,7 @@ void EmbeddedKeyValue::get(Db db, std::string key, Callback<std::optional<std::s
 }
 
 void EmbeddedKeyValue::exists(Db db, std::string key, Callback<bool> done) {
-  impl_->run<bool>(std::move(done),
-                   [db, key](State& s) { return Result<bool>::success(s.find(db, key) != nullptr); });
+  impl_->run<bool>(std::move(done), [db, key](State& s) { return Result<bool>::success(s.find(db, key) != nullptr); });
 }
 
 void EmbeddedKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) {
@@ -340,8 +337,7 @@ void EmbeddedKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
   });
 }
 
-void EmbeddedKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
-                            Callback<ScanPage> done) {
+void EmbeddedKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count, Callback<ScanPage> done) {
   count = std::clamp<std::size_t>(count, 1, kMaxScanCount);
   impl_->run<ScanPage>(std::move(done), [db, prefix, cursor, count](State& s) {
     // The cursor is "k" + the last key returned (a key may be empty; the cursor never is).

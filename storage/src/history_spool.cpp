@@ -38,10 +38,8 @@ HistorySpool::HistorySpool(const std::string& dir, SyncPolicy sync)
   std::ifstream state(state_path_);
   std::string key;
   while (state >> key) {
-    if (key == "node")
-      state >> node_;
-    else if (key == "committed")
-      state >> committed_;
+    if (key == "node") state >> node_;
+    else if (key == "committed") state >> committed_;
   }
   if (node_.size() != 16) {
     node_ = hex16(std::random_device{}() * 0x100000000ull + std::random_device{}());

@@ -37,8 +37,7 @@ std::string read_file(int fd, const std::string& path) {
 
 }  // namespace
 
-Journal::Journal(JournalConfig cfg, std::shared_ptr<spdlog::logger> log)
-    : cfg_(std::move(cfg)), log_(std::move(log)) {
+Journal::Journal(JournalConfig cfg, std::shared_ptr<spdlog::logger> log) : cfg_(std::move(cfg)), log_(std::move(log)) {
   std::filesystem::path path(cfg_.path);
   dir_ = path.parent_path().string();
   std::error_code ec;
@@ -57,26 +56,28 @@ broker::PersistedState Journal::load() {
   auto scan = scan_journal(data, [&](broker::persist::Record&& r) { state.apply(r); });
   using Outcome = JournalScan::Outcome;
   switch (scan.outcome) {
-    case Outcome::ok:
-      break;
+    case Outcome::ok: break;
     case Outcome::torn_tail:
-      log_->warn("journal {}: dropped the last {} bytes ({}, a write cut short by a crash); {} records kept",
-                 cfg_.path, data.size() - scan.valid_end, scan.detail, scan.records);
+      log_->warn("journal {}: dropped the last {} bytes ({}, a write cut short by a crash); {} records kept", cfg_.path,
+                 data.size() - scan.valid_end, scan.detail, scan.records);
       break;
     case Outcome::future_version:
       // Moving it aside would silently start empty and lose the newer broker's sessions.
-      throw std::runtime_error("journal " + cfg_.path + " has " + scan.detail + ", written by a newer Sakura (this one reads version " +
+      throw std::runtime_error("journal " + cfg_.path + " has " + scan.detail +
+                               ", written by a newer Sakura (this one reads version " +
                                std::to_string(kJournalVersion) +
                                "): run that version, or move the file away to start without the persisted sessions");
     case Outcome::corrupt:
     case Outcome::bad_header: {
       std::string aside = cfg_.path + ".corrupt-" + std::to_string(std::time(nullptr));
       if (::rename(cfg_.path.c_str(), aside.c_str()) != 0)
-        throw std::runtime_error("journal " + cfg_.path + " is damaged (" + scan.detail + ") and cannot be moved aside to " +
-                                 aside + ": " + errno_text() + "; move it away by hand");
-      log_->error("journal {}: damaged at byte {} of {} ({}); moved it to {} and continue with what replayed before "
-                  "the damage: {} records, {}",
-                  cfg_.path, scan.valid_end, data.size(), scan.detail, aside, scan.records, describe(state));
+        throw std::runtime_error("journal " + cfg_.path + " is damaged (" + scan.detail +
+                                 ") and cannot be moved aside to " + aside + ": " + errno_text() +
+                                 "; move it away by hand");
+      log_->error(
+          "journal {}: damaged at byte {} of {} ({}); moved it to {} and continue with what replayed before "
+          "the damage: {} records, {}",
+          cfg_.path, scan.valid_end, data.size(), scan.detail, aside, scan.records, describe(state));
       break;
     }
   }
@@ -209,9 +210,10 @@ void Journal::fail(const char* what) {
   failing_ = true;
   failed_at_ = Clock::now();
   next_retry_ = failed_at_ + kRetryEvery;
-  log_->error("journal {}: {} failed ({}); nothing new is stored and acknowledgements that wait on "
-              "the store are held until it is written again from memory (tried every second)",
-              cfg_.path, what, why);
+  log_->error(
+      "journal {}: {} failed ({}); nothing new is stored and acknowledgements that wait on "
+      "the store are held until it is written again from memory (tried every second)",
+      cfg_.path, what, why);
 }
 
 bool Journal::recover() {
@@ -221,8 +223,7 @@ bool Journal::recover() {
   if (!rewrite()) return false;  // logged by rewrite(): at most once per retry
   failing_ = false;
   log_->warn("journal {}: written again from memory after {} ms ({} bytes); storing resumes", cfg_.path,
-             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - failed_at_).count(),
-             file_size_);
+             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - failed_at_).count(), file_size_);
   return true;
 }
 
@@ -256,7 +257,10 @@ bool Journal::rewrite() {
     if (out.size() >= kRewriteChunk) flush();
   });
   flush();
-  const char* failed = !ok ? "write" : ::fdatasync(fd) != 0 ? "fdatasync" : ::rename(tmp.c_str(), cfg_.path.c_str()) != 0 ? "rename" : nullptr;
+  const char* failed = !ok                                             ? "write"
+                       : ::fdatasync(fd) != 0                          ? "fdatasync"
+                       : ::rename(tmp.c_str(), cfg_.path.c_str()) != 0 ? "rename"
+                                                                       : nullptr;
   if (failed) {
     log_->error("journal {}: {}: {}", tmp, failed, errno_text());
     ::close(fd);

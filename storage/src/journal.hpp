@@ -75,7 +75,7 @@ class Journal final : public broker::Persistence {
   bool dirty_ = false;           // written since the last fdatasync
   Clock::time_point last_sync_ = Clock::now();
   std::atomic<std::uint64_t> stored_bytes_{0};
-  std::atomic<bool> failing_{false};  // written by the writer thread, read by the broker
+  std::atomic<bool> failing_{false};         // written by the writer thread, read by the broker
   std::vector<std::function<void()>> held_;  // barriers of records appended while failing
   Clock::time_point failed_at_, next_retry_;
 

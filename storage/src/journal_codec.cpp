@@ -110,10 +110,8 @@ struct Reader {
     std::uint8_t flags = 0;
     if (!(*this)(topic) || !(*this)(payload) || !byte(flags)) return false;
     if (flags & ~0x0f || (flags & 3) == 3) return fail("bad message flags");
-    if (flags & 8)
-      m = broker::make_message(std::move(topic), std::move(payload), flags & 3, flags & 4);
-    else if (!topic.empty() || !payload.empty())
-      return fail("absent message with bytes");
+    if (flags & 8) m = broker::make_message(std::move(topic), std::move(payload), flags & 3, flags & 4);
+    else if (!topic.empty() || !payload.empty()) return fail("absent message with bytes");
     return true;
   }
 };
@@ -126,31 +124,20 @@ auto for_fields(R& r, F&& f) {
   if constexpr (std::is_same_v<T, SessionCreated> || std::is_same_v<T, SessionEnded> ||
                 std::is_same_v<T, SessionAttached>)
     return f(r.client_id);
-  else if constexpr (std::is_same_v<T, SessionOwned>)
-    return f(r.client_id) && f(r.username) && f(r.named);
-  else if constexpr (std::is_same_v<T, SessionDetached>)
-    return f(r.client_id) && f(r.unix_ms);
-  else if constexpr (std::is_same_v<T, Subscribed>)
-    return f(r.client_id) && f(r.filter) && f(r.qos);
-  else if constexpr (std::is_same_v<T, Unsubscribed>)
-    return f(r.client_id) && f(r.filter);
-  else if constexpr (std::is_same_v<T, MessageStored>)
-    return f(r.id) && f(r.message);
-  else if constexpr (std::is_same_v<T, Enqueued>)
-    return f(r.client_id) && f(r.id) && f(r.qos) && f(r.retain);
-  else if constexpr (std::is_same_v<T, Sent>)
-    return f(r.client_id) && f(r.id) && f(r.packet_id);
-  else if constexpr (std::is_same_v<T, Released> || std::is_same_v<T, Completed> ||
-                     std::is_same_v<T, IncomingQos2> || std::is_same_v<T, IncomingQos2Done>)
+  else if constexpr (std::is_same_v<T, SessionOwned>) return f(r.client_id) && f(r.username) && f(r.named);
+  else if constexpr (std::is_same_v<T, SessionDetached>) return f(r.client_id) && f(r.unix_ms);
+  else if constexpr (std::is_same_v<T, Subscribed>) return f(r.client_id) && f(r.filter) && f(r.qos);
+  else if constexpr (std::is_same_v<T, Unsubscribed>) return f(r.client_id) && f(r.filter);
+  else if constexpr (std::is_same_v<T, MessageStored>) return f(r.id) && f(r.message);
+  else if constexpr (std::is_same_v<T, Enqueued>) return f(r.client_id) && f(r.id) && f(r.qos) && f(r.retain);
+  else if constexpr (std::is_same_v<T, Sent>) return f(r.client_id) && f(r.id) && f(r.packet_id);
+  else if constexpr (std::is_same_v<T, Released> || std::is_same_v<T, Completed> || std::is_same_v<T, IncomingQos2> ||
+                     std::is_same_v<T, IncomingQos2Done>)
     return f(r.client_id) && f(r.packet_id);
-  else if constexpr (std::is_same_v<T, Dropped>)
-    return f(r.client_id) && f(r.id);
-  else if constexpr (std::is_same_v<T, RetainSet>)
-    return f(r.topic) && f(r.id);
-  else if constexpr (std::is_same_v<T, RetainCleared>)
-    return f(r.topic);
-  else
-    static_assert(sizeof(T) == 0, "a Record kind without its fields listed here");
+  else if constexpr (std::is_same_v<T, Dropped>) return f(r.client_id) && f(r.id);
+  else if constexpr (std::is_same_v<T, RetainSet>) return f(r.topic) && f(r.id);
+  else if constexpr (std::is_same_v<T, RetainCleared>) return f(r.topic);
+  else static_assert(sizeof(T) == 0, "a Record kind without its fields listed here");
 }
 
 // Decodes alternative I of the variant, for the kind byte read at run time.

@@ -74,8 +74,7 @@ void append_frame(const broker::persist::Record& record, std::string& out) {
   out.replace(start, kFrameHeaderSize, head);
 }
 
-JournalScan scan_journal(std::string_view data,
-                         const std::function<void(broker::persist::Record&&)>& on_record) {
+JournalScan scan_journal(std::string_view data, const std::function<void(broker::persist::Record&&)>& on_record) {
   using Outcome = JournalScan::Outcome;
   JournalScan scan;
   if (data.empty()) return scan;
@@ -91,8 +90,8 @@ JournalScan scan_journal(std::string_view data,
     scan.detail = "no journal header";
     return scan;
   }
-  scan.version = static_cast<std::uint32_t>(
-      get_le(reinterpret_cast<const unsigned char*>(data.data() + kMagic.size()), 4));
+  scan.version =
+      static_cast<std::uint32_t>(get_le(reinterpret_cast<const unsigned char*>(data.data() + kMagic.size()), 4));
   if (scan.version != kJournalVersion) {
     scan.outcome = scan.version > kJournalVersion ? Outcome::future_version : Outcome::bad_header;
     scan.detail = "format version " + std::to_string(scan.version);

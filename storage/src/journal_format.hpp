@@ -41,7 +41,6 @@ struct JournalScan {
 };
 
 // Calls `on_record` for each whole record, in order, up to the first damage.
-JournalScan scan_journal(std::string_view data,
-                         const std::function<void(broker::persist::Record&&)>& on_record);
+JournalScan scan_journal(std::string_view data, const std::function<void(broker::persist::Record&&)>& on_record);
 
 }  // namespace storage::detail

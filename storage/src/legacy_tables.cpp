@@ -30,9 +30,10 @@ std::string lower(std::string s) {
 std::vector<std::string> columns(SqlSession& s, const std::string& table) {
   auto r = s.dialect() == Dialect::sqlite
                ? s.exec("SELECT name FROM pragma_table_info(?)", {table})
-               : s.exec("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
-                        " AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-                        {table});
+               : s.exec(
+                     "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+                     " AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                     {table});
   std::vector<std::string> out;
   for (auto& row : r.rows)
     if (row.at(0)) out.push_back(lower(*row[0]));
@@ -76,8 +77,8 @@ std::string q(Dialect d, const std::string& name) { return d == Dialect::sqlite 
 
 // Swaps Sakura's layout in for `table`, keeping the old one as `<table>_v0`. `copy` is an
 // INSERT ... SELECT from `{src}` (replaced by the table the old rows are read from) into `{dst}`.
-void replace_table(SqlSession& s, const std::string& table, std::string (*ddl)(Dialect, const std::string&, bool), const std::string& copy,
-                   const Params& params) {
+void replace_table(SqlSession& s, const std::string& table, std::string (*ddl)(Dialect, const std::string&, bool),
+                   const std::string& copy, const Params& params) {
   const std::string kept = table + "_v0", fresh = table + "_converting";
   if (table_exists(s, kept))
     refuse(kept + " already exists (left by an earlier conversion?): rename or drop it, then run again");
@@ -115,14 +116,18 @@ void replace_table(SqlSession& s, const std::string& table, std::string (*ddl)(D
 // reads them (MariaDB in its time zone, SQLite as UTC). Unreadable times become 0.
 std::string millis(Dialect d, const std::string& c) {
   if (d == Dialect::mariadb)
-    return "(CASE WHEN CAST(" + c + " AS CHAR) REGEXP '^[0-9]+([.][0-9]*)?$' THEN"
-           " (CASE WHEN CAST(" + c + " AS DECIMAL(24,3)) < 100000000000 THEN FLOOR(CAST(" + c +
-           " AS DECIMAL(24,3)) * 1000) ELSE FLOOR(CAST(" + c + " AS DECIMAL(24,3))) END)"
-           " ELSE COALESCE(FLOOR(UNIX_TIMESTAMP(" + c + ") * 1000), 0) END)";
-  return "(CASE WHEN typeof(" + c + ") IN ('integer', 'real') OR (typeof(" + c + ") = 'text' AND " + c +
-         " <> '' AND " + c + " NOT GLOB '*[^0-9.]*') THEN (CASE WHEN CAST(" + c +
-         " AS REAL) < 100000000000 THEN CAST(CAST(" + c + " AS REAL) * 1000 AS INTEGER) ELSE CAST(" + c +
-         " AS INTEGER) END) ELSE COALESCE(CAST(strftime('%s', " + c + ") AS INTEGER) * 1000, 0) END)";
+    return "(CASE WHEN CAST(" + c +
+           " AS CHAR) REGEXP '^[0-9]+([.][0-9]*)?$' THEN"
+           " (CASE WHEN CAST(" +
+           c + " AS DECIMAL(24,3)) < 100000000000 THEN FLOOR(CAST(" + c +
+           " AS DECIMAL(24,3)) * 1000) ELSE FLOOR(CAST(" + c +
+           " AS DECIMAL(24,3))) END)"
+           " ELSE COALESCE(FLOOR(UNIX_TIMESTAMP(" +
+           c + ") * 1000), 0) END)";
+  return "(CASE WHEN typeof(" + c + ") IN ('integer', 'real') OR (typeof(" + c + ") = 'text' AND " + c + " <> '' AND " +
+         c + " NOT GLOB '*[^0-9.]*') THEN (CASE WHEN CAST(" + c + " AS REAL) < 100000000000 THEN CAST(CAST(" + c +
+         " AS REAL) * 1000 AS INTEGER) ELSE CAST(" + c + " AS INTEGER) END) ELSE COALESCE(CAST(strftime('%s', " + c +
+         ") AS INTEGER) * 1000, 0) END)";
 }
 
 constexpr LockEvent kEvents[] = {LockEvent::online, LockEvent::offline, LockEvent::locked, LockEvent::unlocked};
@@ -147,8 +152,8 @@ std::string convert_old_lockhistory(SqlSession& s, bool dry_run) {
   auto cols = columns(s, "lockhistory");
   if (cols.empty() || has(cols, "uid")) return "";
   auto text = pick(cols, {"message", "msg", "text", "content", "info", "status", "statu", "event"});
-  auto time = pick(cols, {"ts_ms", "time", "ts", "timestamp", "htime", "ltime", "ctime", "create_time",
-                          "created", "datetime", "date", "adate"});
+  auto time = pick(cols, {"ts_ms", "time", "ts", "timestamp", "htime", "ltime", "ctime", "create_time", "created",
+                          "datetime", "date", "adate"});
   if (!has(cols, "lockno") || !text || !time)
     refuse("lockhistory has columns (" + join(cols) + "), not lockno, a text and a time");
   const std::string t = q(d, *text), ts = millis(d, q(d, *time));
@@ -158,8 +163,8 @@ std::string convert_old_lockhistory(SqlSession& s, bool dry_run) {
   const std::string event = event_case(t, event_params);
   const std::int64_t rows = count(s, "SELECT COUNT(*) FROM lockhistory");
   const std::int64_t other = count(s, "SELECT COUNT(*) FROM lockhistory WHERE " + event + " = ''", event_params);
-  std::string summary = "lockhistory: copy " + std::to_string(rows) + " rows of the old layout (lockno, " +
-                        *text + ", " + *time + ") into Sakura's, keeping the old table as lockhistory_v0";
+  std::string summary = "lockhistory: copy " + std::to_string(rows) + " rows of the old layout (lockno, " + *text +
+                        ", " + *time + ") into Sakura's, keeping the old table as lockhistory_v0";
   if (other) summary += "; " + std::to_string(other) + " of them have another text and keep it with no event code";
   if (dry_run) return summary;
 
@@ -169,9 +174,9 @@ std::string convert_old_lockhistory(SqlSession& s, bool dry_run) {
       d == Dialect::sqlite
           ? "'legacy' || substr('00000000000000000000000000' || ROW_NUMBER() OVER (ORDER BY " + order + "), -26)"
           : "CONCAT('legacy', LPAD(ROW_NUMBER() OVER (ORDER BY " + order + "), 26, '0'))";
-  const std::string copy = "INSERT INTO {dst} (lockno, event, message, ts_ms, uid) SELECT SUBSTR(COALESCE(lockno, ''), 1, 64), " +
-                           event + ", SUBSTR(COALESCE(" + t + ", ''), 1, 32), " + ts + ", " + uid +
-                           " FROM {src} ORDER BY " + order;
+  const std::string copy =
+      "INSERT INTO {dst} (lockno, event, message, ts_ms, uid) SELECT SUBSTR(COALESCE(lockno, ''), 1, 64), " + event +
+      ", SUBSTR(COALESCE(" + t + ", ''), 1, 32), " + ts + ", " + uid + " FROM {src} ORDER BY " + order;
   replace_table(s, "lockhistory", lockhistory_ddl, copy, event_params);
   return summary;
 }
@@ -183,18 +188,18 @@ std::string convert_old_user2lock(SqlSession& s, bool dry_run) {
   std::int64_t unique_keys =
       d == Dialect::sqlite
           ? count(s, "SELECT COUNT(*) FROM pragma_index_list('user2lock') WHERE \"unique\" = 1 AND origin = 'u'")
-          : count(s, "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()"
-                     " AND TABLE_NAME = 'user2lock' AND INDEX_NAME IN ('uq_user2lock_user', 'uq_user2lock_role')");
+          : count(s,
+                  "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()"
+                  " AND TABLE_NAME = 'user2lock' AND INDEX_NAME IN ('uq_user2lock_user', 'uq_user2lock_role')");
   if (has(cols, "id") && unique_keys >= 2) return "";
   for (const char* c : {"userno", "lockno", "morf", "adate"})
-    if (!has(cols, c))
-      refuse("user2lock has columns (" + join(cols) + "), without " + c);
+    if (!has(cols, c)) refuse("user2lock has columns (" + join(cols) + "), without " + c);
 
   // Sakura's keys compare bytes; the old collation may have ignored case.
   const std::string bin = d == Dialect::mariadb ? "BINARY " : "";
   const std::int64_t rows = count(s, "SELECT COUNT(*) FROM user2lock");
-  const std::int64_t users_twice = count(
-      s, "SELECT COUNT(*) FROM (SELECT " + bin + "userno FROM user2lock GROUP BY " + bin + "userno HAVING COUNT(*) > 1) t");
+  const std::int64_t users_twice = count(s, "SELECT COUNT(*) FROM (SELECT " + bin + "userno FROM user2lock GROUP BY " +
+                                                bin + "userno HAVING COUNT(*) > 1) t");
   const std::int64_t roles_twice =
       count(s, "SELECT COUNT(*) FROM (SELECT " + bin + "lockno, " + bin + "morf FROM user2lock GROUP BY " + bin +
                    "lockno, " + bin + "morf HAVING COUNT(*) > 1) t");
@@ -210,9 +215,10 @@ std::string convert_old_user2lock(SqlSession& s, bool dry_run) {
   }
   if (dry_run) return summary;
   const std::string adate = d == Dialect::sqlite ? "CAST(adate AS TEXT)" : "CAST(adate AS CHAR)";
-  const std::string copy = "INSERT INTO {dst} (userno, lockno, morf, adate) SELECT COALESCE(userno, ''),"
-                           " COALESCE(lockno, ''), SUBSTR(COALESCE(morf, ''), 1, 1), SUBSTR(COALESCE(" +
-                           adate + ", ''), 1, 32) FROM {src} ORDER BY " + (has(cols, "id") ? "id" : "adate");
+  const std::string copy =
+      "INSERT INTO {dst} (userno, lockno, morf, adate) SELECT COALESCE(userno, ''),"
+      " COALESCE(lockno, ''), SUBSTR(COALESCE(morf, ''), 1, 1), SUBSTR(COALESCE(" +
+      adate + ", ''), 1, 32) FROM {src} ORDER BY " + (has(cols, "id") ? "id" : "adate");
   replace_table(s, "user2lock", user2lock_ddl, copy, {});
   return summary;
 }

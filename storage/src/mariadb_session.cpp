@@ -1,11 +1,11 @@
 #include "mariadb_session.hpp"
 
-#include "broker/log_text.hpp"
-#include "schema.hpp"
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <spdlog/spdlog.h>
+#include "broker/log_text.hpp"
+#include "schema.hpp"
 
 #include <vector>
 
@@ -32,9 +32,7 @@ bool plain_identifier(const std::string& name) {
   return true;
 }
 
-unsigned int seconds_ceil(std::chrono::milliseconds d) {
-  return static_cast<unsigned int>((d.count() + 999) / 1000);
-}
+unsigned int seconds_ceil(std::chrono::milliseconds d) { return static_cast<unsigned int>((d.count() + 999) / 1000); }
 
 }  // namespace
 
@@ -45,10 +43,7 @@ void init_mariadb_library() {
 
 MariadbSession::MariadbSession(SqlConfig config, std::shared_ptr<MigrationGate> gate,
                                std::shared_ptr<spdlog::logger> log)
-    : config_(std::move(config)),
-      gate_(std::move(gate)),
-      log_(std::move(log)),
-      backoff_(config_.reconnect_min) {}
+    : config_(std::move(config)), gate_(std::move(gate)), log_(std::move(log)), backoff_(config_.reconnect_min) {}
 
 MariadbSession::~MariadbSession() { disconnect(); }
 
@@ -114,15 +109,14 @@ void MariadbSession::connect() {
   mysql_optionsv(conn_, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
   mysql_optionsv(conn_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   // FOUND_ROWS: an UPDATE that matches a row counts it even when the value did not change.
-  if (!mysql_real_connect(conn_, config_.host.c_str(), config_.user.c_str(), config_.password.c_str(),
-                          nullptr, config_.port, config_.socket.empty() ? nullptr : config_.socket.c_str(),
-                          CLIENT_FOUND_ROWS)) {
+  if (!mysql_real_connect(conn_, config_.host.c_str(), config_.user.c_str(), config_.password.c_str(), nullptr,
+                          config_.port, config_.socket.empty() ? nullptr : config_.socket.c_str(), CLIENT_FOUND_ROWS)) {
     throw SqlError(SqlError::Kind::unavailable, std::string("mariadb: connect: ") + mysql_error(conn_));
   }
   // Creating the database is a convenience for a fresh install; without the privilege it may
   // already exist, which select_db then tells.
-  std::string create = "CREATE DATABASE IF NOT EXISTS `" + config_.database +
-                       "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+  std::string create =
+      "CREATE DATABASE IF NOT EXISTS `" + config_.database + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
   mysql_real_query(conn_, create.c_str(), create.size());
   if (mysql_select_db(conn_, config_.database.c_str()) != 0)
     throw SqlError(SqlError::Kind::unavailable, std::string("mariadb: use database: ") + mysql_error(conn_));
@@ -194,8 +188,7 @@ QueryResult MariadbSession::exec(const std::string& sql, const Params& params) {
       out[c].is_null = &nulls[c];
       out[c].error = &errors[c];
     }
-    if (mysql_stmt_bind_result(stmt, out.data()))
-      fail("bind result", mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+    if (mysql_stmt_bind_result(stmt, out.data())) fail("bind result", mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
     for (;;) {
       int rc = mysql_stmt_fetch(stmt);
       if (rc == MYSQL_NO_DATA) break;

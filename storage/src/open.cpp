@@ -18,8 +18,8 @@ namespace {
 
 std::shared_ptr<Sql> open_sqlite(const std::string& path, SyncPolicy sync, spdlog::logger& log) {
   // Migrated here so a broken file fails the start; the worker then takes the connection over.
-  auto session = std::make_shared<std::unique_ptr<detail::SqlSession>>(
-      std::make_unique<detail::SqliteSession>(path, sync));
+  auto session =
+      std::make_shared<std::unique_ptr<detail::SqlSession>>(std::make_unique<detail::SqliteSession>(path, sync));
   detail::migrate(**session, &log, detail::sqlite_backup_hint(path));
   // One writer thread: SQLite serialises writers anyway, and WAL keeps its reads cheap.
   return std::make_shared<detail::SqlRepository>(1, [session] { return std::move(*session); });
@@ -58,15 +58,12 @@ Result<Storage> open(const Config& config, boost::asio::io_context& io, std::sha
       s.sql = std::make_shared<detail::SqlRepository>(std::max(1, sql.workers), [sql, gate, log] {
         return std::make_unique<detail::MariadbSession>(sql, gate, log);
       });
-      log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket,
-                sql.port);
+      log->info("sql: mariadb {} at {}:{}", sql.database, sql.socket.empty() ? sql.host : sql.socket, sql.port);
       // Connect and migrate now, in the background, rather than on the first caller's request;
       // an unreachable server is only logged here (history waits in the spool meanwhile).
       s.sql->schema_version([log](Result<int> r) {
-        if (r.ok)
-          log->info("sql: mariadb schema version {}", r.value);
-        else
-          log->warn("sql: mariadb not reachable at start: {}", r.message);
+        if (r.ok) log->info("sql: mariadb schema version {}", r.value);
+        else log->warn("sql: mariadb not reachable at start: {}", r.message);
       });
     }
     if (config.history)

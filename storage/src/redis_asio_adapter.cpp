@@ -54,18 +54,17 @@ void RedisAsioAdapter::arm(bool for_read) {
   bool& armed = for_read ? read_armed_ : write_armed_;
   if (armed || !ac_) return;
   armed = true;
-  auto wait = for_read ? boost::asio::posix::stream_descriptor::wait_read
-                       : boost::asio::posix::stream_descriptor::wait_write;
-  socket_.async_wait(wait, boost::asio::bind_executor(
-                               strand_, [self = shared_from_this(), for_read](boost::system::error_code ec) {
-                                 (for_read ? self->read_armed_ : self->write_armed_) = false;
-                                 if (ec || !self->ac_) return;
-                                 if (for_read && self->want_read_) redisAsyncHandleRead(self->ac_);
-                                 if (!for_read && self->want_write_) redisAsyncHandleWrite(self->ac_);
-                                 // The call above may have freed the context (ac_ is then null).
-                                 if (self->ac_ && (for_read ? self->want_read_ : self->want_write_))
-                                   self->arm(for_read);
-                               }));
+  auto wait =
+      for_read ? boost::asio::posix::stream_descriptor::wait_read : boost::asio::posix::stream_descriptor::wait_write;
+  socket_.async_wait(
+      wait, boost::asio::bind_executor(strand_, [self = shared_from_this(), for_read](boost::system::error_code ec) {
+        (for_read ? self->read_armed_ : self->write_armed_) = false;
+        if (ec || !self->ac_) return;
+        if (for_read && self->want_read_) redisAsyncHandleRead(self->ac_);
+        if (!for_read && self->want_write_) redisAsyncHandleWrite(self->ac_);
+        // The call above may have freed the context (ac_ is then null).
+        if (self->ac_ && (for_read ? self->want_read_ : self->want_write_)) self->arm(for_read);
+      }));
 }
 
 void RedisAsioAdapter::detach() {

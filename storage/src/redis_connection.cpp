@@ -1,7 +1,7 @@
 #include "redis_connection.hpp"
 
-#include "broker/log_text.hpp"
 #include <spdlog/spdlog.h>
+#include "broker/log_text.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -13,24 +13,12 @@ namespace {
 RedisReply copy_reply(const redisReply* r) {
   RedisReply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::string;
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::status;
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::error;
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::array;
-      break;
-    default:
-      out.type = RedisReply::Type::nil;
-      break;
+    case REDIS_REPLY_STRING: out.type = RedisReply::Type::string; break;
+    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::status; break;
+    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::error; break;
+    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::integer; break;
+    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::array; break;
+    default: out.type = RedisReply::Type::nil; break;
   }
   if (r->str) out.str.assign(r->str, r->len);
   out.integer = r->integer;
@@ -40,9 +28,7 @@ RedisReply copy_reply(const redisReply* r) {
 
 // privdata carries the command id, not a pointer: a reply for a timed-out command finds nothing.
 void* as_privdata(std::uint64_t id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
-std::uint64_t from_privdata(void* p) {
-  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
-}
+std::uint64_t from_privdata(void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); }
 
 }  // namespace
 
@@ -96,18 +82,17 @@ void RedisConnection::abandon() {
 }
 
 void RedisConnection::command(std::vector<std::string> argv, Done done) {
-  boost::asio::post(
-      strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
-        // During the very first connect a call waits (pipelined behind AUTH and SELECT, bounded
-        // by its timeout), so work issued at start-up is not refused just for being early. Once
-        // the server has been lost, calls fail at once until it is back.
-        bool first_connect = !self->ever_ready_ && self->ac_ && !self->stopped_;
-        if (!self->ready_ && !first_connect) {
-          done(Result<RedisReply>::failure("redis db " + std::to_string(self->db_) + " unavailable"));
-          return;
-        }
-        self->send(std::move(argv), std::move(done));
-      });
+  boost::asio::post(strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
+    // During the very first connect a call waits (pipelined behind AUTH and SELECT, bounded
+    // by its timeout), so work issued at start-up is not refused just for being early. Once
+    // the server has been lost, calls fail at once until it is back.
+    bool first_connect = !self->ever_ready_ && self->ac_ && !self->stopped_;
+    if (!self->ready_ && !first_connect) {
+      done(Result<RedisReply>::failure("redis db " + std::to_string(self->db_) + " unavailable"));
+      return;
+    }
+    self->send(std::move(argv), std::move(done));
+  });
 }
 
 void RedisConnection::connect() {
@@ -116,16 +101,16 @@ void RedisConnection::connect() {
   boost::asio::ip::make_address(host_, ec);
   if (!ec) return connect_to(host_);
   // hiredis would resolve a name with a blocking getaddrinfo on this I/O thread; Asio does not.
-  resolver_.async_resolve(host_, std::to_string(port_),
-                          [self = shared_from_this()](boost::system::error_code ec,
-                                                      boost::asio::ip::tcp::resolver::results_type results) {
-                            if (self->stopped_) return;
-                            if (ec || results.empty()) {
-                              self->log_->warn("redis: cannot resolve {}: {}", self->host_, ec.message());
-                              return self->schedule_reconnect();
-                            }
-                            self->connect_to(results.begin()->endpoint().address().to_string());
-                          });
+  resolver_.async_resolve(
+      host_, std::to_string(port_),
+      [self = shared_from_this()](boost::system::error_code ec, boost::asio::ip::tcp::resolver::results_type results) {
+        if (self->stopped_) return;
+        if (ec || results.empty()) {
+          self->log_->warn("redis: cannot resolve {}: {}", self->host_, ec.message());
+          return self->schedule_reconnect();
+        }
+        self->connect_to(results.begin()->endpoint().address().to_string());
+      });
 }
 
 void RedisConnection::connect_to(const std::string& ip) {

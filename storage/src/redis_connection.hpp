@@ -40,8 +40,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
  public:
   using Done = std::function<void(Result<RedisReply>)>;
 
-  RedisConnection(boost::asio::io_context& io, RedisConfig config, int db,
-                  std::shared_ptr<spdlog::logger> log);
+  RedisConnection(boost::asio::io_context& io, RedisConfig config, int db, std::shared_ptr<spdlog::logger> log);
   ~RedisConnection();
 
   void start();

@@ -168,8 +168,7 @@ void RedisKeyValue::del(Db db, std::vector<std::string> keys, Callback<long long
                    }));
 }
 
-void RedisKeyValue::set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
-                        StatusCallback done) {
+void RedisKeyValue::set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl, StatusCallback done) {
   std::vector<std::string> argv = {"SET", std::move(key), std::move(value)};
   if (ttl.count() > 0) {
     argv.push_back("PX");
@@ -192,9 +191,9 @@ void RedisKeyValue::exists(Db db, std::string key, Callback<bool> done) {
 }
 
 void RedisKeyValue::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) {
-  conn(db).command({"PEXPIRE", std::move(key), ms(ttl)},
-                   reply_to<bool>(std::move(done),
-                                  [](const RedisReply& r) { return Result<bool>::success(r.integer == 1); }));
+  conn(db).command({"PEXPIRE", std::move(key), ms(ttl)}, reply_to<bool>(std::move(done), [](const RedisReply& r) {
+                     return Result<bool>::success(r.integer == 1);
+                   }));
 }
 
 void RedisKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
@@ -203,8 +202,7 @@ void RedisKeyValue::pttl(Db db, std::string key, Callback<long long> done) {
                    }));
 }
 
-void RedisKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
-                         Callback<ScanPage> done) {
+void RedisKeyValue::scan(Db db, std::string prefix, std::string cursor, std::size_t count, Callback<ScanPage> done) {
   std::string pattern;  // the prefix taken literally, then any rest
   for (char c : prefix) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
@@ -212,15 +210,15 @@ void RedisKeyValue::scan(Db db, std::string prefix, std::string cursor, std::siz
   }
   pattern.push_back('*');
   count = std::clamp<std::size_t>(count, 1, kMaxScanCount);
-  conn(db).command({"SCAN", cursor.empty() ? "0" : std::move(cursor), "MATCH", std::move(pattern), "COUNT",
-                    std::to_string(count)},
-                   reply_to<ScanPage>(std::move(done), [](const RedisReply& r) {
-                     if (r.elements.size() != 2) return Result<ScanPage>::failure("SCAN: unexpected reply");
-                     ScanPage page;
-                     if (r.elements[0].str != "0") page.cursor = r.elements[0].str;
-                     for (const auto& k : r.elements[1].elements) page.keys.push_back(k.str);
-                     return Result<ScanPage>::success(std::move(page));
-                   }));
+  conn(db).command(
+      {"SCAN", cursor.empty() ? "0" : std::move(cursor), "MATCH", std::move(pattern), "COUNT", std::to_string(count)},
+      reply_to<ScanPage>(std::move(done), [](const RedisReply& r) {
+        if (r.elements.size() != 2) return Result<ScanPage>::failure("SCAN: unexpected reply");
+        ScanPage page;
+        if (r.elements[0].str != "0") page.cursor = r.elements[0].str;
+        for (const auto& k : r.elements[1].elements) page.keys.push_back(k.str);
+        return Result<ScanPage>::success(std::move(page));
+      }));
 }
 
 void RedisKeyValue::pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,

@@ -21,18 +21,15 @@ class RedisKeyValue final : public KeyValue {
              Callback<std::vector<std::optional<std::string>>> done) override;
   void hgetall(Db db, std::string key, Callback<Fields> done) override;
   void hset(Db db, std::string key, Fields fields, StatusCallback done) override;
-  void hreplace(Db db, std::string key, Fields fields, std::chrono::milliseconds ttl,
-                StatusCallback done) override;
+  void hreplace(Db db, std::string key, Fields fields, std::chrono::milliseconds ttl, StatusCallback done) override;
   void hdel(Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) override;
   void del(Db db, std::vector<std::string> keys, Callback<long long> done) override;
-  void set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
-           StatusCallback done) override;
+  void set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl, StatusCallback done) override;
   void get(Db db, std::string key, Callback<std::optional<std::string>> done) override;
   void exists(Db db, std::string key, Callback<bool> done) override;
   void expire(Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) override;
   void pttl(Db db, std::string key, Callback<long long> done) override;
-  void scan(Db db, std::string prefix, std::string cursor, std::size_t count,
-            Callback<ScanPage> done) override;
+  void scan(Db db, std::string prefix, std::string cursor, std::size_t count, Callback<ScanPage> done) override;
   void pair_unlock(std::string lockno, char role, std::chrono::milliseconds window,
                    Callback<PairOutcome> done) override;
 

@@ -31,9 +31,10 @@ std::string create(bool if_not_exists, const std::string& name) {
 bool has_column(SqlSession& s, const std::string& table, const std::string& column) {
   auto r = s.dialect() == Dialect::sqlite
                ? s.exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", {table, column})
-               : s.exec("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
-                        " AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-                        {table, column});
+               : s.exec(
+                     "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+                     " AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+                     {table, column});
   return !r.rows.empty();
 }
 
@@ -53,17 +54,21 @@ std::string create_tables(SqlSession& s, bool dry_run) {
   if (d == Dialect::sqlite) {
     // An old lockhistory has no id to index; version 2 converts it and creates the index.
     if (has_column(s, "lockhistory", "uid")) s.exec(kSqliteLockhistoryIndex);
-    s.exec("CREATE TABLE IF NOT EXISTS devices (lockno TEXT PRIMARY KEY,"
-           " credential_hash TEXT NOT NULL, firmware_version TEXT NOT NULL DEFAULT '',"
-           " last_seen_ms INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL)");
-    s.exec("CREATE TABLE IF NOT EXISTS firmware (version TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-           " sha256 TEXT NOT NULL, file TEXT NOT NULL, created_ms INTEGER NOT NULL)");
+    s.exec(
+        "CREATE TABLE IF NOT EXISTS devices (lockno TEXT PRIMARY KEY,"
+        " credential_hash TEXT NOT NULL, firmware_version TEXT NOT NULL DEFAULT '',"
+        " last_seen_ms INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL)");
+    s.exec(
+        "CREATE TABLE IF NOT EXISTS firmware (version TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+        " sha256 TEXT NOT NULL, file TEXT NOT NULL, created_ms INTEGER NOT NULL)");
     // The embedded key-value store (Redis data without Redis); SQLite only.
-    s.exec("CREATE TABLE IF NOT EXISTS kv_keys (db INTEGER NOT NULL, key TEXT NOT NULL,"
-           " is_hash INTEGER NOT NULL, value TEXT, expires_ms INTEGER NOT NULL DEFAULT 0,"
-           " PRIMARY KEY (db, key)) WITHOUT ROWID");
-    s.exec("CREATE TABLE IF NOT EXISTS kv_fields (db INTEGER NOT NULL, key TEXT NOT NULL,"
-           " field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (db, key, field)) WITHOUT ROWID");
+    s.exec(
+        "CREATE TABLE IF NOT EXISTS kv_keys (db INTEGER NOT NULL, key TEXT NOT NULL,"
+        " is_hash INTEGER NOT NULL, value TEXT, expires_ms INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (db, key)) WITHOUT ROWID");
+    s.exec(
+        "CREATE TABLE IF NOT EXISTS kv_fields (db INTEGER NOT NULL, key TEXT NOT NULL,"
+        " field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (db, key, field)) WITHOUT ROWID");
   } else {
     s.exec(std::string("CREATE TABLE IF NOT EXISTS devices (lockno VARCHAR(64) NOT NULL PRIMARY KEY,"
                        " credential_hash VARCHAR(255) NOT NULL, firmware_version VARCHAR(64) NOT NULL DEFAULT '',"
@@ -89,8 +94,9 @@ const std::vector<Migration>& migrations() {
 bool has_version_table(SqlSession& s) {
   auto r = s.dialect() == Dialect::sqlite
                ? s.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
-               : s.exec("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
-                        " AND TABLE_NAME = 'schema_version'");
+               : s.exec(
+                     "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+                     " AND TABLE_NAME = 'schema_version'");
   return !r.rows.empty();
 }
 
@@ -153,8 +159,8 @@ std::string lockhistory_ddl(Dialect d, const std::string& name, bool if_not_exis
 }
 
 std::string backup_hint(const SqlConfig& sql) {
-  std::string where = sql.socket.empty() ? "-h " + sql.host + " -P " + std::to_string(sql.port)
-                                         : "--socket=" + sql.socket;
+  std::string where =
+      sql.socket.empty() ? "-h " + sql.host + " -P " + std::to_string(sql.port) : "--socket=" + sql.socket;
   return "mysqldump --single-transaction " + where + " -u " + sql.user + " -p " + sql.database +
          " user2lock lockhistory > " + sql.database + "-before-sakura.sql";
 }
@@ -213,9 +219,10 @@ void migrate(SqlSession& s, spdlog::logger* log, const std::string& hint) {
     // leaves only history (and, for user2lock, the unique rules) unusable.
     if (e.kind == SqlError::Kind::unavailable || current_version(s) < 1) throw;
     if (log)
-      log->error("sql: the old tables could not be converted: {}; history cannot be written until "
-                 "this is fixed (docs/migration.md), then restart or run `sakura-ctl migrate`",
-                 broker::log_text(e.what()));  // a database error may echo a row's value
+      log->error(
+          "sql: the old tables could not be converted: {}; history cannot be written until "
+          "this is fixed (docs/migration.md), then restart or run `sakura-ctl migrate`",
+          broker::log_text(e.what()));  // a database error may echo a row's value
   }
 }
 

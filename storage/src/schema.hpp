@@ -23,8 +23,8 @@ MigrationReport run_migrations(SqlSession& s, bool dry_run, const std::string& b
 // Anything else (a database that cannot create Sakura's tables) still throws.
 void migrate(SqlSession& s, spdlog::logger* log, const std::string& backup_hint);
 
-std::string backup_hint(const SqlConfig& sql);             // mysqldump of the tables migrations touch
-std::string sqlite_backup_hint(const std::string& path);   // a copy of the file
+std::string backup_hint(const SqlConfig& sql);            // mysqldump of the tables migrations touch
+std::string sqlite_backup_hint(const std::string& path);  // a copy of the file
 
 // Sakura's CREATE TABLE text for these two tables under `name` (the migrations create them under
 // a temporary name while converting an old one). `if_not_exists` for the first install.

@@ -219,8 +219,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
       if (ec) return;
       auto done = std::move(it->done);
       waiters.erase(it);
-      done(Status::failure("history flush timed out with " + std::to_string(pending.size()) +
-                           " events pending"));
+      done(Status::failure("history flush timed out with " + std::to_string(pending.size()) + " events pending"));
     });
   }
 
@@ -244,8 +243,7 @@ struct SpooledHistoryWriter::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds backoff = kRetryMin;
   bool in_flight = false, waiting_retry = false, sync_posted = false, stopping = false;
 
-  std::atomic<std::uint64_t> stat_accepted{0}, stat_written{0}, stat_pending{0}, stat_rejected{0},
-      stat_failures{0};
+  std::atomic<std::uint64_t> stat_accepted{0}, stat_written{0}, stat_pending{0}, stat_rejected{0}, stat_failures{0};
   std::atomic<bool> stat_failing{false};
 };
 
@@ -259,15 +257,14 @@ SpooledHistoryWriter::~SpooledHistoryWriter() { impl_->stop(); }
 
 void SpooledHistoryWriter::append(HistoryEvent event, StatusCallback done) {
   // A raw pointer: the handler runs only on the writer's thread, which stops before Impl dies.
-  boost::asio::post(impl_->io,
-                    [impl = impl_.get(), event = std::move(event), done = std::move(done)]() mutable {
-                      impl->append(std::move(event), std::move(done));
-                    });
+  boost::asio::post(impl_->io, [impl = impl_.get(), event = std::move(event), done = std::move(done)]() mutable {
+    impl->append(std::move(event), std::move(done));
+  });
 }
 
 HistoryStats SpooledHistoryWriter::stats() const {
-  return {impl_->stat_accepted, impl_->stat_written, impl_->stat_pending, impl_->stat_rejected,
-          impl_->stat_failures, impl_->stat_failing};
+  return {impl_->stat_accepted, impl_->stat_written,  impl_->stat_pending,
+          impl_->stat_rejected, impl_->stat_failures, impl_->stat_failing};
 }
 
 void SpooledHistoryWriter::flush(std::chrono::milliseconds timeout, StatusCallback done) {

@@ -26,9 +26,7 @@ Binding binding_from(const Row& r) {
   return b;
 }
 
-Device device_from(const Row& r) {
-  return Device{text(r, 0), text(r, 1), text(r, 2), number(r, 3), number(r, 4)};
-}
+Device device_from(const Row& r) { return Device{text(r, 0), text(r, 1), text(r, 2), number(r, 3), number(r, 4)}; }
 
 Firmware firmware_from(const Row& r) {
   return Firmware{text(r, 0), number(r, 1), text(r, 2), text(r, 3), number(r, 4)};
@@ -132,8 +130,8 @@ void SqlRepository::append_history(std::vector<HistoryEvent> events, StatusCallb
       params.reserve(n * 5);
       for (size_t j = i; j < i + n; ++j) {
         const auto& e = events[j];
-        params.insert(params.end(), {e.lockno, std::string(event_code(e.event)),
-                                     std::string(event_text(e.event)), e.ts_ms, e.uid});
+        params.insert(params.end(),
+                      {e.lockno, std::string(event_code(e.event)), std::string(event_text(e.event)), e.ts_ms, e.uid});
       }
       s.exec(n == 1 ? one : many, params);
       i += n;
@@ -195,9 +193,8 @@ void SqlRepository::list_devices(std::string after, int limit, Callback<std::vec
 }
 
 void SqlRepository::delete_device(std::string lockno, Callback<bool> done) {
-  run<bool>(std::move(done), [lockno](SqlSession& s) {
-    return s.exec("DELETE FROM devices WHERE lockno = ?", {lockno}).affected > 0;
-  });
+  run<bool>(std::move(done),
+            [lockno](SqlSession& s) { return s.exec("DELETE FROM devices WHERE lockno = ?", {lockno}).affected > 0; });
 }
 
 void SqlRepository::set_device_credential(std::string lockno, std::string hash, Callback<bool> done) {

@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include "sql_session.hpp"
 #include "common/worker_pool.hpp"
+#include "sql_session.hpp"
 #include "storage/sql.hpp"
 
 namespace storage::detail {

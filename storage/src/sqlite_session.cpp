@@ -5,8 +5,8 @@
 namespace storage::detail {
 
 SqliteSession::SqliteSession(const std::string& path, SyncPolicy sync) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -22,15 +22,9 @@ SqliteSession::SqliteSession(const std::string& path, SyncPolicy sync) {
     // In WAL mode NORMAL is durable against a process crash and loses at most the last commits
     // on power loss; FULL adds an fsync per commit. That is exactly everysec versus always.
     switch (sync) {
-      case SyncPolicy::always:
-        exec("PRAGMA synchronous=FULL");
-        break;
-      case SyncPolicy::everysec:
-        exec("PRAGMA synchronous=NORMAL");
-        break;
-      case SyncPolicy::none:
-        exec("PRAGMA synchronous=OFF");
-        break;
+      case SyncPolicy::always: exec("PRAGMA synchronous=FULL"); break;
+      case SyncPolicy::everysec: exec("PRAGMA synchronous=NORMAL"); break;
+      case SyncPolicy::none: exec("PRAGMA synchronous=OFF"); break;
     }
   } catch (...) {
     close();  // no destructor runs for a constructor that throws
@@ -49,8 +43,7 @@ SqliteSession::~SqliteSession() { close(); }
 
 void SqliteSession::fail(const std::string& context, int rc) {
   auto kind = SqlError::Kind::other;
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-    kind = SqlError::Kind::duplicate_key;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) kind = SqlError::Kind::duplicate_key;
   throw SqlError(kind, "sqlite: " + context + ": " + sqlite3_errmsg(db_));
 }
 
@@ -58,8 +51,8 @@ sqlite3_stmt* SqliteSession::prepare(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it != statements_.end()) return it->second;
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                              &stmt, nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) fail("prepare", rc);
   statements_.emplace(sql, stmt);
   return stmt;

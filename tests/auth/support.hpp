@@ -66,8 +66,7 @@ struct Store {
     // A callback finishing on the store's thread may still hold an authenticator (and through it
     // the store) for a moment; the store must not be released from its own thread.
     auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (kv.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
+    while (kv.use_count() > 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
     kv.reset();
     guard.reset();
     io.stop();
@@ -88,10 +87,8 @@ struct Store {
 
 inline std::vector<const char*> backends() {
   std::vector<const char*> out{nullptr};
-  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r)
-    out.push_back(r);
-  else
-    SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
+  if (const char* r = std::getenv("SAKURA_TEST_REDIS"); r && *r) out.push_back(r);
+  else SAKURA_SERVICE_MISSING("SAKURA_TEST_REDIS not set: the Redis backend");
   return out;
 }
 

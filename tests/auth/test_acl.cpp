@@ -201,7 +201,8 @@ allow all pubsub  /lan/%u/%c eq:/lan/%u/%c
   WhoAsks hash;
   hash.username = &bob;
   hash.client_id = "#";
-  CHECK(GlobalRules::parse("deny all publish /lan/%c\nallow all publish #\n").decide(hash, Access::publish, "/lan/x") == false);
+  CHECK(GlobalRules::parse("deny all publish /lan/%c\nallow all publish #\n").decide(hash, Access::publish, "/lan/x") ==
+        false);
 }
 
 TEST_CASE("the shipped default rules: a lock account gets its own topics and nothing else") {
@@ -274,9 +275,9 @@ TEST_CASE("user rows take precedence over global rules") {
 }
 
 TEST_CASE("acl_file errors name the line") {
-  for (const char* bad : {"allow all pubsub", "permit all pubsub #", "allow everyone pubsub #",
-                          "allow all read #", "allow ipaddr:10.0.0.0/33 pubsub #", "allow locks pubsub #",
-                          "allow ipaddr:nope pubsub #", "allow user: pubsub #", "allow all pubsub eq:"}) {
+  for (const char* bad : {"allow all pubsub", "permit all pubsub #", "allow everyone pubsub #", "allow all read #",
+                          "allow ipaddr:10.0.0.0/33 pubsub #", "allow locks pubsub #", "allow ipaddr:nope pubsub #",
+                          "allow user: pubsub #", "allow all pubsub eq:"}) {
     CAPTURE(bad);
     try {
       GlobalRules::parse(std::string("# first\n") + bad, "acl.conf");
@@ -305,7 +306,9 @@ user admin 5f4dcc3b5aa765d61d8327deb882cf99 salt=abc superuser
   CHECK(f.users["L0000000001"].acl.size() == 2);
   CHECK(f.users["admin"].credential ==
         storage::Fields{{"password", "5f4dcc3b5aa765d61d8327deb882cf99"}, {"salt", "abc"}, {"is_superuser", "1"}});
-  CHECK_THROWS_WITH_AS(UsersFile::parse("user x"), "users_file line 1: expected 'user <name> <password> [salt=<salt>] [superuser]'", std::runtime_error);
+  CHECK_THROWS_WITH_AS(UsersFile::parse("user x"),
+                       "users_file line 1: expected 'user <name> <password> [salt=<salt>] [superuser]'",
+                       std::runtime_error);
   CHECK_THROWS_AS(UsersFile::parse("acl x /t 4"), std::runtime_error);
   CHECK_THROWS_AS(UsersFile::parse("acl x /t 1"), std::runtime_error);  // no user line
   CHECK_THROWS_AS(UsersFile::parse("user x y bogus"), std::runtime_error);

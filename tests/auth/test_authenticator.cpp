@@ -15,8 +15,8 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/credential_keeper.hpp"
-#include "support.hpp"
 #include "storage/open.hpp"
+#include "support.hpp"
 
 using namespace auth;
 using namespace auth_test;
@@ -25,9 +25,8 @@ using broker::codec::ConnectReturn;
 
 namespace {
 
-broker::AuthResult login(KvAuthenticator& a, std::optional<std::string> user,
-                         std::optional<std::string> password, std::string client_id = "cid",
-                         std::string address = "127.0.0.1:40000") {
+broker::AuthResult login(KvAuthenticator& a, std::optional<std::string> user, std::optional<std::string> password,
+                         std::string client_id = "cid", std::string address = "127.0.0.1:40000") {
   broker::AuthRequest req;
   req.client.client_id = std::move(client_id);
   req.client.username = std::move(user);
@@ -46,9 +45,7 @@ struct RecordingControl final : broker::BrokerControl {
   std::mutex mutex;
   std::vector<std::string> disconnected;
   void publish(broker::MessagePtr) override {}
-  void publish_now(broker::MessagePtr, std::function<void(std::vector<std::string>)> done) override {
-    done({});
-  }
+  void publish_now(broker::MessagePtr, std::function<void(std::vector<std::string>)> done) override { done({}); }
   void disconnect_user(const std::string& u) override {
     std::lock_guard lock(mutex);
     disconnected.push_back(u);
@@ -236,9 +233,9 @@ TEST_CASE("hostile usernames stay one key") {
     auto a = make(s);
     const std::string victim = unique("victim");
     s.put("mqtt_user:" + victim, {{"password", "v"}});
-    for (std::string name : {victim + " password", "a\r\nDEL mqtt_user:" + victim + "\r\n",
-                             std::string("%u%c%%") + victim, std::string(60000, 'x'),
-                             std::string("nul\0byte", 8), std::string("*1\r\n$4\r\nPING")}) {
+    for (std::string name :
+         {victim + " password", "a\r\nDEL mqtt_user:" + victim + "\r\n", std::string("%u%c%%") + victim,
+          std::string(60000, 'x'), std::string("nul\0byte", 8), std::string("*1\r\n$4\r\nPING")}) {
       CAPTURE(name.size());
       s.put("mqtt_user:" + name, {{"password", "own"}});
       CHECK(login(*a, name, "own").code == ConnectReturn::accepted);
@@ -360,8 +357,7 @@ TEST_CASE("keeper: revoke deletes then disconnects; vanished credentials disconn
       REQUIRE(wait<storage::Result<bool>>([&](auto cb) { s.kv->expire(storage::Db::auth, key, 800ms, cb); }).value);
     keeper->check_now();
     auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (control.seen().size() < 2 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(5ms);
+    while (control.seen().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     CHECK(control.seen() == std::vector<std::string>{user, gone});
     CHECK(keeper->stats().renewed == 1);
     // Renewed: still there after the original 0.8 s expiry would have removed it.

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
-#include <algorithm>
 
 #include "bench/histogram.hpp"
 

@@ -46,7 +46,7 @@ TEST_CASE("a report crosses the pipe intact; anything else is refused") {
 
   Report untouched;
   untouched.add("x");
-  CHECK_FALSE(untouched.parse("c\tsent\t5\n"));      // cut before "end"
+  CHECK_FALSE(untouched.parse("c\tsent\t5\n"));       // cut before "end"
   CHECK_FALSE(untouched.parse("z\tsent\t5\nend\n"));  // unknown line kind
   CHECK_FALSE(untouched.parse("c\tsent\tfive\nend\n"));
   CHECK(untouched.get("x") == 1);
@@ -68,12 +68,14 @@ TEST_CASE("options: defaults, values and refusals") {
   CHECK(r.options.duration == 10);
   CHECK(r.options.clean_session);
   CHECK_FALSE(parse_options({"fanin", "--clean-session", "0"}).options.clean_session);
-  CHECK(parse_options({"fanin", "--clean-session", "yes"}).error == "the argument ('yes') for option '--clean-session' is invalid");
+  CHECK(parse_options({"fanin", "--clean-session", "yes"}).error ==
+        "the argument ('yes') for option '--clean-session' is invalid");
 
   CHECK(parse_options({}).error == "no scenario given");
   CHECK(parse_options({"nope"}).error == "unknown scenario 'nope'");
   CHECK(parse_options({"conn", "--bogus", "1"}).error == "unrecognised option '--bogus'");
-  CHECK(parse_options({"conn", "--connections"}).error == "the required argument for option '--connections' is missing");
+  CHECK(parse_options({"conn", "--connections"}).error ==
+        "the required argument for option '--connections' is missing");
   CHECK(parse_options({"conn", "--connections", "-1"}).error == "bad value '-1' for --connections");
   CHECK(parse_options({"conn", "--port", "x"}).error == "the argument ('x') for option '--port' is invalid");
   CHECK(parse_options({"conn", "--transport", "udp"}).error == "bad value 'udp' for --transport");
@@ -91,7 +93,8 @@ TEST_CASE("options: defaults, values and refusals") {
   CHECK(parse_options({"conn", "--help"}).help);
   CHECK(parse_options({"--help"}).help);
   // --help lists every option with its default.
-  for (auto* shown : {"--port N (=1883)", "--transport tcp|ws|tls|wss (=tcp)", "--hold X (=5)", "--clean-session N (=1)",
-                      "--lock-mode rule|responder (=rule)", "--json-only", "--connect-timeout X (=10)"})
+  for (auto* shown :
+       {"--port N (=1883)", "--transport tcp|ws|tls|wss (=tcp)", "--hold X (=5)", "--clean-session N (=1)",
+        "--lock-mode rule|responder (=rule)", "--json-only", "--connect-timeout X (=10)"})
     CHECK_MESSAGE(usage().find(shown) != std::string::npos, shown);
 }

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/error.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/error.hpp>
 
 #include "broker/broker.hpp"
 #include "broker/codec/decode.hpp"
@@ -25,8 +25,7 @@ struct FakeClock final : common::Clock {
   time_point now() const override { return t; }
   // The wall clock moves with `t`, from a fixed date, so persisted detach times are predictable.
   std::int64_t unix_ms() const override {
-    return 1'700'000'000'000 +
-           std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    return 1'700'000'000'000 + std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
   void advance(std::chrono::milliseconds d) { t += d; }
 };
@@ -52,10 +51,8 @@ class FakeTransport final : public broker::Transport {
   void async_write(const std::vector<boost::asio::const_buffer>& buffers, WriteHandler h) override {
     ++s_->writes;
     for (auto& b : buffers) s_->written.append(static_cast<const char*>(b.data()), b.size());
-    if (s_->hold_writes)
-      s_->held.push_back(std::move(h));
-    else
-      ex_.post([h = std::move(h)] { h({}); });
+    if (s_->hold_writes) s_->held.push_back(std::move(h));
+    else ex_.post([h = std::move(h)] { h({}); });
   }
   void close() override {
     if (s_->closed) return;
@@ -136,8 +133,8 @@ class Harness {
   Client connect_raw(unsigned worker = 0) {
     Client c;
     c.worker = worker;
-    c.conn = std::make_shared<broker::Connection>(
-        *b, worker, std::make_unique<FakeTransport>(c.io, *executors[worker]));
+    c.conn =
+        std::make_shared<broker::Connection>(*b, worker, std::make_unique<FakeTransport>(c.io, *executors[worker]));
     broker::Broker::set_current_worker(static_cast<int>(worker));
     c.conn->start();
     drain();
@@ -180,8 +177,7 @@ class Harness {
     return connect_with(std::move(p), worker);
   }
   // `prepare` runs on the new client before its CONNECT goes out (hold its writes, for example).
-  Client connect_with(broker::codec::Connect p, unsigned worker = 0,
-                      const std::function<void(Client&)>& prepare = {}) {
+  Client connect_with(broker::codec::Connect p, unsigned worker = 0, const std::function<void(Client&)>& prepare = {}) {
     auto c = connect_raw(worker);
     if (prepare) prepare(c);
     send(c, p);

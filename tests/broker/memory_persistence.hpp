@@ -43,11 +43,11 @@ class MemoryPersistence final : public broker::Persistence {
   }
   // The kinds of the records appended since the last call, e.g. "Enqueued".
   std::vector<std::string> take_kinds() {
-    static const char* names[] = {"SessionCreated", "SessionEnded", "SessionAttached",
-                                  "SessionDetached", "Subscribed", "Unsubscribed",
-                                  "MessageStored", "Enqueued", "Sent", "Released",
-                                  "Completed", "Dropped", "IncomingQos2", "IncomingQos2Done",
-                                  "RetainSet", "RetainCleared", "SessionOwned"};
+    static const char* names[] = {"SessionCreated", "SessionEnded",     "SessionAttached", "SessionDetached",
+                                  "Subscribed",     "Unsubscribed",     "MessageStored",   "Enqueued",
+                                  "Sent",           "Released",         "Completed",       "Dropped",
+                                  "IncomingQos2",   "IncomingQos2Done", "RetainSet",       "RetainCleared",
+                                  "SessionOwned"};
     static_assert(std::size(names) == std::variant_size_v<broker::persist::Record>);
     std::vector<std::string> out;
     for (; taken_ < records.size(); ++taken_) out.push_back(names[records[taken_].index()]);

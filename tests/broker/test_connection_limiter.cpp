@@ -107,9 +107,9 @@ TEST_CASE("the accept rate is a token bucket per address") {
   }
   auto fourth = lim->admit(tcp, ip("192.0.2.1"), true);
   CHECK(fourth.refused == Refusal::rate);
-  CHECK(lim->admit(tcp, ip("192.0.2.2"), true).slot);  // another address has its own bucket
+  CHECK(lim->admit(tcp, ip("192.0.2.2"), true).slot);   // another address has its own bucket
   CHECK(lim->admit(tcp, ip("127.0.0.1"), false).slot);  // a proxy's own address has none
-  clock.advance(400ms);  // 0.8 of a token
+  clock.advance(400ms);                                 // 0.8 of a token
   CHECK(lim->admit(tcp, ip("192.0.2.1"), true).refused == Refusal::rate);
   clock.advance(200ms);  // 1.2
   CHECK(lim->admit(tcp, ip("192.0.2.1"), true).slot);

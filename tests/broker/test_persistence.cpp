@@ -47,9 +47,7 @@ void offline_subscriber(Harness& h, const std::string& id, const std::string& fi
 }
 
 struct Fixture {
-  explicit Fixture(BrokerOptions opt = {}, unsigned workers = 1) : h(workers, opt) {
-    h.b->set_persistence(store);
-  }
+  explicit Fixture(BrokerOptions opt = {}, unsigned workers = 1) : h(workers, opt) { h.b->set_persistence(store); }
   std::shared_ptr<MemoryPersistence> store = std::make_shared<MemoryPersistence>();
   Harness h;
 };
@@ -134,9 +132,9 @@ TEST_CASE("persistence: PUBACK waits for the barrier, and later acknowledgements
   auto pub = h.connect("pub");
   h.received(pub);
 
-  h.send(pub, publish("kept", "a", 1, 1));     // appended: waits
-  h.send(pub, publish("nobody", "b", 1, 2));   // nothing appended, but must not overtake 1
-  h.send(pub, publish("kept", "c", 2, 3));     // appended: its own barrier
+  h.send(pub, publish("kept", "a", 1, 1));    // appended: waits
+  h.send(pub, publish("nobody", "b", 1, 2));  // nothing appended, but must not overtake 1
+  h.send(pub, publish("kept", "c", 2, 3));    // appended: its own barrier
   CHECK(h.received(pub).empty());
   REQUIRE(f.store->barriers.size() == 2);
 
@@ -376,8 +374,8 @@ TEST_CASE("persistence: a delivery the full session queue drops is dropped in th
   auto pub = h.connect("pub");
   f.store->take_kinds();
   for (std::uint16_t i = 1; i <= 3; ++i) h.send(pub, publish("t", std::to_string(i), 1, i));
-  CHECK(f.store->take_kinds() == Kinds{"MessageStored", "Enqueued", "MessageStored", "Enqueued",
-                                       "MessageStored", "Enqueued", "Dropped"});
+  CHECK(f.store->take_kinds() ==
+        Kinds{"MessageStored", "Enqueued", "MessageStored", "Enqueued", "MessageStored", "Enqueued", "Dropped"});
   auto& kept = f.store->state.sessions.at("full").outgoing;
   REQUIRE(kept.size() == 2);
   CHECK(f.store->state.messages.at(kept[1].id).message->payload == "2");

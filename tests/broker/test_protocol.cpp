@@ -124,8 +124,7 @@ TEST_CASE("offline queue is bounded by count and counts what it drops") {
   h.send(s, codec::Subscribe{1, {{"q", 1}}});
   h.send(s, codec::Disconnect{});
   auto p = h.connect("pub");
-  for (std::uint16_t i = 1; i <= 5; ++i)
-    h.send(p, codec::Publish{false, 1, false, "q", i, std::to_string(i)});
+  for (std::uint16_t i = 1; i <= 5; ++i) h.send(p, codec::Publish{false, 1, false, "q", i, std::to_string(i)});
   auto back = h.connect("away", false);
   auto packets = h.received(back);
   REQUIRE(packets.size() == 4);  // CONNACK + 3 queued

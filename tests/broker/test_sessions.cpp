@@ -49,8 +49,7 @@ TEST_CASE("a window larger than the write cap is resent as the client reads, nev
 
   // Before the fix the fourth resend passed the cap, the connection closed inside attach() and
   // the fifth dereferenced the null sink.
-  auto back = h.connect_with(connect_packet("self", false), 0,
-                             [](Harness::Client& c) { c.io->hold_writes = true; });
+  auto back = h.connect_with(connect_packet("self", false), 0, [](Harness::Client& c) { c.io->hold_writes = true; });
   CHECK_FALSE(back.io->closed);
   CHECK(back.io->written.size() <= opt.max_write_queue_bytes / 2 + 3100);
   std::vector<codec::Publish> got;
@@ -110,11 +109,9 @@ TEST_CASE("a queued backlog is drained at the pace of the writes") {
   h.send(s, codec::Subscribe{1, {{"q", 1}}});
   h.send(s, codec::Disconnect{});
   auto p = h.connect("pub");
-  for (std::uint16_t i = 1; i <= 20; ++i)
-    h.send(p, codec::Publish{false, 1, false, "q", i, std::string(1000, 'x')});
+  for (std::uint16_t i = 1; i <= 20; ++i) h.send(p, codec::Publish{false, 1, false, "q", i, std::string(1000, 'x')});
 
-  auto back = h.connect_with(connect_packet("away", false), 0,
-                             [](Harness::Client& c) { c.io->hold_writes = true; });
+  auto back = h.connect_with(connect_packet("away", false), 0, [](Harness::Client& c) { c.io->hold_writes = true; });
   CHECK(back.io->written.size() <= opt.max_write_queue_bytes / 2 + 1100);
   std::size_t got = 0;
   for (int round = 0; round < 40 && got < 20; ++round) {

@@ -35,7 +35,7 @@ TEST_CASE("a filter deeper or longer than the limits gets SUBACK 0x80 and holds 
   Harness h;
   auto c = h.connect("phone");
   h.received(c);
-  auto deep = "/1/" + levels(127);  // 129 levels
+  auto deep = "/1/" + levels(127);             // 129 levels
   auto wide = "/1/" + std::string(1022, 'x');  // 1025 bytes, 3 levels
   h.send(c, codec::Subscribe{1, {{deep, 0}, {wide, 0}, {"/1/" + levels(126), 1}, {"/1/#", 1}}});
   CHECK(suback_codes(h, c) == std::vector<std::uint8_t>{0x80, 0x80, 1, 1});

@@ -12,10 +12,10 @@
 using namespace broker;
 
 TEST_CASE("subscription tree agrees with topic_matches on a randomized set") {
-  std::vector<std::string> filters = {"#", "+", "/+", "/+/m", "/+/#", "a/#", "a/+/c", "a/b/c",
-                                      "+/+", "$SYS/#", "/12345678901/statu", "a//c", "+/b"};
-  std::vector<std::string> topics = {"a", "a/b", "a/b/c", "a//c", "/x", "/x/m", "/12345678901/statu",
-                                     "$SYS/broker/uptime", "b", "/", "x/b"};
+  std::vector<std::string> filters = {
+      "#", "+", "/+", "/+/m", "/+/#", "a/#", "a/+/c", "a/b/c", "+/+", "$SYS/#", "/12345678901/statu", "a//c", "+/b"};
+  std::vector<std::string> topics = {
+      "a", "a/b", "a/b/c", "a//c", "/x", "/x/m", "/12345678901/statu", "$SYS/broker/uptime", "b", "/", "x/b"};
   SubscriptionTree tree;
   std::vector<std::shared_ptr<Session>> sessions;
   for (std::size_t i = 0; i < filters.size(); ++i) {
@@ -94,8 +94,7 @@ TEST_CASE("retained store: filters, clearing, limits") {
   CHECK(store.update(make_message("/2/statu", "0", 0, true)) == RetainedStore::Update::stored);
   CHECK(store.update(make_message("$SYS/x", "v", 0, true)) == RetainedStore::Update::stored);
   CHECK(store.update(make_message("/3/statu", "1", 0, true)) == RetainedStore::Update::rejected_limit);
-  CHECK(store.update(make_message("/1/statu", std::string(11, 'x'), 0, true)) ==
-        RetainedStore::Update::rejected_limit);
+  CHECK(store.update(make_message("/1/statu", std::string(11, 'x'), 0, true)) == RetainedStore::Update::rejected_limit);
   std::vector<MessagePtr> out;
   store.match("/+/statu", out);
   CHECK(out.size() == 2);

@@ -10,8 +10,7 @@ using test::Harness;
 namespace {
 std::string publishes(int n, const std::string& topic) {
   std::string bytes;
-  for (int i = 0; i < n; ++i)
-    bytes += codec::encode(codec::Publish{false, 0, false, topic, 0, std::to_string(i)});
+  for (int i = 0; i < n; ++i) bytes += codec::encode(codec::Publish{false, 0, false, topic, 0, std::to_string(i)});
   return bytes;
 }
 
@@ -53,8 +52,7 @@ TEST_CASE("QoS 1 acknowledgements for one read leave in one write, in order") {
   h.received(p);
   auto before = p.io->writes;
   std::string bytes;
-  for (std::uint16_t id = 1; id <= 3; ++id)
-    bytes += codec::encode(codec::Publish{false, 1, false, "nobody", id, "x"});
+  for (std::uint16_t id = 1; id <= 3; ++id) bytes += codec::encode(codec::Publish{false, 1, false, "nobody", id, "x"});
   h.send_bytes(p, bytes);
   CHECK(p.io->writes == before + 1);
   auto acks = h.received(p);
@@ -86,8 +84,7 @@ TEST_CASE("packets queued in the round a connection closes are still written") {
   Harness h;
   auto p = h.connect("pub");
   h.received(p);
-  h.send_bytes(p, codec::encode(codec::Publish{false, 1, false, "t", 7, "x"}) +
-                      codec::encode(codec::Disconnect{}));
+  h.send_bytes(p, codec::encode(codec::Publish{false, 1, false, "t", 7, "x"}) + codec::encode(codec::Disconnect{}));
   CHECK(p.io->closed);
   auto packets = h.received(p);
   REQUIRE(packets.size() == 1);

@@ -20,29 +20,24 @@ inline bool operator==(const Will& a, const Will& b) {
   return a.topic == b.topic && a.payload == b.payload && a.qos == b.qos && a.retain == b.retain;
 }
 inline bool operator==(const Connect& a, const Connect& b) {
-  return a.protocol_level == b.protocol_level && a.clean_session == b.clean_session &&
-         a.keepalive == b.keepalive && a.client_id == b.client_id && a.will == b.will &&
-         a.username == b.username && a.password == b.password;
+  return a.protocol_level == b.protocol_level && a.clean_session == b.clean_session && a.keepalive == b.keepalive &&
+         a.client_id == b.client_id && a.will == b.will && a.username == b.username && a.password == b.password;
 }
 inline bool operator==(const Connack& a, const Connack& b) {
   return a.session_present == b.session_present && a.code == b.code;
 }
 inline bool operator==(const Publish& a, const Publish& b) {
-  return a.dup == b.dup && a.qos == b.qos && a.retain == b.retain && a.topic == b.topic &&
-         a.packet_id == b.packet_id && a.payload == b.payload;
+  return a.dup == b.dup && a.qos == b.qos && a.retain == b.retain && a.topic == b.topic && a.packet_id == b.packet_id &&
+         a.payload == b.payload;
 }
-inline bool operator==(const Ack& a, const Ack& b) {
-  return a.type == b.type && a.packet_id == b.packet_id;
-}
+inline bool operator==(const Ack& a, const Ack& b) { return a.type == b.type && a.packet_id == b.packet_id; }
 inline bool operator==(const SubscribeTopic& a, const SubscribeTopic& b) {
   return a.filter == b.filter && a.qos == b.qos;
 }
 inline bool operator==(const Subscribe& a, const Subscribe& b) {
   return a.packet_id == b.packet_id && a.topics == b.topics;
 }
-inline bool operator==(const Suback& a, const Suback& b) {
-  return a.packet_id == b.packet_id && a.codes == b.codes;
-}
+inline bool operator==(const Suback& a, const Suback& b) { return a.packet_id == b.packet_id && a.codes == b.codes; }
 inline bool operator==(const Unsubscribe& a, const Unsubscribe& b) {
   return a.packet_id == b.packet_id && a.filters == b.filters;
 }
@@ -96,8 +91,7 @@ inline std::string body_of(std::string_view wire) {
 inline std::string error_name(codec::Error e) { return codec::to_string(e); }
 
 // The error decode() reports for `wire`, as text so a failing check names both errors.
-inline std::string decode_error(std::string_view wire,
-                                std::uint8_t level = codec::protocol_v311) {
+inline std::string decode_error(std::string_view wire, std::uint8_t level = codec::protocol_v311) {
   return error_name(codec::decode(wire, level).error);
 }
 
@@ -115,8 +109,7 @@ T decode_as(std::string_view wire, std::uint8_t level = codec::protocol_v311) {
 // The three checks each byte table gets: the bytes decode to `expected`, `expected` encodes to
 // the bytes, and the decoded value encodes to the same bytes again.
 template <class T>
-void check_table(std::string_view wire, const T& expected,
-                 std::uint8_t level = codec::protocol_v311) {
+void check_table(std::string_view wire, const T& expected, std::uint8_t level = codec::protocol_v311) {
   T decoded = decode_as<T>(wire, level);
   CHECK(decoded == expected);
   CHECK(hex(codec::encode(expected)) == hex(wire));

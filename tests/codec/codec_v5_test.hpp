@@ -9,41 +9,34 @@
 
 namespace broker::codec::v5 {
 
-inline bool operator==(const UserProperty& a, const UserProperty& b) {
-  return a.name == b.name && a.value == b.value;
-}
+inline bool operator==(const UserProperty& a, const UserProperty& b) { return a.name == b.name && a.value == b.value; }
 inline auto fields(const Properties& p) {
-  return std::tie(p.payload_format_indicator, p.message_expiry_interval, p.content_type,
-                  p.response_topic, p.correlation_data, p.subscription_identifiers,
-                  p.session_expiry_interval, p.assigned_client_identifier, p.server_keep_alive,
-                  p.authentication_method, p.authentication_data, p.request_problem_information,
-                  p.will_delay_interval, p.request_response_information, p.response_information,
-                  p.server_reference, p.reason_string, p.receive_maximum, p.topic_alias_maximum,
-                  p.topic_alias, p.maximum_qos, p.retain_available, p.user_properties,
-                  p.maximum_packet_size, p.wildcard_subscription_available,
-                  p.subscription_identifier_available, p.shared_subscription_available);
+  return std::tie(
+      p.payload_format_indicator, p.message_expiry_interval, p.content_type, p.response_topic, p.correlation_data,
+      p.subscription_identifiers, p.session_expiry_interval, p.assigned_client_identifier, p.server_keep_alive,
+      p.authentication_method, p.authentication_data, p.request_problem_information, p.will_delay_interval,
+      p.request_response_information, p.response_information, p.server_reference, p.reason_string, p.receive_maximum,
+      p.topic_alias_maximum, p.topic_alias, p.maximum_qos, p.retain_available, p.user_properties, p.maximum_packet_size,
+      p.wildcard_subscription_available, p.subscription_identifier_available, p.shared_subscription_available);
 }
 inline bool operator==(const Properties& a, const Properties& b) { return fields(a) == fields(b); }
 inline bool operator==(const Will& a, const Will& b) {
-  return a.properties == b.properties && a.topic == b.topic && a.payload == b.payload &&
-         a.qos == b.qos && a.retain == b.retain;
+  return a.properties == b.properties && a.topic == b.topic && a.payload == b.payload && a.qos == b.qos &&
+         a.retain == b.retain;
 }
 inline bool operator==(const Connect& a, const Connect& b) {
-  return a.clean_start == b.clean_start && a.keepalive == b.keepalive &&
-         a.properties == b.properties && a.client_id == b.client_id && a.will == b.will &&
-         a.username == b.username && a.password == b.password;
+  return a.clean_start == b.clean_start && a.keepalive == b.keepalive && a.properties == b.properties &&
+         a.client_id == b.client_id && a.will == b.will && a.username == b.username && a.password == b.password;
 }
 inline bool operator==(const Connack& a, const Connack& b) {
-  return a.session_present == b.session_present && a.reason == b.reason &&
-         a.properties == b.properties;
+  return a.session_present == b.session_present && a.reason == b.reason && a.properties == b.properties;
 }
 inline bool operator==(const Publish& a, const Publish& b) {
-  return a.dup == b.dup && a.qos == b.qos && a.retain == b.retain && a.topic == b.topic &&
-         a.packet_id == b.packet_id && a.properties == b.properties && a.payload == b.payload;
+  return a.dup == b.dup && a.qos == b.qos && a.retain == b.retain && a.topic == b.topic && a.packet_id == b.packet_id &&
+         a.properties == b.properties && a.payload == b.payload;
 }
 inline bool operator==(const PubAck& a, const PubAck& b) {
-  return a.type == b.type && a.packet_id == b.packet_id && a.reason == b.reason &&
-         a.properties == b.properties;
+  return a.type == b.type && a.packet_id == b.packet_id && a.reason == b.reason && a.properties == b.properties;
 }
 inline bool operator==(const SubscribeTopic& a, const SubscribeTopic& b) {
   return a.filter == b.filter && a.qos == b.qos && a.no_local == b.no_local &&
@@ -64,9 +57,7 @@ inline bool operator==(const Unsuback& a, const Unsuback& b) {
 inline bool operator==(const Disconnect& a, const Disconnect& b) {
   return a.reason == b.reason && a.properties == b.properties;
 }
-inline bool operator==(const Auth& a, const Auth& b) {
-  return a.reason == b.reason && a.properties == b.properties;
-}
+inline bool operator==(const Auth& a, const Auth& b) { return a.reason == b.reason && a.properties == b.properties; }
 
 }  // namespace broker::codec::v5
 

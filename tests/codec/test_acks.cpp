@@ -71,8 +71,7 @@ TEST_CASE("acks with any other fixed header flags are malformed") {
       int first = (t.first & 0xF0) | flags;
       if (first == t.first) continue;
       CAPTURE(first);
-      CHECK(decode_error(bytes({first, 0x02, 0x00, 0x01})) ==
-            error_name(codec::Error::bad_fixed_header_flags));
+      CHECK(decode_error(bytes({first, 0x02, 0x00, 0x01})) == error_name(codec::Error::bad_fixed_header_flags));
     }
   }
 }
@@ -84,8 +83,7 @@ TEST_CASE("acks with packet id 0, cut short, or with bytes left over") {
     CHECK(decode_error(bytes({t.first, 0x02, 0x00, 0x00})) == error_name(Error::zero_packet_id));
     CHECK(decode_error(bytes({t.first, 0x01, 0x01})) == error_name(Error::truncated));
     CHECK(decode_error(bytes({t.first, 0x00})) == error_name(Error::truncated));
-    CHECK(decode_error(bytes({t.first, 0x03, 0x00, 0x01, 0x00})) ==
-          error_name(Error::trailing_bytes));
+    CHECK(decode_error(bytes({t.first, 0x03, 0x00, 0x01, 0x00})) == error_name(Error::trailing_bytes));
   }
 }
 
@@ -98,8 +96,7 @@ TEST_CASE("MQTT 3.1 PUBREL may carry DUP on a retry") {
       0x00, 0x07,  // packet id 7
   });
   CHECK(decode_as<Ack>(wire, codec::protocol_v31) == Ack{PacketType::pubrel, 7});
-  CHECK(decode_error(wire, codec::protocol_v311) ==
-        error_name(codec::Error::bad_fixed_header_flags));
+  CHECK(decode_error(wire, codec::protocol_v311) == error_name(codec::Error::bad_fixed_header_flags));
   // DUP is all 3.1 adds: other flag patterns stay malformed there too.
   CHECK(decode_error(bytes({0x60, 0x02, 0x00, 0x07}), codec::protocol_v31) ==
         error_name(codec::Error::bad_fixed_header_flags));

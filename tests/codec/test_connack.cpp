@@ -31,10 +31,8 @@ TEST_CASE("CONNACK refusals carry their return code") {
     int code;
     ConnectReturn value;
   };
-  for (auto row : {Row{1, ConnectReturn::unacceptable_protocol},
-                   Row{2, ConnectReturn::identifier_rejected},
-                   Row{3, ConnectReturn::server_unavailable},
-                   Row{4, ConnectReturn::bad_username_or_password},
+  for (auto row : {Row{1, ConnectReturn::unacceptable_protocol}, Row{2, ConnectReturn::identifier_rejected},
+                   Row{3, ConnectReturn::server_unavailable}, Row{4, ConnectReturn::bad_username_or_password},
                    Row{5, ConnectReturn::not_authorized}}) {
     CAPTURE(row.code);
     const auto wire = bytes({
@@ -60,7 +58,6 @@ TEST_CASE("CONNACK malformed") {
   CHECK(decode_error(bytes({0x20, 0x03, 0x00, 0x00, 0x00})) == error_name(Error::trailing_bytes));
   for (int flags = 1; flags < 16; ++flags) {
     CAPTURE(flags);
-    CHECK(decode_error(bytes({0x20 | flags, 0x02, 0x00, 0x00})) ==
-          error_name(Error::bad_fixed_header_flags));
+    CHECK(decode_error(bytes({0x20 | flags, 0x02, 0x00, 0x00})) == error_name(Error::bad_fixed_header_flags));
   }
 }

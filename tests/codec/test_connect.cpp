@@ -10,17 +10,17 @@ namespace {
 
 // A 3.1.1 CONNECT using every optional field, reused below as the base of malformed variants.
 const std::string full_connect = bytes({
-    0x10,                          // CONNECT, flags 0000
-    0x1E,                          // remaining length 30
-    0x00, 0x04, 'M', 'Q', 'T', 'T',  // protocol name
-    0x04,                          // protocol level 4 (3.1.1)
-    0xEE,                          // user, password, will retain, will QoS 1, will, clean session
-    0x00, 0x3C,                    // keepalive 60 s
-    0x00, 0x03, 'c', 'i', 'd',     // client id
-    0x00, 0x02, '/', 's',          // will topic
-    0x00, 0x02, '-', '2',          // will payload
-    0x00, 0x01, 'u',               // user name
-    0x00, 0x02, 0x00, 0xFF,        // password: binary, a zero byte is allowed here
+    0x10,                              // CONNECT, flags 0000
+    0x1E,                              // remaining length 30
+    0x00, 0x04, 'M',  'Q',  'T', 'T',  // protocol name
+    0x04,                              // protocol level 4 (3.1.1)
+    0xEE,                              // user, password, will retain, will QoS 1, will, clean session
+    0x00, 0x3C,                        // keepalive 60 s
+    0x00, 0x03, 'c',  'i',  'd',       // client id
+    0x00, 0x02, '/',  's',             // will topic
+    0x00, 0x02, '-',  '2',             // will payload
+    0x00, 0x01, 'u',                   // user name
+    0x00, 0x02, 0x00, 0xFF,            // password: binary, a zero byte is allowed here
 });
 
 Connect full_connect_value() {
@@ -44,9 +44,7 @@ std::string with_flags(int flags) {
 
 }  // namespace
 
-TEST_CASE("CONNECT 3.1.1 with will, user name and password") {
-  check_table(full_connect, full_connect_value());
-}
+TEST_CASE("CONNECT 3.1.1 with will, user name and password") { check_table(full_connect, full_connect_value()); }
 
 TEST_CASE("CONNECT 3.1.1, the minimal form a lock sends") {
   const auto wire = bytes({
@@ -196,8 +194,7 @@ TEST_CASE("CONNECT cut short anywhere is truncated, one byte more is trailing") 
   const auto body = body_of(full_connect);
   for (std::size_t n = 0; n < body.size(); ++n) {
     CAPTURE(n);
-    CHECK(decode_error(with_body(0x10, body.substr(0, n))) ==
-          error_name(codec::Error::truncated));
+    CHECK(decode_error(with_body(0x10, body.substr(0, n))) == error_name(codec::Error::truncated));
   }
   CHECK(decode_error(with_body(0x10, body + 'x')) == error_name(codec::Error::trailing_bytes));
 }
@@ -210,9 +207,9 @@ TEST_CASE("CONNECT strings must be valid UTF-8 and the will topic a valid name")
     return wire;
   };
   CHECK(decode_error(replace(14, bytes({0xC0, 0x80}))) == error_name(Error::bad_utf8));  // client id
-  CHECK(decode_error(replace(14, bytes({0x00}))) == error_name(Error::bad_utf8));  // U+0000
-  CHECK(decode_error(replace(27, bytes({0xED}))) == error_name(Error::bad_utf8));  // user name
-  CHECK(decode_error(replace(19, "/#")) == error_name(Error::bad_topic));  // will topic wildcard
+  CHECK(decode_error(replace(14, bytes({0x00}))) == error_name(Error::bad_utf8));        // U+0000
+  CHECK(decode_error(replace(27, bytes({0xED}))) == error_name(Error::bad_utf8));        // user name
+  CHECK(decode_error(replace(19, "/#")) == error_name(Error::bad_topic));                // will topic wildcard
   CHECK(decode_error(replace(19, "+/")) == error_name(Error::bad_topic));
   // Will payload and password are binary: any bytes.
   auto binary = replace(23, bytes({0xC0, 0x00}));

@@ -10,11 +10,9 @@ TEST_CASE("packet types 0 and 15 are reserved") {
     CAPTURE(flags);
     CHECK(decode_error(bytes({0x00 | flags, 0x00})) == error_name(Error::bad_packet_type));
     CHECK(decode_error(bytes({0xF0 | flags, 0x00})) == error_name(Error::bad_packet_type));
-    CHECK(decode_error(bytes({0xF0 | flags, 0x02, 0x00, 0x01})) ==
-          error_name(Error::bad_packet_type));
+    CHECK(decode_error(bytes({0xF0 | flags, 0x02, 0x00, 0x01})) == error_name(Error::bad_packet_type));
   }
-  CHECK(decode_error(bytes({0x00, 0x00}), codec::protocol_v31) ==
-        error_name(Error::bad_packet_type));
+  CHECK(decode_error(bytes({0x00, 0x00}), codec::protocol_v31) == error_name(Error::bad_packet_type));
 }
 
 TEST_CASE("decode() wants exactly one whole packet") {

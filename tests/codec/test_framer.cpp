@@ -14,8 +14,7 @@ namespace {
 // front, keep the rest for the next read.
 class Receiver {
  public:
-  explicit Receiver(std::size_t max_packet_size = codec::default_max_packet_size)
-      : max_(max_packet_size) {}
+  explicit Receiver(std::size_t max_packet_size = codec::default_max_packet_size) : max_(max_packet_size) {}
 
   void feed(std::string_view chunk) {
     buffer_.append(chunk);
@@ -136,8 +135,7 @@ TEST_CASE("a remaining length needing a fifth byte is malformed at once") {
   CHECK(error_name(f.error) == error_name(codec::Error::bad_remaining_length));
   f = codec::frame(bytes({0x30, 0x80, 0x80, 0x80, 0x80, 0x01}), SIZE_MAX);
   CHECK(f.status == Frame::Status::malformed);
-  CHECK(decode_error(bytes({0x30, 0x80, 0x80, 0x80, 0x80, 0x01})) ==
-        error_name(codec::Error::bad_remaining_length));
+  CHECK(decode_error(bytes({0x30, 0x80, 0x80, 0x80, 0x80, 0x01})) == error_name(codec::Error::bad_remaining_length));
 }
 
 TEST_CASE("a packet over the maximum size is refused from its header alone") {

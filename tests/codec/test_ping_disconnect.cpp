@@ -38,8 +38,7 @@ TEST_CASE("PINGREQ, PINGRESP and DISCONNECT with a body or flags are malformed")
     CHECK(decode_error(bytes({first, 0x02, 'x', 'y'})) == error_name(Error::trailing_bytes));
     for (int flags = 1; flags < 16; ++flags) {
       CAPTURE(flags);
-      CHECK(decode_error(bytes({first | flags, 0x00})) ==
-            error_name(Error::bad_fixed_header_flags));
+      CHECK(decode_error(bytes({first | flags, 0x00})) == error_name(Error::bad_fixed_header_flags));
     }
   }
 }

@@ -39,7 +39,6 @@ TEST_CASE("SUBACK malformed") {
   CHECK(decode_error(bytes({0x90, 0x04, 0x00, 0x01, 0x00})) == error_name(Error::truncated));
   for (int flags = 1; flags < 16; ++flags) {
     CAPTURE(flags);
-    CHECK(decode_error(bytes({0x90 | flags, 0x03, 0x00, 0x01, 0x00})) ==
-          error_name(Error::bad_fixed_header_flags));
+    CHECK(decode_error(bytes({0x90 | flags, 0x03, 0x00, 0x01, 0x00})) == error_name(Error::bad_fixed_header_flags));
   }
 }

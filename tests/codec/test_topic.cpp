@@ -50,8 +50,8 @@ TEST_CASE("filter and name validity") {
 }
 
 TEST_CASE("topic limits count levels and bytes") {
-  using broker::TopicLimits;
   using broker::topic_levels;
+  using broker::TopicLimits;
   using broker::within_limits;
   CHECK(topic_levels("a") == 1);
   CHECK(topic_levels("/") == 2);  // an empty level on each side
@@ -59,9 +59,9 @@ TEST_CASE("topic limits count levels and bytes") {
   CHECK(topic_levels("a//#") == 3);
   TopicLimits limits{3, 10};
   CHECK(within_limits("a/b/c", limits));
-  CHECK_FALSE(within_limits("a/b/c/d", limits));     // 4 levels
-  CHECK_FALSE(within_limits("///", limits));         // 4 empty levels
-  CHECK(within_limits("0123456789", limits));        // 10 bytes
+  CHECK_FALSE(within_limits("a/b/c/d", limits));      // 4 levels
+  CHECK_FALSE(within_limits("///", limits));          // 4 empty levels
+  CHECK(within_limits("0123456789", limits));         // 10 bytes
   CHECK_FALSE(within_limits("0123456789a", limits));  // 11 bytes
   TopicLimits defaults;
   CHECK(defaults.max_levels == 128);

@@ -67,7 +67,7 @@ TEST_CASE("cut-off sequences and stray continuation bytes are invalid") {
   CHECK_FALSE(valid_utf8(bytes({0x80})));
   CHECK_FALSE(valid_utf8(bytes({0xBF})));
   CHECK_FALSE(valid_utf8(bytes({'a', 0x80, 'b'})));
-  CHECK_FALSE(valid_utf8(bytes({0xC3, 0xA9, 0xA9})));       // one continuation too many
+  CHECK_FALSE(valid_utf8(bytes({0xC3, 0xA9, 0xA9})));  // one continuation too many
 }
 
 TEST_CASE("decode() applies the UTF-8 rules to topics, and only to strings") {
@@ -75,21 +75,18 @@ TEST_CASE("decode() applies the UTF-8 rules to topics, and only to strings") {
     return with_body(0x30, bytes({0x00, static_cast<int>(topic.size())}) + topic + "\xFF");
   };
   CHECK(decode_error(publish_topic(bytes({'/', 0xF0, 0x9F, 0x94, 0x92}))) == "no error");
-  CHECK(decode_error(publish_topic(bytes({'/', 0xED, 0xA0, 0x80}))) ==
-        error_name(codec::Error::bad_utf8));
-  CHECK(decode_error(publish_topic(bytes({'/', 0xC0, 0xAF}))) ==
-        error_name(codec::Error::bad_utf8));
-  CHECK(decode_error(publish_topic(bytes({'/', 0xE9, 0x94}))) ==
-        error_name(codec::Error::bad_utf8));
+  CHECK(decode_error(publish_topic(bytes({'/', 0xED, 0xA0, 0x80}))) == error_name(codec::Error::bad_utf8));
+  CHECK(decode_error(publish_topic(bytes({'/', 0xC0, 0xAF}))) == error_name(codec::Error::bad_utf8));
+  CHECK(decode_error(publish_topic(bytes({'/', 0xE9, 0x94}))) == error_name(codec::Error::bad_utf8));
   CHECK(decode_error(publish_topic(bytes({'/', 0x00}))) == error_name(codec::Error::bad_utf8));
   // A sequence cut off at the end of its field, with continuation bytes right after it in the
   // packet: the check must stop at the field's end, not read on into the payload.
   const auto cut_at_field_end = bytes({
-      0x30,              // PUBLISH, QoS 0
-      0x06,              // remaining length 6
-      0x00, 0x03,        // topic length 3
-      '/', 0xE9, 0x94,   // "/" and the first two bytes of U+9501
-      0x81,              // payload: its last byte
+      0x30,             // PUBLISH, QoS 0
+      0x06,             // remaining length 6
+      0x00, 0x03,       // topic length 3
+      '/', 0xE9, 0x94,  // "/" and the first two bytes of U+9501
+      0x81,             // payload: its last byte
   });
   CHECK(decode_error(cut_at_field_end) == error_name(codec::Error::bad_utf8));
 }

@@ -7,23 +7,23 @@ using Error = broker::codec::Error;
 namespace {
 
 const std::string full_connect = bytes({
-    0x10,                            // CONNECT
-    0x32,                            // remaining length 50
-    0x00, 0x04, 'M', 'Q', 'T', 'T',  // protocol name
-    0x05,                            // protocol level 5
-    0xEE,                            // user, password, will retain, will QoS 1, will, clean start
-    0x00, 0x3C,                      // keepalive 60 s
-    0x08,                            // property length 8
-    0x11, 0x00, 0x00, 0x00, 0x78,    //   Session Expiry Interval 120 s
-    0x21, 0x00, 0x0A,                //   Receive Maximum 10
-    0x00, 0x03, 'c', 'i', 'd',       // client id
-    0x0A,                            // will property length 10
-    0x03, 0x00, 0x02, 't', 'x',      //   Content Type "tx"
-    0x18, 0x00, 0x00, 0x00, 0x05,    //   Will Delay Interval 5 s
-    0x00, 0x02, '/', 's',            // will topic
-    0x00, 0x02, '-', '2',            // will payload
-    0x00, 0x01, 'u',                 // user name
-    0x00, 0x02, 0x00, 0xFF,          // password (binary)
+    0x10,                               // CONNECT
+    0x32,                               // remaining length 50
+    0x00, 0x04, 'M',  'Q',  'T',  'T',  // protocol name
+    0x05,                               // protocol level 5
+    0xEE,                               // user, password, will retain, will QoS 1, will, clean start
+    0x00, 0x3C,                         // keepalive 60 s
+    0x08,                               // property length 8
+    0x11, 0x00, 0x00, 0x00, 0x78,       //   Session Expiry Interval 120 s
+    0x21, 0x00, 0x0A,                   //   Receive Maximum 10
+    0x00, 0x03, 'c',  'i',  'd',        // client id
+    0x0A,                               // will property length 10
+    0x03, 0x00, 0x02, 't',  'x',        //   Content Type "tx"
+    0x18, 0x00, 0x00, 0x00, 0x05,       //   Will Delay Interval 5 s
+    0x00, 0x02, '/',  's',              // will topic
+    0x00, 0x02, '-',  '2',              // will payload
+    0x00, 0x01, 'u',                    // user name
+    0x00, 0x02, 0x00, 0xFF,             // password (binary)
 });
 
 v5::Connect full_connect_value() {
@@ -95,11 +95,9 @@ TEST_CASE("v5 CONNECT: a password without a user name is allowed (3.1.2.9)") {
 TEST_CASE("v5 CONNECT: flags, name and level") {
   CHECK(decode_error(with_flags(0xEF)) == error_name(Error::bad_connect_flags));  // reserved bit
   CHECK(decode_error(with_flags(0xFE)) == error_name(Error::bad_qos));            // will QoS 3
-  CHECK(decode_error(bytes({0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x10, 0x00, 0x00,
-                            0x00, 0x00, 0x00})) ==
+  CHECK(decode_error(bytes({0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00})) ==
         error_name(Error::bad_connect_flags));  // will QoS 2 without a will
-  CHECK(decode_error(bytes({0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x20, 0x00, 0x00,
-                            0x00, 0x00, 0x00})) ==
+  CHECK(decode_error(bytes({0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00})) ==
         error_name(Error::bad_connect_flags));  // will retain without a will
   // Level 4 and "MQIsdp" belong to the 3.1.1 decoder; here they are the wrong version.
   auto level4 = full_connect;
@@ -116,13 +114,12 @@ TEST_CASE("v5 CONNECT: flags, name and level") {
 
 TEST_CASE("v5 CONNECT: will topic, property placement and truncation") {
   // The will's property block holds a Session Expiry Interval, which belongs to CONNECT.
-  auto wire = with_body(0x10, bytes({0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x06, 0x00, 0x00, 0x00,
-                                     0x00, 0x01, 'c', 0x05, 0x11, 0x00, 0x00, 0x00, 0x01, 0x00,
-                                     0x01, 't', 0x00, 0x00}));
+  auto wire = with_body(0x10, bytes({0x00, 0x04, 'M',  'Q',  'T',  'T',  0x05, 0x06, 0x00, 0x00, 0x00, 0x00, 0x01,
+                                     'c',  0x05, 0x11, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',  0x00, 0x00}));
   CHECK(decode_error(wire) == error_name(Error::bad_property));
   // A will topic with a wildcard.
-  wire = with_body(0x10, bytes({0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x06, 0x00, 0x00, 0x00,
-                                0x00, 0x01, 'c', 0x00, 0x00, 0x01, '#', 0x00, 0x00}));
+  wire = with_body(0x10, bytes({0x00, 0x04, 'M',  'Q', 'T',  'T',  0x05, 0x06, 0x00, 0x00,
+                                0x00, 0x00, 0x01, 'c', 0x00, 0x00, 0x01, '#',  0x00, 0x00}));
   CHECK(decode_error(wire) == error_name(Error::bad_topic));
   // Every cut of the full CONNECT is truncated: a field, or a flagged field, is missing.
   auto body = body_of(full_connect);
@@ -135,15 +132,15 @@ TEST_CASE("v5 CONNECT: will topic, property placement and truncation") {
 
 TEST_CASE("v5 CONNACK, accepted with the server's limits") {
   const auto wire = bytes({
-      0x20,                          // CONNACK
-      0x0E,                          // remaining length 14
-      0x01,                          // session present
-      0x00,                          // Success
-      0x0B,                          // property length 11
-      0x13, 0x00, 0x1E,              //   Server Keep Alive 30 s
-      0x21, 0x00, 0x14,              //   Receive Maximum 20
-      0x22, 0x00, 0x08,              //   Topic Alias Maximum 8
-      0x2A, 0x00,                    //   Shared Subscription Available 0
+      0x20,              // CONNACK
+      0x0E,              // remaining length 14
+      0x01,              // session present
+      0x00,              // Success
+      0x0B,              // property length 11
+      0x13, 0x00, 0x1E,  //   Server Keep Alive 30 s
+      0x21, 0x00, 0x14,  //   Receive Maximum 20
+      0x22, 0x00, 0x08,  //   Topic Alias Maximum 8
+      0x2A, 0x00,        //   Shared Subscription Available 0
   });
   v5::Connack c;
   c.session_present = true;
@@ -180,9 +177,7 @@ TEST_CASE("v5 CONNACK malformed forms") {
   CHECK(decode_error(bytes({0x20, 0x02, 0x00, 0x00})) ==
         error_name(Error::truncated));  // no short form: the property length is required
   CHECK(decode_error(bytes({0x20, 0x04, 0x00, 0x00, 0x02, 0x01})) == error_name(Error::truncated));
-  CHECK(decode_error(bytes({0x21, 0x03, 0x00, 0x00, 0x00})) ==
-        error_name(Error::bad_fixed_header_flags));
+  CHECK(decode_error(bytes({0x21, 0x03, 0x00, 0x00, 0x00})) == error_name(Error::bad_fixed_header_flags));
   // A property only a client sends.
-  CHECK(decode_error(bytes({0x20, 0x05, 0x00, 0x00, 0x02, 0x17, 0x01})) ==
-        error_name(Error::bad_property));
+  CHECK(decode_error(bytes({0x20, 0x05, 0x00, 0x00, 0x02, 0x17, 0x01})) == error_name(Error::bad_property));
 }

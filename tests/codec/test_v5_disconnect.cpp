@@ -9,15 +9,14 @@ using v5::ReasonCode;
 
 TEST_CASE("v5 DISCONNECT: empty, reason only, reason and properties") {
   check_table(bytes({0xE0, 0x00}), v5::Disconnect{});
-  check_table(bytes({0xE0, 0x01, 0x04}),
-              v5::Disconnect{ReasonCode::disconnect_with_will_message, {}});
+  check_table(bytes({0xE0, 0x01, 0x04}), v5::Disconnect{ReasonCode::disconnect_with_will_message, {}});
   const auto full = bytes({
-      0xE0,                            // DISCONNECT
-      0x0C,                            // remaining length 12
-      0x8E,                            // Session taken over
-      0x0A,                            // property length 10
-      0x11, 0x00, 0x00, 0x00, 0x00,    //   Session Expiry Interval 0
-      0x1C, 0x00, 0x02, 's', '2',      //   Server Reference "s2"
+      0xE0,                          // DISCONNECT
+      0x0C,                          // remaining length 12
+      0x8E,                          // Session taken over
+      0x0A,                          // property length 10
+      0x11, 0x00, 0x00, 0x00, 0x00,  //   Session Expiry Interval 0
+      0x1C, 0x00, 0x02, 's', '2',    //   Server Reference "s2"
   });
   v5::Disconnect d{ReasonCode::session_taken_over, {}};
   d.properties.session_expiry_interval = 0;

@@ -3,8 +3,8 @@
 #include "codec_v5_test.hpp"
 
 using namespace codec_v5_test;
-using v5::ReasonCode;
 using broker::codec::PacketType;
+using v5::ReasonCode;
 using Error = broker::codec::Error;
 
 TEST_CASE("every reason code of the specification has its name") {
@@ -46,18 +46,16 @@ TEST_CASE("each decode error maps to the reason code the receiver sends") {
   CHECK(v5::reason_for(Error::bad_protocol_level) == ReasonCode::unsupported_protocol_version);
   CHECK(v5::reason_for(Error::bad_topic) == ReasonCode::topic_name_invalid);
   CHECK(v5::reason_for(Error::bad_topic_filter) == ReasonCode::topic_filter_invalid);
-  for (auto e : {Error::duplicate_property, Error::bad_property_value,
-                 Error::bad_subscription_value, Error::missing_topic,
-                 Error::auth_data_without_method}) {
+  for (auto e : {Error::duplicate_property, Error::bad_property_value, Error::bad_subscription_value,
+                 Error::missing_topic, Error::auth_data_without_method}) {
     CAPTURE(error_name(e));
     CHECK(v5::reason_for(e) == ReasonCode::protocol_error);
     CHECK(v5::is_protocol_error(e));
   }
-  for (auto e : {Error::bad_fixed_header_flags, Error::bad_remaining_length, Error::truncated,
-                 Error::trailing_bytes, Error::bad_connect_flags, Error::bad_utf8, Error::bad_qos,
-                 Error::zero_packet_id, Error::empty_subscription,
-                 Error::bad_variable_byte_integer, Error::bad_property, Error::bad_reason_code,
-                 Error::bad_subscription_options}) {
+  for (auto e : {Error::bad_fixed_header_flags, Error::bad_remaining_length, Error::truncated, Error::trailing_bytes,
+                 Error::bad_connect_flags, Error::bad_utf8, Error::bad_qos, Error::zero_packet_id,
+                 Error::empty_subscription, Error::bad_variable_byte_integer, Error::bad_property,
+                 Error::bad_reason_code, Error::bad_subscription_options}) {
     CAPTURE(error_name(e));
     CHECK(v5::reason_for(e) == ReasonCode::malformed_packet);
     CHECK(!v5::is_protocol_error(e));
@@ -67,7 +65,6 @@ TEST_CASE("each decode error maps to the reason code the receiver sends") {
   for (int e = 1; e <= static_cast<int>(Error::too_many_properties); ++e) {
     auto code = v5::reason_for(static_cast<Error>(e));
     CAPTURE(e);
-    CHECK((v5::reason_allowed(code, PacketType::disconnect) ||
-           v5::reason_allowed(code, PacketType::connack)));
+    CHECK((v5::reason_allowed(code, PacketType::disconnect) || v5::reason_allowed(code, PacketType::connack)));
   }
 }

@@ -9,17 +9,17 @@ using v5::RetainHandling;
 
 TEST_CASE("v5 SUBSCRIBE with a Subscription Identifier and every option") {
   const auto wire = bytes({
-      0x82,                                // SUBSCRIBE, flags 0010
-      0x14,                                // remaining length 20
-      0x00, 0x0A,                          // packet id 10
-      0x02,                                // property length 2
-      0x0B, 0x07,                          //   Subscription Identifier 7
-      0x00, 0x02, '/', '#',                // filter "/#"
-      0x2D,                                // options: Retain Handling 2, RAP, No Local, QoS 1
-      0x00, 0x03, 'a', '/', '+',           // filter "a/+"
-      0x00,                                // options: all 0 (QoS 0, Retain Handling 0)
-      0x00, 0x01, 'b',                     // filter "b"
-      0x1A,                                // options: Retain Handling 1, RAP, QoS 2
+      0x82,                       // SUBSCRIBE, flags 0010
+      0x14,                       // remaining length 20
+      0x00, 0x0A,                 // packet id 10
+      0x02,                       // property length 2
+      0x0B, 0x07,                 //   Subscription Identifier 7
+      0x00, 0x02, '/', '#',       // filter "/#"
+      0x2D,                       // options: Retain Handling 2, RAP, No Local, QoS 1
+      0x00, 0x03, 'a', '/', '+',  // filter "a/+"
+      0x00,                       // options: all 0 (QoS 0, Retain Handling 0)
+      0x00, 0x01, 'b',            // filter "b"
+      0x1A,                       // options: Retain Handling 1, RAP, QoS 2
   });
   v5::Subscribe s;
   s.packet_id = 10;
@@ -32,8 +32,9 @@ TEST_CASE("v5 SUBSCRIBE with a Subscription Identifier and every option") {
   check_table(wire, s);
 }
 
-TEST_CASE("v5 SUBSCRIBE options: reserved bits malformed, QoS 3 and Retain Handling 3 protocol "
-          "errors") {
+TEST_CASE(
+    "v5 SUBSCRIBE options: reserved bits malformed, QoS 3 and Retain Handling 3 protocol "
+    "errors") {
   for (int options = 0; options < 256; ++options) {
     CAPTURE(options);
     const auto wire = bytes({0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, 't', options});
@@ -54,8 +55,7 @@ TEST_CASE("v5 SUBSCRIBE options: reserved bits malformed, QoS 3 and Retain Handl
 TEST_CASE("v5 SUBSCRIBE malformed forms") {
   CHECK(decode_error(bytes({0x80, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, 't', 0x00})) ==
         error_name(Error::bad_fixed_header_flags));
-  CHECK(decode_error(bytes({0x82, 0x03, 0x00, 0x01, 0x00})) ==
-        error_name(Error::empty_subscription));
+  CHECK(decode_error(bytes({0x82, 0x03, 0x00, 0x01, 0x00})) == error_name(Error::empty_subscription));
   CHECK(decode_error(bytes({0x82, 0x07, 0x00, 0x00, 0x00, 0x00, 0x01, 't', 0x00})) ==
         error_name(Error::zero_packet_id));
   CHECK(decode_error(bytes({0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 't'})) ==
@@ -63,42 +63,40 @@ TEST_CASE("v5 SUBSCRIBE malformed forms") {
   CHECK(decode_error(bytes({0x82, 0x09, 0x00, 0x01, 0x00, 0x00, 0x03, 'a', '#', 'b', 0x00})) ==
         error_name(Error::bad_topic_filter));
   // A Topic Alias belongs to PUBLISH.
-  CHECK(decode_error(bytes({0x82, 0x0A, 0x00, 0x01, 0x03, 0x23, 0x00, 0x01, 0x00, 0x01, 't',
-                            0x00})) == error_name(Error::bad_property));
+  CHECK(decode_error(bytes({0x82, 0x0A, 0x00, 0x01, 0x03, 0x23, 0x00, 0x01, 0x00, 0x01, 't', 0x00})) ==
+        error_name(Error::bad_property));
 }
 
 TEST_CASE("v5 SUBACK") {
   const auto wire = bytes({
-      0x90,                    // SUBACK
-      0x08,                    // remaining length 8
-      0x00, 0x0A,              // packet id 10
-      0x00,                    // property length 0
-      0x01,                    // Granted QoS 1
-      0x00,                    // Granted QoS 0
-      0x02,                    // Granted QoS 2
-      0x87,                    // Not authorized
-      0xA2,                    // Wildcard Subscriptions not supported
+      0x90,        // SUBACK
+      0x08,        // remaining length 8
+      0x00, 0x0A,  // packet id 10
+      0x00,        // property length 0
+      0x01,        // Granted QoS 1
+      0x00,        // Granted QoS 0
+      0x02,        // Granted QoS 2
+      0x87,        // Not authorized
+      0xA2,        // Wildcard Subscriptions not supported
   });
   v5::Suback s;
   s.packet_id = 10;
-  s.reasons = {ReasonCode::granted_qos_1, v5::granted_qos_0, ReasonCode::granted_qos_2,
-               ReasonCode::not_authorized, ReasonCode::wildcard_subscriptions_not_supported};
+  s.reasons = {ReasonCode::granted_qos_1, v5::granted_qos_0, ReasonCode::granted_qos_2, ReasonCode::not_authorized,
+               ReasonCode::wildcard_subscriptions_not_supported};
   check_table(wire, s);
-  CHECK(decode_error(bytes({0x90, 0x04, 0x00, 0x01, 0x00, 0x92})) ==
-        error_name(Error::bad_reason_code));
-  CHECK(decode_error(bytes({0x90, 0x03, 0x00, 0x01, 0x00})) ==
-        error_name(Error::empty_subscription));
+  CHECK(decode_error(bytes({0x90, 0x04, 0x00, 0x01, 0x00, 0x92})) == error_name(Error::bad_reason_code));
+  CHECK(decode_error(bytes({0x90, 0x03, 0x00, 0x01, 0x00})) == error_name(Error::empty_subscription));
 }
 
 TEST_CASE("v5 UNSUBSCRIBE and UNSUBACK") {
   const auto unsubscribe = bytes({
-      0xA2,                              // UNSUBSCRIBE, flags 0010
-      0x11,                              // remaining length 17
-      0x00, 0x0B,                        // packet id 11
-      0x07,                              // property length 7
+      0xA2,                                    // UNSUBSCRIBE, flags 0010
+      0x11,                                    // remaining length 17
+      0x00, 0x0B,                              // packet id 11
+      0x07,                                    // property length 7
       0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v',  // User Property k=v
-      0x00, 0x02, '/', '#',              // filter "/#"
-      0x00, 0x01, 'x',                   // filter "x"
+      0x00, 0x02, '/',  '#',                   // filter "/#"
+      0x00, 0x01, 'x',                         // filter "x"
   });
   v5::Unsubscribe u;
   u.packet_id = 11;
@@ -106,19 +104,18 @@ TEST_CASE("v5 UNSUBSCRIBE and UNSUBACK") {
   u.filters = {"/#", "x"};
   check_table(unsubscribe, u);
   const auto unsuback = bytes({
-      0xB0,              // UNSUBACK
-      0x05,              // remaining length 5
-      0x00, 0x0B,        // packet id 11
-      0x00,              // property length 0
-      0x00,              // Success
-      0x11,              // No subscription existed
+      0xB0,        // UNSUBACK
+      0x05,        // remaining length 5
+      0x00, 0x0B,  // packet id 11
+      0x00,        // property length 0
+      0x00,        // Success
+      0x11,        // No subscription existed
   });
   v5::Unsuback a;
   a.packet_id = 11;
   a.reasons = {ReasonCode::success, ReasonCode::no_subscription_existed};
   check_table(unsuback, a);
-  CHECK(decode_error(bytes({0xA2, 0x03, 0x00, 0x01, 0x00})) ==
-        error_name(Error::empty_subscription));
+  CHECK(decode_error(bytes({0xA2, 0x03, 0x00, 0x01, 0x00})) == error_name(Error::empty_subscription));
   CHECK(decode_error(bytes({0xA2, 0x07, 0x00, 0x01, 0x02, 0x0B, 0x01, 0x00, 0x00})) ==
         error_name(Error::bad_property));  // no Subscription Identifier in UNSUBSCRIBE
   CHECK(decode_error(bytes({0xB0, 0x04, 0x00, 0x01, 0x00, 0x01})) ==

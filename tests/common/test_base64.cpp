@@ -11,13 +11,13 @@ using common::base64_encode;
 
 TEST_CASE("RFC 4648 section 10 vectors, encoded and decoded") {
   const std::pair<std::string, std::string> table[] = {
-      {"", ""},                  // empty in, empty out
-      {"f", "Zg=="},             // 1 byte: 2 characters, 2 pads
-      {"fo", "Zm8="},            // 2 bytes: 3 characters, 1 pad
-      {"foo", "Zm9v"},           // one full quantum
-      {"foob", "Zm9vYg=="},      // a quantum and 1 byte
-      {"fooba", "Zm9vYmE="},     // a quantum and 2 bytes
-      {"foobar", "Zm9vYmFy"},    // two quanta
+      {"", ""},                // empty in, empty out
+      {"f", "Zg=="},           // 1 byte: 2 characters, 2 pads
+      {"fo", "Zm8="},          // 2 bytes: 3 characters, 1 pad
+      {"foo", "Zm9v"},         // one full quantum
+      {"foob", "Zm9vYg=="},    // a quantum and 1 byte
+      {"fooba", "Zm9vYmE="},   // a quantum and 2 bytes
+      {"foobar", "Zm9vYmFy"},  // two quanta
   };
   for (const auto& [plain, encoded] : table) {
     CAPTURE(plain);
@@ -58,18 +58,18 @@ TEST_CASE("an input longer than one OpenSSL call round-trips") {
 
 TEST_CASE("text that is not canonical base64 is refused, not decoded in part") {
   const char* refused[] = {
-      "Zg",          // length not a multiple of 4 (unpadded)
-      "Zg=",         // one pad short
-      "Zm9vY",       // a quantum and one character
-      "Zg===",       // three pads
-      "====",        // nothing but padding
-      "=Zg=",        // a pad first
-      "Zg=a",        // data after a pad
-      "Z===",        // one data character cannot hold a byte
-      "Zm9v!mFy",    // a byte outside the alphabet
-      "Zm9v-_Fy",    // the URL-safe alphabet is another encoding
-      "Zh==",        // non-zero bits under "==": 'h' is 0b100001
-      "Zm9=",        // non-zero bits under "=": '9' is 0b111101
+      "Zg",                // length not a multiple of 4 (unpadded)
+      "Zg=",               // one pad short
+      "Zm9vY",             // a quantum and one character
+      "Zg===",             // three pads
+      "====",              // nothing but padding
+      "=Zg=",              // a pad first
+      "Zg=a",              // data after a pad
+      "Z===",              // one data character cannot hold a byte
+      "Zm9v!mFy",          // a byte outside the alphabet
+      "Zm9v-_Fy",          // the URL-safe alphabet is another encoding
+      "Zh==",              // non-zero bits under "==": 'h' is 0b100001
+      "Zm9=",              // non-zero bits under "=": '9' is 0b111101
       "\xc3\xa9\xc3\xa9",  // UTF-8 outside ASCII
   };
   for (const char* t : refused) {

@@ -11,9 +11,7 @@ using common::PrometheusText;
 
 TEST_CASE("a counter and a gauge: HELP, TYPE, one unlabelled sample each") {
   std::string out;
-  PrometheusText(out)
-      .counter("sakura_x_total", "things done", 42u)
-      .gauge("sakura_y", "things held", -3);
+  PrometheusText(out).counter("sakura_x_total", "things done", 42u).gauge("sakura_y", "things held", -3);
   CHECK(out ==
         "# HELP sakura_x_total things done\n"
         "# TYPE sakura_x_total counter\n"

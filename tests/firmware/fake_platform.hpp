@@ -51,9 +51,8 @@ class FakePlatform final : public firmware::Platform {
 
   FakeLink& link(Link l) { return links[static_cast<int>(l)]; }
   bool noted(Note n, const std::string& detail = {}) const {
-    return std::any_of(notes.begin(), notes.end(), [&](auto& e) {
-      return e.first == n && (detail.empty() || e.second == detail);
-    });
+    return std::any_of(notes.begin(), notes.end(),
+                       [&](auto& e) { return e.first == n && (detail.empty() || e.second == detail); });
   }
 
   void link_open(Link l, const char* host, std::uint16_t port, bool tls) override {
@@ -107,9 +106,7 @@ class FakePlatform final : public firmware::Platform {
     return true;
   }
   void slot_activate(const char* version) override { activated = version; }
-  void note(Note what, const char* detail) override {
-    notes.emplace_back(what, detail ? detail : "");
-  }
+  void note(Note what, const char* detail) override { notes.emplace_back(what, detail ? detail : ""); }
 };
 
 inline std::string hex_digest(firmware::Sha256& h) {
@@ -208,8 +205,7 @@ struct Rig {
     ack.code = static_cast<broker::codec::ConnectReturn>(code);
     feed(ack);
   }
-  void deliver(const std::string& topic, const std::string& payload, std::uint8_t qos = 1,
-               std::uint16_t id = 7) {
+  void deliver(const std::string& topic, const std::string& payload, std::uint8_t qos = 1, std::uint16_t id = 7) {
     broker::codec::Publish pub;
     pub.topic = topic;
     pub.payload = payload;

@@ -32,9 +32,9 @@ TEST_CASE("JSON fields are read from a flat object, skipping members of any shap
 
 TEST_CASE("JSON that is not a well-formed object yields nothing") {
   char buf[32];
-  for (const char* bad : {"", "[]", "{", "{\"version\"", "{\"version\":", "{\"version\":\"1.0",
-                          "{\"a\":tru, \"version\":\"1\"}", "{\"a\":[1,2, \"version\":\"1\"}",
-                          "\"version\":\"1\"", "{\"a\" \"version\":\"1\"}"}) {
+  for (const char* bad :
+       {"", "[]", "{", "{\"version\"", "{\"version\":", "{\"version\":\"1.0", "{\"a\":tru, \"version\":\"1\"}",
+        "{\"a\":[1,2, \"version\":\"1\"}", "\"version\":\"1\"", "{\"a\" \"version\":\"1\"}"}) {
     CHECK_MESSAGE(!json_string_field(bad, "version", buf, sizeof buf), bad);
   }
   // Deep nesting is refused rather than recursed into.
@@ -53,8 +53,8 @@ TEST_CASE("URLs split into host, port, path and scheme") {
   CHECK(u.tls);
   CHECK(u.port == 443);
   CHECK(std::string(u.path) == "/");
-  for (const char* bad : {"ftp://h/x", "http://", "http://:80/x", "http://h:0/", "http://h:70000/",
-                          "http://user@h/", "http://h/a b", "http://h:x/"}) {
+  for (const char* bad : {"ftp://h/x", "http://", "http://:80/x", "http://h:0/", "http://h:70000/", "http://user@h/",
+                          "http://h/a b", "http://h:x/"}) {
     Url v;
     CHECK_MESSAGE(!parse_url(bad, v), bad);
   }

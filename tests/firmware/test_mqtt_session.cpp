@@ -169,18 +169,18 @@ TEST_CASE("keepalive: PINGREQ after keepalive seconds of silence, a dead broker 
 
 TEST_CASE("malformed or unexpected broker packets drop the connection, and the lock recovers") {
   const std::string cases[] = {
-      std::string("\x30\xff\xff\xff\xff\x01", 6),       // five-byte remaining length
-      std::string("\x30\x80\x00", 3),                   // non-minimal remaining length
-      std::string("\x32\x03\x00\x09\x61", 5),           // topic length past the packet
-      std::string("\x32\x05\x00\x01\x61\x00\x00", 7),   // QoS 1 with packet id 0
-      std::string("\x36\x05\x00\x01\x61\x00\x01", 7),   // QoS 3
-      std::string("\x60\x02\x00\x01", 4),               // PUBREL without its flags
-      std::string("\x90\x03\x00\x01\x05", 5),           // SUBACK with return code 5
-      std::string("\x10\x00", 2),                       // CONNECT sent to a client
-      std::string("\x20\x02\x00\x00", 4),               // a second CONNACK
-      std::string("\x00\x00", 2),                       // reserved type 0
-      std::string("\xf0\x00", 2),                       // reserved type 15
-      std::string("\xd0\x01\x00", 3),                   // PINGRESP with a body
+      std::string("\x30\xff\xff\xff\xff\x01", 6),      // five-byte remaining length
+      std::string("\x30\x80\x00", 3),                  // non-minimal remaining length
+      std::string("\x32\x03\x00\x09\x61", 5),          // topic length past the packet
+      std::string("\x32\x05\x00\x01\x61\x00\x00", 7),  // QoS 1 with packet id 0
+      std::string("\x36\x05\x00\x01\x61\x00\x01", 7),  // QoS 3
+      std::string("\x60\x02\x00\x01", 4),              // PUBREL without its flags
+      std::string("\x90\x03\x00\x01\x05", 5),          // SUBACK with return code 5
+      std::string("\x10\x00", 2),                      // CONNECT sent to a client
+      std::string("\x20\x02\x00\x00", 4),              // a second CONNACK
+      std::string("\x00\x00", 2),                      // reserved type 0
+      std::string("\xf0\x00", 2),                      // reserved type 15
+      std::string("\xd0\x01\x00", 3),                  // PINGRESP with a body
   };
   for (auto& bytes : cases) {
     CAPTURE(bytes.size());

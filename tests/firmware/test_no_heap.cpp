@@ -38,19 +38,18 @@ TEST_CASE("a running lock core never allocates") {
   auto cfg = test_config();
   cfg.ota_range_bytes = 1024;
   const std::string connack("\x20\x02\x00\x00", 4);
-  const std::string unlock = broker::codec::encode(
-      broker::codec::Publish{false, 1, false, "/12345678901/call", 3, "unlock"});
+  const std::string unlock =
+      broker::codec::encode(broker::codec::Publish{false, 1, false, "/12345678901/call", 3, "unlock"});
   const std::string pingresp("\xd0\x00", 2);
   const std::string garbage("\x30\xff\xff\xff\xff\x01", 6);
   std::string image(3000, 'z');
   const std::string hex = sha256_hex(image);
-  const std::string ota = broker::codec::encode(broker::codec::Publish{
-      false, 1, false, "/12345678901/ota", 4,
-      R"({"version":"2.0","url":"http://h/f","size":3000,"sha256":")" + hex + "\"}"});
+  const std::string ota = broker::codec::encode(
+      broker::codec::Publish{false, 1, false, "/12345678901/ota", 4,
+                             R"({"version":"2.0","url":"http://h/f","size":3000,"sha256":")" + hex + "\"}"});
   auto response = [&](std::size_t first, std::size_t last) {
-    return "HTTP/1.1 206 P\r\nContent-Length: " + std::to_string(last - first + 1) +
-           "\r\nContent-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) +
-           "/3000\r\n\r\n" + image.substr(first, last - first + 1);
+    return "HTTP/1.1 206 P\r\nContent-Length: " + std::to_string(last - first + 1) + "\r\nContent-Range: bytes " +
+           std::to_string(first) + "-" + std::to_string(last) + "/3000\r\n\r\n" + image.substr(first, last - first + 1);
   };
   // The second range is cut 300 bytes into the response; the lock resumes from the first byte it
   // lacks, in ranges of 1024 again.

@@ -19,17 +19,17 @@ std::string make_image(std::size_t n) {
 
 std::string offer_json(const std::string& version, const std::string& image,
                        const std::string& url = "http://fw.test:8080/fw/1.1.0.bin") {
-  return R"({"version":")" + version + R"(","url":")" + url + R"(","size":)" +
-         std::to_string(image.size()) + R"(,"sha256":")" + sha256_hex(image) + R"("})";
+  return R"({"version":")" + version + R"(","url":")" + url + R"(","size":)" + std::to_string(image.size()) +
+         R"(,"sha256":")" + sha256_hex(image) + R"("})";
 }
 
 // Plays the HTTP server: answers each Range request on the fake link from `image`.
 struct Server {
   std::string image;
-  bool ignore_range = false;        // answer 200 with the whole image
-  int status = 0;                   // non-zero: answer with this status and no body
-  int drop_request = 0;             // cut the connection during this response (1 = the first) ...
-  std::size_t drop_after = 0;       // ... after this many of its body bytes
+  bool ignore_range = false;   // answer 200 with the whole image
+  int status = 0;              // non-zero: answer with this status and no body
+  int drop_request = 0;        // cut the connection during this response (1 = the first) ...
+  std::size_t drop_after = 0;  // ... after this many of its body bytes
   std::vector<std::pair<std::size_t, std::size_t>> ranges;  // what the lock asked for
 
   // Serves every request the lock has sent so far; returns how many responses went out.
@@ -56,8 +56,8 @@ struct Server {
       } else {
         body = image.substr(first, last - first + 1);
         head = "HTTP/1.1 206 Partial Content\r\nContent-Length: " + std::to_string(body.size()) +
-               "\r\nContent-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) +
-               "/" + std::to_string(image.size()) + "\r\n\r\n";
+               "\r\nContent-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+               std::to_string(image.size()) + "\r\n\r\n";
       }
       if (static_cast<int>(ranges.size()) == drop_request) {
         r.feed(head + body.substr(0, drop_after), Link::http);
@@ -74,7 +74,10 @@ struct Server {
 };
 
 struct OtaRig : Rig {
-  OtaRig() : Rig(quiet_config()) { connect(); sent(); }
+  OtaRig() : Rig(quiet_config()) {
+    connect();
+    sent();
+  }
   // No keepalive, so long retry waits need no broker playing PINGRESP.
   static firmware::LockConfig quiet_config() {
     auto c = test_config();
@@ -120,8 +123,8 @@ TEST_CASE("a good image is downloaded in ranges, verified, reported and activate
   CHECK(r.p.link(Link::http).port == 8080);
   r.run(s);
   CHECK(r.core.ota().state() == OtaState::installing);
-  CHECK(s.ranges == std::vector<std::pair<std::size_t, std::size_t>>{
-                        {0, 999}, {1000, 1999}, {2000, 2999}, {3000, 3499}});
+  CHECK(s.ranges ==
+        std::vector<std::pair<std::size_t, std::size_t>>{{0, 999}, {1000, 1999}, {2000, 2999}, {3000, 3499}});
   CHECK(r.p.link(Link::http).opens == 1);  // one kept-alive connection for every range
   CHECK(r.p.slot == std::vector<std::uint8_t>(s.image.begin(), s.image.end()));
   CHECK(r.p.activated == "1.1.0");
@@ -189,7 +192,7 @@ TEST_CASE("HTTP errors and wrong sizes fail the update with a reason") {
   SUBCASE("404") {
     OtaRig r;
     Server s;
-  s.image = make_image(100);
+    s.image = make_image(100);
     s.status = 404;
     r.offer(offer_json("1.1.0", s.image));
     r.run(s);
@@ -198,7 +201,7 @@ TEST_CASE("HTTP errors and wrong sizes fail the update with a reason") {
   SUBCASE("the server's image is not the offered size") {
     OtaRig r;
     Server s;
-  s.image = make_image(3000);
+    s.image = make_image(3000);
     auto offer = offer_json("1.1.0", make_image(2000));
     s.image = make_image(3000);
     r.offer(offer);
@@ -220,7 +223,7 @@ TEST_CASE("HTTP errors and wrong sizes fail the update with a reason") {
   SUBCASE("a stalled server counts as a drop and the download resumes") {
     OtaRig r;
     Server s;
-  s.image = make_image(1500);
+    s.image = make_image(1500);
     r.offer(offer_json("1.1.0", s.image));
     r.core.on_link_up(Link::http);  // request sent, no answer
     r.advance(r.cfg.ota_idle_timeout_ms);
@@ -277,9 +280,9 @@ TEST_CASE("a result reached while offline is reported on the next connect, and o
   r.link_up();
   r.sent();
   r.accept();
-  CHECK(r.fw_reports() == std::vector<std::string>{
-                              R"({"version":"1.0.0","state":"running"})",
-                              R"({"version":"1.1.0","state":"failed","reason":"sha256_mismatch"})"});
+  CHECK(r.fw_reports() ==
+        std::vector<std::string>{R"({"version":"1.0.0","state":"running"})",
+                                 R"({"version":"1.1.0","state":"failed","reason":"sha256_mismatch"})"});
   // Delivered now: the next connect reports the running version alone.
   r.core.on_link_down(Link::mqtt);
   r.advance_to(r.core.next_wake());

@@ -9,9 +9,7 @@ using fwtest::sha256_hex;
 
 namespace {
 
-std::string sha(const std::string& text) {
-  return sha256_hex(text);
-}
+std::string sha(const std::string& text) { return sha256_hex(text); }
 
 }  // namespace
 
@@ -20,8 +18,7 @@ TEST_CASE("SHA-256 matches the FIPS 180-4 example vectors") {
   CHECK(sha("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  CHECK(sha(std::string(1000000, 'a')) ==
-        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  CHECK(sha(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_CASE("SHA-256 gives the same digest however the input is split") {

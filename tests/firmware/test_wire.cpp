@@ -107,8 +107,7 @@ TEST_CASE("PUBLISH, SUBSCRIBE, acks and pings decode as Sakura reads them") {
 TEST_CASE("broker packets encoded by Sakura decode in the lock") {
   auto bytes = [](const codec::Packet& p) { return codec::encode(p); };
   auto body = [](const std::string& s, wire::Header& h) {
-    REQUIRE(wire::parse_header(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), h) ==
-            wire::HeaderStatus::ok);
+    REQUIRE(wire::parse_header(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), h) == wire::HeaderStatus::ok);
     REQUIRE(h.total() == s.size());
     return reinterpret_cast<const std::uint8_t*>(s.data()) + h.size;
   };

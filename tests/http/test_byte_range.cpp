@@ -28,7 +28,7 @@ TEST_CASE("ranges past the end are unsatisfiable") {
 
 TEST_CASE("what is not one valid byte range is ignored: the whole image is sent") {
   ByteRange r;
-  for (const char* h : {"items=0-1", "bytes=5-1", "bytes=a-b", "bytes=0-1,5-9", "bytes=", "bytes=-",
-                        "bytes=1-2-3", "bytes=99999999999999999999-"})
+  for (const char* h : {"items=0-1", "bytes=5-1", "bytes=a-b", "bytes=0-1,5-9", "bytes=", "bytes=-", "bytes=1-2-3",
+                        "bytes=99999999999999999999-"})
     CHECK_MESSAGE(parse_range(h, 70000, r) == RangeResult::whole, h);
 }

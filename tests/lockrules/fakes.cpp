@@ -109,8 +109,7 @@ std::optional<std::string> FakeKv::string_value(Db db, const std::string& key) c
   return e ? e->str : std::nullopt;
 }
 
-std::optional<std::string> FakeKv::hash_field(Db db, const std::string& key,
-                                              const std::string& field) const {
+std::optional<std::string> FakeKv::hash_field(Db db, const std::string& key, const std::string& field) const {
   std::lock_guard lock(mutex_);
   auto* e = const_cast<FakeKv*>(this)->find({db, key});
   if (!e || !e->hash.count(field)) return std::nullopt;
@@ -139,8 +138,7 @@ void FakeKv::hmget(Db db, std::string key, std::vector<std::string> fields,
     std::vector<std::optional<std::string>> out;
     auto* e = find({db, key});
     for (auto& f : fields)
-      out.push_back(e && e->hash.count(f) ? std::optional<std::string>(e->hash.at(f))
-                                          : std::nullopt);
+      out.push_back(e && e->hash.count(f) ? std::optional<std::string>(e->hash.at(f)) : std::nullopt);
     return answer(done, fail, out);
   });
 }
@@ -178,8 +176,7 @@ void FakeKv::hreplace(Db db, std::string key, storage::Fields fields, std::chron
   });
 }
 
-void FakeKv::hdel(Db db, std::string key, std::vector<std::string> fields,
-                  Callback<long long> done) {
+void FakeKv::hdel(Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) {
   call("hdel " + key, [=](bool fail) {
     long long n = 0;
     if (auto* e = find({db, key}); e && !fail)
@@ -200,8 +197,7 @@ void FakeKv::del(Db db, std::vector<std::string> keys, Callback<long long> done)
   });
 }
 
-void FakeKv::set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
-                 StatusCallback done) {
+void FakeKv::set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl, StatusCallback done) {
   call("set " + key, [=](bool fail) {
     if (!fail) {
       Entry e;
@@ -235,15 +231,16 @@ void FakeKv::expire(Db db, std::string key, std::chrono::milliseconds ttl, Callb
 void FakeKv::pttl(Db db, std::string key, Callback<long long> done) {
   call("pttl " + key, [=](bool fail) {
     auto* e = find({db, key});
-    long long left = !e ? -2 : !e->deadline ? -1
-        : std::chrono::duration_cast<std::chrono::milliseconds>(*e->deadline - clock_->now()).count();
+    long long left = !e ? -2
+                     : !e->deadline
+                         ? -1
+                         : std::chrono::duration_cast<std::chrono::milliseconds>(*e->deadline - clock_->now()).count();
     return answer(done, fail, left);
   });
 }
 
 // One page of at most `count` keys after the cursor (the last key returned), in key order.
-void FakeKv::scan(Db db, std::string prefix, std::string cursor, std::size_t count,
-                  Callback<storage::ScanPage> done) {
+void FakeKv::scan(Db db, std::string prefix, std::string cursor, std::size_t count, Callback<storage::ScanPage> done) {
   call("scan " + prefix, [=](bool fail) {
     storage::ScanPage page;
     for (auto it = data_.lower_bound({db, cursor}); it != data_.end() && it->first.first == db; ++it) {
@@ -308,8 +305,7 @@ void FakeControl::publish(broker::MessagePtr message) {
   published_.push_back(std::move(message));
 }
 
-void FakeControl::publish_now(broker::MessagePtr message,
-                              std::function<void(std::vector<std::string>)> done) {
+void FakeControl::publish_now(broker::MessagePtr message, std::function<void(std::vector<std::string>)> done) {
   auto& topic = message->topic;
   auto id = topic.substr(1, topic.find('/', 1) - 1);
   std::vector<std::string> reached;
@@ -376,8 +372,7 @@ Rig::Rig(lockrules::Options options) {
   metrics_ = rules->metrics();
 }
 
-void Rig::publish(const std::string& topic, const std::string& payload,
-                  const std::string& username) {
+void Rig::publish(const std::string& topic, const std::string& payload, const std::string& username) {
   broker::ClientInfo from;
   from.client_id = "client-" + username;
   from.username = username;
@@ -386,8 +381,7 @@ void Rig::publish(const std::string& topic, const std::string& payload,
   publish_as(from, topic, payload);
 }
 
-void Rig::publish_as(const broker::ClientInfo& from, const std::string& topic,
-                     const std::string& payload) {
+void Rig::publish_as(const broker::ClientInfo& from, const std::string& topic, const std::string& payload) {
   rules->on_publish(from, broker::make_message(topic, payload, 1));
 }
 

@@ -55,25 +55,22 @@ class FakeKv final : public storage::KeyValue {
   std::vector<std::string> calls() const;  // "pair_unlock L m", "hset monitor", ... in order
 
   std::optional<std::string> string_value(storage::Db db, const std::string& key) const;
-  std::optional<std::string> hash_field(storage::Db db, const std::string& key,
-                                        const std::string& field) const;
+  std::optional<std::string> hash_field(storage::Db db, const std::string& key, const std::string& field) const;
   void put_hash(storage::Db db, const std::string& key, storage::Fields fields);
 
   void hmget(storage::Db db, std::string key, std::vector<std::string> fields,
              Callback<std::vector<std::optional<std::string>>> done) override;
   void hgetall(storage::Db db, std::string key, Callback<storage::Fields> done) override;
   void hset(storage::Db db, std::string key, storage::Fields fields, StatusCallback done) override;
-  void hreplace(storage::Db db, std::string key, storage::Fields fields,
-                std::chrono::milliseconds ttl, StatusCallback done) override;
-  void hdel(storage::Db db, std::string key, std::vector<std::string> fields,
-            Callback<long long> done) override;
+  void hreplace(storage::Db db, std::string key, storage::Fields fields, std::chrono::milliseconds ttl,
+                StatusCallback done) override;
+  void hdel(storage::Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) override;
   void del(storage::Db db, std::vector<std::string> keys, Callback<long long> done) override;
   void set(storage::Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
            StatusCallback done) override;
   void get(storage::Db db, std::string key, Callback<std::optional<std::string>> done) override;
   void exists(storage::Db db, std::string key, Callback<bool> done) override;
-  void expire(storage::Db db, std::string key, std::chrono::milliseconds ttl,
-              Callback<bool> done) override;
+  void expire(storage::Db db, std::string key, std::chrono::milliseconds ttl, Callback<bool> done) override;
   void pttl(storage::Db db, std::string key, Callback<long long> done) override;
   void scan(storage::Db db, std::string prefix, std::string cursor, std::size_t count,
             Callback<storage::ScanPage> done) override;
@@ -120,8 +117,7 @@ class FakeControl final : public broker::BrokerControl {
   void publish(broker::MessagePtr message) override;
   // Recorded with published() too; reaches the client id of the topic's first level (the lock)
   // unless that id is in `offline`.
-  void publish_now(broker::MessagePtr message,
-                   std::function<void(std::vector<std::string>)> done) override;
+  void publish_now(broker::MessagePtr message, std::function<void(std::vector<std::string>)> done) override;
   void disconnect_user(const std::string& username) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void set_offline(const std::string& client_id);
@@ -153,10 +149,8 @@ struct Rig {
   std::unique_ptr<lockrules::LockRules> rules;
 
   explicit Rig(lockrules::Options options = {});
-  void publish(const std::string& topic, const std::string& payload,
-               const std::string& username = "someone");
-  void publish_as(const broker::ClientInfo& from, const std::string& topic,
-                  const std::string& payload);
+  void publish(const std::string& topic, const std::string& payload, const std::string& username = "someone");
+  void publish_as(const broker::ClientInfo& from, const std::string& topic, const std::string& payload);
   const lockrules::Metrics& metrics() const { return *metrics_; }
   std::size_t unlocks_sent(const std::string& lockno) const;  // `unlock` on /<lockno>/call
 

@@ -55,9 +55,9 @@ TEST_CASE("a full key refuses more") {
   KeyedSequencer seq(2);
   std::vector<KeyedSequencer::Done> parked;
   auto park = [&](KeyedSequencer::Done done) { parked.push_back(std::move(done)); };
-  CHECK(seq.submit("k", park));   // running
-  CHECK(seq.submit("k", park));   // waiting 1
-  CHECK(seq.submit("k", park));   // waiting 2
+  CHECK(seq.submit("k", park));  // running
+  CHECK(seq.submit("k", park));  // waiting 1
+  CHECK(seq.submit("k", park));  // waiting 2
   CHECK_FALSE(seq.submit("k", park));
   CHECK(seq.submit("other", park));
 }

@@ -86,8 +86,7 @@ std::string random_prefix() {
 }  // namespace
 
 TEST_CASE("1,000 locks, both owners at once on two threads: one unlock each, on every store") {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("sakura-lockrules-" + std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() / ("sakura-lockrules-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   for (auto& backend : backends(dir)) {
     SUBCASE(backend.name.c_str()) {
@@ -144,9 +143,8 @@ TEST_CASE("1,000 locks, both owners at once on two threads: one unlock each, on 
         CHECK(poll([&] { return metrics->pending.load() == 0; }, std::chrono::seconds(10)));
         std::vector<storage::LockEvent> events;
         for (auto& e : history->events()) events.push_back(e.event);
-        CHECK(events == std::vector<storage::LockEvent>{
-                            storage::LockEvent::locked, storage::LockEvent::unlocked,
-                            storage::LockEvent::offline, storage::LockEvent::online});
+        CHECK(events == std::vector<storage::LockEvent>{storage::LockEvent::locked, storage::LockEvent::unlocked,
+                                                        storage::LockEvent::offline, storage::LockEvent::online});
         rules.close();
       }
       guard.reset();

@@ -24,10 +24,9 @@ TEST_CASE("a lockno is exactly 11 characters; other lock-shaped topics are marke
 }
 
 TEST_CASE("everything else has no rule") {
-  for (const char* t : {"", "/", "m", "/m", "AB345678901/m", "/AB345678901/m/", "/AB345678901/m/x",
-                        "/AB345678901/call", "/AB345678901/ota", "/AB345678901/fw", "/unauth/",
-                        "/unauthx", "unauth", "/AB345678901", "/AB345678901/", "/AB345678901/stat",
-                        "/AB345678901/status", "$SYS/broker/uptime"})
+  for (const char* t : {"", "/", "m", "/m", "AB345678901/m", "/AB345678901/m/", "/AB345678901/m/x", "/AB345678901/call",
+                        "/AB345678901/ota", "/AB345678901/fw", "/unauth/", "/unauthx", "unauth", "/AB345678901",
+                        "/AB345678901/", "/AB345678901/stat", "/AB345678901/status", "$SYS/broker/uptime"})
     CHECK_MESSAGE(!classify(t), t);
 }
 
@@ -35,7 +34,6 @@ TEST_CASE("status payloads") {
   CHECK(parse_status("1") == LockStatus::locked);
   CHECK(parse_status("0") == LockStatus::open);
   CHECK(parse_status("-2") == LockStatus::offline);
-  for (const char* p : {"", "2", "-1", "+1", "1 ", "00", "-2\n", "true"})
-    CHECK_MESSAGE(!parse_status(p), p);
+  for (const char* p : {"", "2", "-1", "+1", "1 ", "00", "-2\n", "true"}) CHECK_MESSAGE(!parse_status(p), p);
   CHECK(std::string(status_text(LockStatus::offline)) == "-2");
 }

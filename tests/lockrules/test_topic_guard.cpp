@@ -33,8 +33,8 @@ TEST_CASE("commands to a lock come only from a superuser") {
   for (const char* leaf : {"call", "ota"}) {
     auto topic = "/" + L + "/" + leaf;
     CHECK(g.check(phone, topic) == PublishVerdict::deny);
-    CHECK(g.check(client(std::nullopt), topic) == PublishVerdict::deny);  // anonymous
-    CHECK(g.check(client(L), topic) == PublishVerdict::deny);             // the lock itself
+    CHECK(g.check(client(std::nullopt), topic) == PublishVerdict::deny);   // anonymous
+    CHECK(g.check(client(L), topic) == PublishVerdict::deny);              // the lock itself
     CHECK(g.check(client("LK000000002"), topic) == PublishVerdict::deny);  // another lock
     CHECK(g.check(client("ops", true), topic) == PublishVerdict::allow);
     // Any level: a lockno of another length is refused the same way.
@@ -85,11 +85,11 @@ TEST_CASE("rule topics are never retained; other topics keep their retain flag")
 TEST_CASE("topics no rule is about pass untouched, retained or not") {
   GuardRig g;
   const auto anon = client(std::nullopt);
-  for (const char* t : {"", "/", "a/b", "/" "LK000000001", "/LK000000001/", "/LK000000001/note",
-                        "/LK000000001/call/x", "//call", "LK000000001/call", "$SYS/x", "/unauthx",
-                        "/LK000000001/statux", "/LK000000001/calls"})
+  for (const char* t : {"", "/", "a/b",
+                        "/"
+                        "LK000000001",
+                        "/LK000000001/", "/LK000000001/note", "/LK000000001/call/x", "//call", "LK000000001/call",
+                        "$SYS/x", "/unauthx", "/LK000000001/statux", "/LK000000001/calls"})
     CHECK_MESSAGE(g.check(anon, t, true) == PublishVerdict::allow, t);
-  CHECK(value(g.metrics->forged_commands) + value(g.metrics->forged_reports) +
-            value(g.metrics->retain_refused) ==
-        0);
+  CHECK(value(g.metrics->forged_commands) + value(g.metrics->forged_reports) + value(g.metrics->retain_refused) == 0);
 }

@@ -64,8 +64,8 @@ inline std::string dump(const broker::PersistedState& s) {
     std::ostringstream l;
     l << "msg " << id << " refs " << b.refs;
     if (b.message)
-      l << " " << b.message->topic << " [" << b.message->payload << "] q" << int(b.message->qos)
-        << " r" << b.message->retain;
+      l << " " << b.message->topic << " [" << b.message->payload << "] q" << int(b.message->qos) << " r"
+        << b.message->retain;
     lines.push_back(l.str());
   }
   for (auto& [cid, sess] : s.sessions) {
@@ -74,8 +74,7 @@ inline std::string dump(const broker::PersistedState& s) {
     for (auto& [f, q] : sess.subscriptions) l << " " << f << ":" << int(q);
     l << " out";
     for (auto& o : sess.outgoing)
-      l << " {" << o.id << " q" << int(o.qos) << " r" << o.retain << " p" << o.packet_id << " rel"
-        << o.released << "}";
+      l << " {" << o.id << " q" << int(o.qos) << " r" << o.retain << " p" << o.packet_id << " rel" << o.released << "}";
     l << " in2";
     for (auto id : sess.incoming_qos2) l << " " << id;
     lines.push_back(l.str());

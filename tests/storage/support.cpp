@@ -15,8 +15,7 @@ std::vector<std::unique_ptr<Opened>> kv_backends() {
     auto o = open_backend("redis", cfg);
     // Connecting is asynchronous; until it completes, operations fail fast by design.
     bool up = eventually([&] {
-      return wait<storage::Result<bool>>([&](auto cb) { o->s.kv->exists(storage::Db::auth, "probe", cb); })
-          .ok;
+      return wait<storage::Result<bool>>([&](auto cb) { o->s.kv->exists(storage::Db::auth, "probe", cb); }).ok;
     });
     REQUIRE_MESSAGE(up, "redis at " << redis->server << " never became ready");
     out.push_back(std::move(o));

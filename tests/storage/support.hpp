@@ -3,9 +3,9 @@
 // environment provides (embedded always; Redis and MariaDB from scripts/services.sh variables),
 // and `wait` to turn a callback into a value with a deadline instead of a sleep.
 #include <doctest/doctest.h>
-#include <sys/resource.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -141,8 +141,8 @@ inline std::optional<storage::SqlConfig> mariadb_from_env() {
   storage::SqlConfig s;
   s.backend = storage::SqlBackend::mariadb;
   s.host = host;
-  s.port = static_cast<std::uint16_t>(
-      std::atoi(env("SAKURA_TEST_MARIADB_PORT") ? env("SAKURA_TEST_MARIADB_PORT") : "3306"));
+  s.port =
+      static_cast<std::uint16_t>(std::atoi(env("SAKURA_TEST_MARIADB_PORT") ? env("SAKURA_TEST_MARIADB_PORT") : "3306"));
   s.user = env("SAKURA_TEST_MARIADB_USER") ? env("SAKURA_TEST_MARIADB_USER") : "lockadmin";
   s.password = env("SAKURA_TEST_MARIADB_PASSWORD") ? env("SAKURA_TEST_MARIADB_PASSWORD") : "";
   s.database = "sakura_test_" + random_hex(10);

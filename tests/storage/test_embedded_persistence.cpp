@@ -51,16 +51,14 @@ TEST_CASE("embedded: keys, hashes and expiries survive a restart") {
   CHECK(user.value.size() == 2);
   auto acl = wait<Result<bool>>([&](auto cb) { kv.exists(Db::auth, "mqtt_acl:k1", cb); });
   CHECK_FALSE(acl.value);  // its last field was deleted before the restart
-  auto status =
-      wait<Result<std::vector<Opt>>>([&](auto cb) { kv.hmget(Db::lock, "monitor", {"L0000000001"}, cb); });
+  auto status = wait<Result<std::vector<Opt>>>([&](auto cb) { kv.hmget(Db::lock, "monitor", {"L0000000001"}, cb); });
   CHECK(status.value == std::vector<Opt>{"1"});
   CHECK(wait<Result<Opt>>([&](auto cb) { kv.get(Db::lock, "bin", cb); }).value == Opt(binary_value));
   CHECK(wait<Result<bool>>([&](auto cb) { kv.exists(Db::lock, "long", cb); }).value);
   CHECK(eventually(
-      [&] { return !wait<Result<bool>>([&](auto cb) { kv.exists(Db::lock, "L0000000001_m", cb); }).value; },
-      5s));
-  auto bound = wait<Result<std::optional<storage::Binding>>>(
-      [&](auto cb) { s.sql->find_binding_by_user("openid-1", cb); });
+      [&] { return !wait<Result<bool>>([&](auto cb) { kv.exists(Db::lock, "L0000000001_m", cb); }).value; }, 5s));
+  auto bound =
+      wait<Result<std::optional<storage::Binding>>>([&](auto cb) { s.sql->find_binding_by_user("openid-1", cb); });
   REQUIRE(bound.ok);
   CHECK(bound.value.has_value());
 }

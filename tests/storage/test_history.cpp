@@ -20,8 +20,7 @@ std::vector<HistoryRow> all_rows(storage::Sql& sql, const std::string& lockno) {
   std::vector<HistoryRow> out;
   std::int64_t before = 0;
   for (;;) {
-    auto r =
-        wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lockno, before, 1000, cb); });
+    auto r = wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lockno, before, 1000, cb); });
     REQUIRE_MESSAGE(r.ok, r.message);
     if (r.value.empty()) break;
     before = r.value.back().id;
@@ -176,9 +175,7 @@ TEST_CASE("history: a full spool refuses and counts instead of growing") {
   REQUIRE(r.ok);
   int ok = 0, refused = 0;
   for (int i = 0; i < 15; ++i) {
-    auto st = wait<Status>([&](auto cb) {
-      r.value.history->append({"FULL0000001", LockEvent::online, i, ""}, cb);
-    });
+    auto st = wait<Status>([&](auto cb) { r.value.history->append({"FULL0000001", LockEvent::online, i, ""}, cb); });
     st.ok ? ++ok : ++refused;
   }
   CHECK(ok == 10);
@@ -203,12 +200,12 @@ TEST_CASE("history: the spool record format is pinned byte for byte") {
   std::ifstream in(dir.str() + "/history.spool", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const unsigned char expected[] = {
-      0x1c, 0x00, 0x00, 0x00,                          // payload length 28, u32 LE
-      0xf2, 0x37, 0x11, 0x89,                          // crc32 of the payload, u32 LE
-      0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // seq 1, u64 LE
-      0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00,  // ts_ms 1700000000123, i64 LE
-      0x02,                                            // event: 0 online 1 offline 2 locked 3 unlocked
-      'L', '0', '0', '0', '0', '0', '0', '0', '0', '0', '1',  // lockno, the rest of the payload
+      0x1c, 0x00, 0x00, 0x00,                                         // payload length 28, u32 LE
+      0xf2, 0x37, 0x11, 0x89,                                         // crc32 of the payload, u32 LE
+      0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,                 // seq 1, u64 LE
+      0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00,                 // ts_ms 1700000000123, i64 LE
+      0x02,                                                           // event: 0 online 1 offline 2 locked 3 unlocked
+      'L',  '0',  '0',  '0',  '0',  '0',  '0',  '0',  '0', '0', '1',  // lockno, the rest of the payload
   };
   CHECK(bytes == std::string(reinterpret_cast<const char*>(expected), sizeof expected));
 

@@ -2,8 +2,8 @@
 // barrier order, torn tails at every byte, damage in the middle, hostile files, compaction, and
 // a SIGKILL under sync=always.
 #include <signal.h>
-#include <sys/wait.h>
 #include <spdlog/sinks/null_sink.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -278,22 +278,39 @@ TEST_CASE("random record streams load the same after many compactions") {
       auto old_id = static_cast<p::MessageId>(1 + pick(static_cast<int>(next_id)));
       switch (pick(12)) {
         case 0: g.push_back(p::SessionCreated{client}); break;
-        case 1: if (pick(4) == 0) g.push_back(p::SessionEnded{client}); break;
-        case 2: g.push_back(pick(2) ? p::Record{p::SessionAttached{client}} : p::Record{p::SessionDetached{client, 1000 + group}}); break;
-        case 3: g.push_back(pick(3) ? p::Record{p::Subscribed{client, "/f" + std::to_string(pick(3)), static_cast<std::uint8_t>(pick(3))}}
-                                    : p::Record{p::Unsubscribed{client, "/f" + std::to_string(pick(3))}}); break;
-        case 4: case 5: case 6: {
+        case 1:
+          if (pick(4) == 0) g.push_back(p::SessionEnded{client});
+          break;
+        case 2:
+          g.push_back(pick(2) ? p::Record{p::SessionAttached{client}}
+                              : p::Record{p::SessionDetached{client, 1000 + group}});
+          break;
+        case 3:
+          g.push_back(pick(3) ? p::Record{p::Subscribed{client, "/f" + std::to_string(pick(3)),
+                                                        static_cast<std::uint8_t>(pick(3))}}
+                              : p::Record{p::Unsubscribed{client, "/f" + std::to_string(pick(3))}});
+          break;
+        case 4:
+        case 5:
+        case 6: {
           auto id = next_id++;
-          g.push_back(p::MessageStored{id, broker::make_message("/t" + std::to_string(pick(3)), std::string(pick(200), 'm'), 1)});
+          g.push_back(p::MessageStored{
+              id, broker::make_message("/t" + std::to_string(pick(3)), std::string(pick(200), 'm'), 1)});
           for (int k = pick(4); k > 0; --k)
-            g.push_back(p::Enqueued{clients[static_cast<std::size_t>(pick(4))], id, static_cast<std::uint8_t>(1 + pick(2)), pick(2) == 0});
+            g.push_back(p::Enqueued{clients[static_cast<std::size_t>(pick(4))], id,
+                                    static_cast<std::uint8_t>(1 + pick(2)), pick(2) == 0});
           if (pick(4) == 0) g.push_back(p::RetainSet{"/t" + std::to_string(pick(3)), id});
           break;
         }
         case 7: g.push_back(p::Sent{client, old_id, packet}); break;
-        case 8: g.push_back(pick(3) ? p::Record{p::Completed{client, packet}} : p::Record{p::Released{client, packet}}); break;
+        case 8:
+          g.push_back(pick(3) ? p::Record{p::Completed{client, packet}} : p::Record{p::Released{client, packet}});
+          break;
         case 9: g.push_back(p::Dropped{client, old_id}); break;
-        case 10: g.push_back(pick(2) ? p::Record{p::IncomingQos2{client, packet}} : p::Record{p::IncomingQos2Done{client, packet}}); break;
+        case 10:
+          g.push_back(pick(2) ? p::Record{p::IncomingQos2{client, packet}}
+                              : p::Record{p::IncomingQos2Done{client, packet}});
+          break;
         default: g.push_back(p::RetainCleared{"/t" + std::to_string(pick(3))}); break;
       }
       for (auto& r : g) {

@@ -28,12 +28,12 @@ std::string raw(const char (&s)[N]) {
 }  // namespace
 
 TEST_CASE("an Enqueued record as bytes") {
-  const std::string bytes = raw(
-      "\x07"        // kind 7: Enqueued
-      "\x06lock-A"  // client id: length 6, bytes
-      "\xac\x02"    // message id 300 as a varint
-      "\x02"        // QoS 2
-      "\x01");      // retain
+  const std::string bytes =
+      raw("\x07"        // kind 7: Enqueued
+          "\x06lock-A"  // client id: length 6, bytes
+          "\xac\x02"    // message id 300 as a varint
+          "\x02"        // QoS 2
+          "\x01");      // retain
   CHECK(encode(p::Enqueued{"lock-A", 300, 2, true}) == bytes);
   auto d = storage::decode_record(bytes);
   REQUIRE(d.record);
@@ -45,12 +45,13 @@ TEST_CASE("an Enqueued record as bytes") {
 }
 
 TEST_CASE("a MessageStored record as bytes") {
-  const std::string bytes = raw(
-      "\x06"          // kind 6: MessageStored
-      "\x05"          // message id 5
-      "\x02/t"        // topic
-      "\x03" "a\0b"   // payload with a NUL
-      "\x0d");        // flags: present (8) | retain (4) | QoS 1
+  const std::string bytes =
+      raw("\x06"    // kind 6: MessageStored
+          "\x05"    // message id 5
+          "\x02/t"  // topic
+          "\x03"
+          "a\0b"    // payload with a NUL
+          "\x0d");  // flags: present (8) | retain (4) | QoS 1
   CHECK(encode(p::MessageStored{5, broker::make_message("/t", std::string("a\0b", 3), 1, true)}) == bytes);
   auto d = storage::decode_record(bytes);
   REQUIRE(d.record);
@@ -67,7 +68,8 @@ TEST_CASE("every record kind round-trips") {
   records.push_back(p::SessionDetached{"neg", -5});
   records.push_back(p::SessionDetached{"big", INT64_MAX});
   records.push_back(p::SessionDetached{"small", INT64_MIN});
-  records.push_back(p::MessageStored{UINT64_MAX, broker::make_message(std::string(300, 't'), std::string(70000, 'p'), 2)});
+  records.push_back(
+      p::MessageStored{UINT64_MAX, broker::make_message(std::string(300, 't'), std::string(70000, 'p'), 2)});
   std::set<std::size_t> kinds;
   for (auto& r : records) {
     kinds.insert(r.index());
@@ -99,10 +101,21 @@ TEST_CASE("every truncation and an extra byte are errors") {
 
 TEST_CASE("out-of-range fields are errors") {
   CHECK(storage::decode_record(raw("\x7f")).error == "unknown record kind");
-  CHECK(storage::decode_record(raw("\x04\x01" "c" "\x01" "f" "\x03")).error == "QoS above 2");
+  CHECK(storage::decode_record(raw("\x04\x01"
+                                   "c"
+                                   "\x01"
+                                   "f"
+                                   "\x03"))
+            .error == "QoS above 2");
   // Packet id 65536 (varint 80 80 04).
-  CHECK(storage::decode_record(raw("\x0a\x01" "c" "\x80\x80\x04")).error == "packet id above 65535");
-  CHECK(storage::decode_record(raw("\x07\x01" "c" "\x01\x01\x02")).error == "flag neither 0 nor 1");
+  CHECK(storage::decode_record(raw("\x0a\x01"
+                                   "c"
+                                   "\x80\x80\x04"))
+            .error == "packet id above 65535");
+  CHECK(storage::decode_record(raw("\x07\x01"
+                                   "c"
+                                   "\x01\x01\x02"))
+            .error == "flag neither 0 nor 1");
   // A string length far beyond the record.
   CHECK(storage::decode_record(raw("\x00\xff\xff\xff\xff\x0f")).error == "string longer than the record");
   // An 11-byte varint.

@@ -57,8 +57,7 @@ TEST_CASE("kv contract: hashes") {
     CHECK(hgetall(kv, Db::auth, key) ==
           std::map<std::string, std::string>{{"password", "p1"}, {"is_superuser", "0"}, {"salt", "s"}});
 
-    auto none = wait<Result<std::vector<Opt>>>(
-        [&](auto cb) { kv.hmget(Db::auth, key + "-absent", {"password"}, cb); });
+    auto none = wait<Result<std::vector<Opt>>>([&](auto cb) { kv.hmget(Db::auth, key + "-absent", {"password"}, cb); });
     REQUIRE(none.ok);
     CHECK(none.value == std::vector<Opt>{std::nullopt});
     CHECK(hgetall(kv, Db::auth, key + "-absent").empty());
@@ -66,9 +65,7 @@ TEST_CASE("kv contract: hashes") {
     auto removed = wait<Result<long long>>([&](auto cb) { kv.hdel(Db::auth, key, {"salt", "nope"}, cb); });
     REQUIRE(removed.ok);
     CHECK(removed.value == 1);
-    removed = wait<Result<long long>>([&](auto cb) {
-      kv.hdel(Db::auth, key, {"password", "is_superuser"}, cb);
-    });
+    removed = wait<Result<long long>>([&](auto cb) { kv.hdel(Db::auth, key, {"password", "is_superuser"}, cb); });
     CHECK(removed.value == 2);
     CHECK_FALSE(exists(kv, Db::auth, key));  // an emptied hash no longer exists
   }

@@ -50,8 +50,7 @@ TEST_CASE("mariadb faults: stopped while events arrive, restarted, every event e
   // Other repository calls fail, and quickly (at most one connect timeout, then fail-fast).
   for (int i = 0; i < 5; ++i) {
     auto start = std::chrono::steady_clock::now();
-    auto r =
-        wait<Result<std::optional<storage::Binding>>>([&](auto cb) { sql.find_binding_by_user("u", cb); });
+    auto r = wait<Result<std::optional<storage::Binding>>>([&](auto cb) { sql.find_binding_by_user("u", cb); });
     CHECK_FALSE(r.ok);
     CHECK(std::chrono::steady_clock::now() - start < 2500ms);
   }
@@ -64,8 +63,7 @@ TEST_CASE("mariadb faults: stopped while events arrive, restarted, every event e
   std::vector<HistoryRow> rows;
   std::int64_t before = 0;
   for (;;) {
-    auto page =
-        wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lock, before, 1000, cb); });
+    auto page = wait<Result<std::vector<HistoryRow>>>([&](auto cb) { sql.history_page(lock, before, 1000, cb); });
     REQUIRE_MESSAGE(page.ok, page.message);
     if (page.value.empty()) break;
     before = page.value.back().id;

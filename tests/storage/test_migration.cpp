@@ -72,20 +72,24 @@ std::vector<Target> targets() {
 // and no keys beyond what they needed; the monitor wrote the text and a millisecond time.
 void old_tables(const Target& t) {
   if (t.mariadb()) {
-    t.raw("CREATE TABLE user2lock (userno VARCHAR(64), lockno VARCHAR(20), morf VARCHAR(2), adate DATE)"
-          " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
-    t.raw("CREATE TABLE lockhistory (lockno VARCHAR(20), message VARCHAR(20), time BIGINT)"
-          " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+    t.raw(
+        "CREATE TABLE user2lock (userno VARCHAR(64), lockno VARCHAR(20), morf VARCHAR(2), adate DATE)"
+        " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+    t.raw(
+        "CREATE TABLE lockhistory (lockno VARCHAR(20), message VARCHAR(20), time BIGINT)"
+        " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
   } else {
     t.raw("CREATE TABLE user2lock (userno TEXT, lockno TEXT, morf TEXT, adate TEXT)");
     t.raw("CREATE TABLE lockhistory (lockno TEXT, message TEXT, time INTEGER)");
   }
-  t.raw("INSERT INTO user2lock VALUES ('oOpenId-m', 'L0000000001', 'm', '2021-03-04'),"
-        " ('oOpenId-f', 'L0000000001', 'f', '2021-03-05'), ('oOpenId-other', 'L0000000002', 'm', '2022-01-01')");
+  t.raw(
+      "INSERT INTO user2lock VALUES ('oOpenId-m', 'L0000000001', 'm', '2021-03-04'),"
+      " ('oOpenId-f', 'L0000000001', 'f', '2021-03-05'), ('oOpenId-other', 'L0000000002', 'm', '2022-01-01')");
   // Out of time order on purpose: ids follow time after the conversion.
-  t.raw("INSERT INTO lockhistory VALUES ('L0000000001', '上锁', 1614816000300),"
-        " ('L0000000001', '设备上线', 1614816000100), ('L0000000001', '开锁', 1614816000200),"
-        " ('L0000000001', '设备离线', 1614816000400), ('L0000000002', '上锁', 1614816000500)");
+  t.raw(
+      "INSERT INTO lockhistory VALUES ('L0000000001', '上锁', 1614816000300),"
+      " ('L0000000001', '设备上线', 1614816000100), ('L0000000001', '开锁', 1614816000200),"
+      " ('L0000000001', '设备离线', 1614816000400), ('L0000000002', '上锁', 1614816000500)");
 }
 
 // SQLite only: on MariaDB the kept table is checked through behaviour.
@@ -94,8 +98,8 @@ std::vector<std::string> sqlite_columns(const Target& t, const std::string& tabl
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((t.dir->str() + "/sakura.db").c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, ("SELECT name FROM pragma_table_info('" + table + "')").c_str(), -1, &st,
-                             nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, ("SELECT name FROM pragma_table_info('" + table + "')").c_str(), -1, &st, nullptr) ==
+          SQLITE_OK);
   while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   sqlite3_close(db);
@@ -173,9 +177,9 @@ TEST_CASE("migration: old lockhistory and user2lock are converted, every old row
 
     // New history lands after the old rows and is read with them.
     REQUIRE(value_of<bool>([&](auto cb) {
-      run.s.sql->append_history({HistoryEvent{"L0000000001", LockEvent::locked, 1700000000000, random_hex(32)}},
-                                [cb](storage::Status st) { cb(st.ok ? Result<bool>::success(true)
-                                                                    : Result<bool>::failure(st.message)); });
+      run.s.sql->append_history(
+          {HistoryEvent{"L0000000001", LockEvent::locked, 1700000000000, random_hex(32)}},
+          [cb](storage::Status st) { cb(st.ok ? Result<bool>::success(true) : Result<bool>::failure(st.message)); });
     }));
     rows = run.page("L0000000001");
     REQUIRE(rows.size() == 5);
@@ -195,7 +199,8 @@ TEST_CASE("migration: old lockhistory and user2lock are converted, every old row
             run.s.sql->bind({"OOPENID-M", "L0000000003", 'm', "2026-12-03"}, cb);
           }) == storage::BindOutcome::bound);
 
-    if (!t.mariadb()) CHECK(sqlite_columns(t, "lockhistory_v0") == std::vector<std::string>{"lockno", "message", "time"});
+    if (!t.mariadb())
+      CHECK(sqlite_columns(t, "lockhistory_v0") == std::vector<std::string>{"lockno", "message", "time"});
     auto again = storage::run_migrations(t.cfg, false, logger());
     REQUIRE(again.ok);
     CHECK(again.value.steps.empty());
@@ -209,15 +214,18 @@ TEST_CASE("migration: the broker converts an old database at start, even one it 
     // Version 1 recorded over the old tables: what a Sakura without these migrations left (its
     // own new tables beside the old ones).
     if (t.mariadb()) {
-      t.raw("CREATE TABLE devices (lockno VARCHAR(64) NOT NULL PRIMARY KEY, credential_hash VARCHAR(255) NOT NULL,"
-            " firmware_version VARCHAR(64) NOT NULL DEFAULT '', last_seen_ms BIGINT NOT NULL DEFAULT 0,"
-            " created_ms BIGINT NOT NULL)");
+      t.raw(
+          "CREATE TABLE devices (lockno VARCHAR(64) NOT NULL PRIMARY KEY, credential_hash VARCHAR(255) NOT NULL,"
+          " firmware_version VARCHAR(64) NOT NULL DEFAULT '', last_seen_ms BIGINT NOT NULL DEFAULT 0,"
+          " created_ms BIGINT NOT NULL)");
       t.raw("CREATE TABLE schema_version (version INT NOT NULL PRIMARY KEY, applied_ms BIGINT NOT NULL)");
     } else {
-      t.raw("CREATE TABLE kv_keys (db INTEGER NOT NULL, key TEXT NOT NULL, is_hash INTEGER NOT NULL, value TEXT,"
-            " expires_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (db, key)) WITHOUT ROWID");
-      t.raw("CREATE TABLE kv_fields (db INTEGER NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL,"
-            " value TEXT NOT NULL, PRIMARY KEY (db, key, field)) WITHOUT ROWID");
+      t.raw(
+          "CREATE TABLE kv_keys (db INTEGER NOT NULL, key TEXT NOT NULL, is_hash INTEGER NOT NULL, value TEXT,"
+          " expires_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (db, key)) WITHOUT ROWID");
+      t.raw(
+          "CREATE TABLE kv_fields (db INTEGER NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL,"
+          " value TEXT NOT NULL, PRIMARY KEY (db, key, field)) WITHOUT ROWID");
       t.raw("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
     }
     t.raw("INSERT INTO schema_version VALUES (1, 0)");
@@ -237,8 +245,9 @@ TEST_CASE("migration: a user2lock that breaks Sakura's rules is left alone and n
   for (auto& t : targets()) {
     CAPTURE(t.name);
     old_tables(t);
-    t.raw("INSERT INTO user2lock VALUES ('oOpenId-m', 'L0000000009', 'm', '2021-04-01'),"
-          " ('oOpenId-y', 'L0000000002', 'm', '2021-04-02')");
+    t.raw(
+        "INSERT INTO user2lock VALUES ('oOpenId-m', 'L0000000009', 'm', '2021-04-01'),"
+        " ('oOpenId-y', 'L0000000002', 'm', '2021-04-02')");
     auto dry = storage::run_migrations(t.cfg, true, logger());
     REQUIRE(dry.ok);
     CHECK(dry.value.steps[2].summary.find("BLOCKED: user2lock: 1 users are bound more than once and 1 lock roles") !=
@@ -275,9 +284,10 @@ TEST_CASE("migration: old times in seconds, as decimals and as dates become mill
   t.name = "sqlite";
   t.cfg.data_dir = t.dir->str();
   t.raw("CREATE TABLE lockhistory (id INTEGER PRIMARY KEY, lockno TEXT, msg TEXT, ts)");
-  t.raw("INSERT INTO lockhistory (lockno, msg, ts) VALUES ('L0000000001', '上锁', 1614816000),"
-        " ('L0000000001', '开锁', '1614816001.5'), ('L0000000001', '设备上线', '2021-03-04 00:00:02'),"
-        " ('L0000000001', 'odd text', 1614816003000)");
+  t.raw(
+      "INSERT INTO lockhistory (lockno, msg, ts) VALUES ('L0000000001', '上锁', 1614816000),"
+      " ('L0000000001', '开锁', '1614816001.5'), ('L0000000001', '设备上线', '2021-03-04 00:00:02'),"
+      " ('L0000000001', 'odd text', 1614816003000)");
   auto r = storage::run_migrations(t.cfg, false, logger());
   REQUIRE_MESSAGE(r.ok, r.message);
   CHECK(r.value.steps[1].summary.find("1 of them have another text") != std::string::npos);

@@ -27,12 +27,9 @@ void race(const std::vector<storage::KeyValue*>& clients, int locks) {
       storage::KeyValue& kv = *clients[side % clients.size()];
       for (int i = 0; i < locks; ++i) {
         kv.pair_unlock(prefix + std::to_string(i), side ? 'f' : 'm', 35s, [&, i](Result<PairOutcome> r) {
-          if (!r.ok)
-            ++tallies[i].failed;
-          else if (r.value == PairOutcome::paired)
-            ++tallies[i].paired;
-          else
-            ++tallies[i].waiting;
+          if (!r.ok) ++tallies[i].failed;
+          else if (r.value == PairOutcome::paired) ++tallies[i].paired;
+          else ++tallies[i].waiting;
           --outstanding;
         });
       }

@@ -41,8 +41,7 @@ TEST_CASE("redis faults: killed, failing fast, restarted, recovered") {
   storage::KeyValue& kv = *o->s.kv;
   REQUIRE(eventually([&] { return kv_works(kv); }));
   const std::string lock = random_hex(11);
-  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value ==
-        PairOutcome::waiting);
+  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value == PairOutcome::waiting);
 
   // A burst in flight when the server dies: every callback arrives, exactly once, none hangs.
   const int burst = 5000;
@@ -71,8 +70,7 @@ TEST_CASE("redis faults: killed, failing fast, restarted, recovered") {
   CHECK(eventually([&] { return kv_works(kv); }, 10s));
   CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'f', 35s, cb); }).value ==
         PairOutcome::waiting);  // m's window died with the server
-  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value ==
-        PairOutcome::paired);
+  CHECK(wait<Result<PairOutcome>>([&](auto cb) { kv.pair_unlock(lock, 'm', 35s, cb); }).value == PairOutcome::paired);
 }
 
 TEST_CASE("redis faults: a server that stops answering times out instead of hanging") {

@@ -10,8 +10,7 @@ using broker::TrustedProxies;
 namespace {
 std::string fwd(std::string_view peer, std::string_view xff, std::string_view real_ip = "",
                 std::string_view trusted = "127.0.0.1, ::1") {
-  auto a = broker::forwarded_address(ip::make_address(std::string(peer)), xff, real_ip,
-                                     TrustedProxies(trusted));
+  auto a = broker::forwarded_address(ip::make_address(std::string(peer)), xff, real_ip, TrustedProxies(trusted));
   return a ? a->to_string() : "-";
 }
 }  // namespace

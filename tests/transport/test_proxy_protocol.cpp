@@ -7,8 +7,8 @@
 #include "broker/proxy_protocol.hpp"
 #include "broker/tcp_transport.hpp"
 
-using broker::ProxyHeader;
 using broker::parse_proxy_header;
+using broker::ProxyHeader;
 using Status = ProxyHeader::Status;
 
 namespace {
@@ -58,13 +58,13 @@ TEST_CASE("v1 malformed") {
 
 TEST_CASE("v2 PROXY over TCP/IPv4 with a TLV") {
   auto block = v2({
-      0x21,                    // version 2, command PROXY
-      0x11,                    // AF_INET, STREAM
-      0x00, 0x11,              // 17 bytes follow
-      198, 51, 100, 9,         // source address
-      10, 0, 0, 1,             // destination address
-      0xc3, 0x50,              // source port 50000
-      0x07, 0x5b,              // destination port 1883
+      0x21,                       // version 2, command PROXY
+      0x11,                       // AF_INET, STREAM
+      0x00, 0x11,                 // 17 bytes follow
+      198,  51,   100,  9,        // source address
+      10,   0,    0,    1,        // destination address
+      0xc3, 0x50,                 // source port 50000
+      0x07, 0x5b,                 // destination port 1883
       0x04, 0x00, 0x02, 'h', 'i'  // a NOOP TLV, skipped
   });
   auto h = parse_proxy_header(block + "\x10");
@@ -76,10 +76,9 @@ TEST_CASE("v2 PROXY over TCP/IPv4 with a TLV") {
 }
 
 TEST_CASE("v2 PROXY over TCP/IPv6") {
-  std::initializer_list<int> bytes = {0x21, 0x21, 0x00, 0x24,
-                                      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07,
-                                      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
-                                      0x01, 0xbb, 0x07, 0x5b};
+  std::initializer_list<int> bytes = {0x21, 0x21, 0x00, 0x24, 0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,    0,   0, 0,
+                                      0,    0,    0,    0,    0,    0x07, 0x20, 0x01, 0x0d, 0xb8, 0,    0,   0, 0,
+                                      0,    0,    0,    0,    0,    0,    0,    0x01, 0x01, 0xbb, 0x07, 0x5b};
   auto h = parse_proxy_header(v2(bytes));
   REQUIRE(h.status == Status::complete);
   CHECK(broker::format_endpoint(*h.source) == "[2001:db8::7]:443");

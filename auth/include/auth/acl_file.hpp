@@ -31,8 +31,8 @@ struct GlobalRule {
   enum class Who { all, anonymous, lock, user, client_id, address };
   bool allow = false;
   Who who = Who::all;
-  std::string who_value;                  // user name or client id
-  boost::asio::ip::address network;       // for Who::address
+  std::string who_value;             // user name or client id
+  boost::asio::ip::address network;  // for Who::address
   unsigned prefix = 0;
   Access access = Access::both;
   struct Filter {

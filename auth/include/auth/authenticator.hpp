@@ -15,8 +15,8 @@
 
 #include "auth/acl_file.hpp"
 #include "auth/command_template.hpp"
-#include "auth/password.hpp"
 #include "auth/login_throttle.hpp"
+#include "auth/password.hpp"
 #include "broker/hooks.hpp"
 #include "common/worker_pool.hpp"
 #include "storage/key_value.hpp"
@@ -31,12 +31,11 @@ class CredentialKeeper;
 
 struct AuthOptions {
   HashSpec hash;
-  CommandTemplate auth_cmd = *CommandTemplate::parse("HMGET mqtt_user:%u password salt",
-                                                     {CommandTemplate::Verb::hmget});
+  CommandTemplate auth_cmd =
+      *CommandTemplate::parse("HMGET mqtt_user:%u password salt", {CommandTemplate::Verb::hmget});
   std::optional<CommandTemplate> super_cmd = CommandTemplate::parse(
       "HGET mqtt_user:%u is_superuser", {CommandTemplate::Verb::hget, CommandTemplate::Verb::hmget});
-  CommandTemplate acl_cmd = *CommandTemplate::parse("HGETALL mqtt_acl:%u",
-                                                    {CommandTemplate::Verb::hgetall});
+  CommandTemplate acl_cmd = *CommandTemplate::parse("HGETALL mqtt_acl:%u", {CommandTemplate::Verb::hgetall});
   bool allow_anonymous = false;
   bool nomatch_allow = false;
   std::shared_ptr<const GlobalRules> global = std::make_shared<GlobalRules>();
@@ -57,22 +56,19 @@ struct AuthStats {
   std::atomic<std::uint64_t> unknown_user{0};
   std::atomic<std::uint64_t> bad_password{0};
   std::atomic<std::uint64_t> store_errors{0};
-  std::atomic<std::uint64_t> throttled{0};   // refused without a lookup: source or user blocked
-  std::atomic<std::uint64_t> overloaded{0};  // refused: the hash queue was full
+  std::atomic<std::uint64_t> throttled{0};          // refused without a lookup: source or user blocked
+  std::atomic<std::uint64_t> overloaded{0};         // refused: the hash queue was full
   std::atomic<std::uint64_t> client_id_refused{0};  // right password, client id not the pinned one
 };
 
-class KvAuthenticator final : public broker::Authenticator,
-                              public std::enable_shared_from_this<KvAuthenticator> {
+class KvAuthenticator final : public broker::Authenticator, public std::enable_shared_from_this<KvAuthenticator> {
  public:
   // `keeper` (optional) learns which credentials expire, so it renews them while connected.
-  KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOptions options,
-                  std::shared_ptr<spdlog::logger> log,
+  KvAuthenticator(std::shared_ptr<storage::KeyValue> kv, AuthOptions options, std::shared_ptr<spdlog::logger> log,
                   std::shared_ptr<CredentialKeeper> keeper = nullptr);
   ~KvAuthenticator() override;
 
-  void authenticate(const broker::AuthRequest& request,
-                    std::function<void(broker::AuthResult)> done) override;
+  void authenticate(const broker::AuthRequest& request, std::function<void(broker::AuthResult)> done) override;
 
   const AuthStats& stats() const { return stats_; }
   const AuthOptions& options() const { return options_; }
@@ -90,8 +86,7 @@ class KvAuthenticator final : public broker::Authenticator,
   void on_acl(std::shared_ptr<Attempt> a, storage::Result<storage::Fields> r);
   void refuse(Attempt& a, std::atomic<std::uint64_t>& counter, const char* why, bool failure,
               broker::codec::ConnectReturn code = broker::codec::ConnectReturn::not_authorized);
-  std::shared_ptr<broker::Acl> make_acl(const broker::ClientInfo& client,
-                                        const storage::Fields& rows) const;
+  std::shared_ptr<broker::Acl> make_acl(const broker::ClientInfo& client, const storage::Fields& rows) const;
 
   std::shared_ptr<storage::KeyValue> kv_;
   AuthOptions options_;
@@ -101,9 +96,9 @@ class KvAuthenticator final : public broker::Authenticator,
   std::optional<std::size_t> salt_index_;
   std::optional<std::size_t> super_index_;
   std::size_t ttl_index_ = 0;
-  std::size_t hash_index_ = 0;      // the credential's own scheme (kHashField)
-  std::size_t own_salt_index_ = 0;  // its salt when it names one
-  std::size_t client_id_index_ = 0; // the account's pinned client id (kClientIdField)
+  std::size_t hash_index_ = 0;       // the credential's own scheme (kHashField)
+  std::size_t own_salt_index_ = 0;   // its salt when it names one
+  std::size_t client_id_index_ = 0;  // the account's pinned client id (kClientIdField)
   LoginThrottle throttle_;
   // Slow password checks (bcrypt, pbkdf2), never on an I/O or store thread. Bounded: a full
   // queue fails the login (code 5) at once instead of piling up work an attacker can create

@@ -25,8 +25,7 @@ struct CommandTemplate {
 
 // Replaces %u and %c in one pass (a substituted value is never scanned again); "%%" is a '%'.
 // Other '%' sequences are kept as written.
-std::string substitute(std::string_view pattern, std::string_view username,
-                       std::string_view client_id);
+std::string substitute(std::string_view pattern, std::string_view username, std::string_view client_id);
 
 // substitute() for an ACL filter that grants something (a mqtt_acl row, an `allow` rule): nullopt
 // when what the client chose would widen it, so the filter grants nothing to this client. That is

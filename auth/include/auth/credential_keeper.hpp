@@ -31,8 +31,7 @@ class logger;
 
 namespace auth {
 
-class CredentialKeeper final : public broker::Observer,
-                               public std::enable_shared_from_this<CredentialKeeper> {
+class CredentialKeeper final : public broker::Observer, public std::enable_shared_from_this<CredentialKeeper> {
  public:
   struct Stats {
     std::atomic<std::uint64_t> renewed{0};   // PEXPIRE sent for an expiring credential

@@ -66,8 +66,8 @@ NewCredential lock_credential(const std::string& lockno, std::string password);
 // A stored credential as operators see it: never the password or its salt.
 struct CredentialInfo {
   std::string username;
-  storage::Fields fields;  // the record's other fields (is_superuser, ttl, hash, clientid), sorted
-  storage::Fields acl;     // sorted by filter
+  storage::Fields fields;        // the record's other fields (is_superuser, ttl, hash, clientid), sorted
+  storage::Fields acl;           // sorted by filter
   long long expires_in_ms = -1;  // -1: no expiry
 };
 

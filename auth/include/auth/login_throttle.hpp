@@ -30,11 +30,11 @@ class LoginThrottle {
  public:
   using Clock = RateLimiter::Clock;
   struct Options {
-    RateLimiter::Options per_pair;                           // free_failures 5
+    RateLimiter::Options per_pair;  // free_failures 5
     RateLimiter::Options per_address{20};
-    RateLimiter::Options per_user{100};                      // all addresses together
+    RateLimiter::Options per_user{100};  // all addresses together
     std::chrono::milliseconds good_for{std::chrono::hours(24 * 7)};
-    std::size_t max_entries = 100000;                        // per table
+    std::size_t max_entries = 100000;  // per table
   };
   struct Keys {
     std::string user, pair, address;

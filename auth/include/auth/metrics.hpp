@@ -9,7 +9,6 @@ class CredentialKeeper;
 
 // Appends sakura_auth_logins_total{result=...}, sakura_auth_attempts_total and the credential
 // keeper's counters (renewed, vanished, revoked). Safe from any thread (atomics only).
-void append_prometheus(const KvAuthenticator& authenticator, const CredentialKeeper& keeper,
-                       std::string& out);
+void append_prometheus(const KvAuthenticator& authenticator, const CredentialKeeper& keeper, std::string& out);
 
 }  // namespace auth

@@ -41,8 +41,7 @@ std::optional<HashSpec> parse_hash_spec(std::string_view text, std::string* why 
 std::string to_string(const HashSpec& spec);
 
 // Whether `password` matches the stored `hash` (and `salt`, empty when the field is missing).
-bool verify_password(const HashSpec& spec, std::string_view password, std::string_view hash,
-                     std::string_view salt);
+bool verify_password(const HashSpec& spec, std::string_view password, std::string_view hash, std::string_view salt);
 
 struct StoredPassword {
   std::string hash;

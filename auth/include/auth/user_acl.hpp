@@ -23,9 +23,10 @@ class UserAcl final : public broker::Acl {
   };
 
   // `rows` as read by HGETALL (filter -> "1" | "2" | "3"). A row with another value grants
-  // nothing but still makes the user whitelist-only (failing closed). `global` holds only the rules for this client, already substituted.
-  UserAcl(const storage::Fields& rows, std::string_view username, std::string_view client_id,
-          GlobalRules global, bool nomatch_allow);
+  // nothing but still makes the user whitelist-only (failing closed). `global` holds only the rules for this client,
+  // already substituted.
+  UserAcl(const storage::Fields& rows, std::string_view username, std::string_view client_id, GlobalRules global,
+          bool nomatch_allow);
 
   bool allow_publish(std::string_view topic) const override;
   bool allow_subscribe(std::string_view filter) const override;

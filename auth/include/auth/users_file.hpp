@@ -29,8 +29,8 @@ struct UsersFile {
   static UsersFile load(const std::string& path);
 
   // Writes every user (hreplace, no expiry); `done` runs once with the first error or success.
-  void apply(storage::KeyValue& kv, const std::string& user_key_pattern,
-             const std::string& acl_key_pattern, std::function<void(storage::Status)> done) const;
+  void apply(storage::KeyValue& kv, const std::string& user_key_pattern, const std::string& acl_key_pattern,
+             std::function<void(storage::Status)> done) const;
 };
 
 }  // namespace auth

@@ -29,9 +29,9 @@ struct Options {
   std::uint32_t publishers = 1;
   std::uint32_t subscribers = 1;
   std::uint8_t qos = 0;
-  std::uint32_t payload = 64;  // bytes, at least the 16-byte stamp
-  double rate = 0;             // messages per second over all publishers; 0: flat out
-  double duration = 10;        // seconds of publishing
+  std::uint32_t payload = 64;    // bytes, at least the 16-byte stamp
+  double rate = 0;               // messages per second over all publishers; 0: flat out
+  double duration = 10;          // seconds of publishing
   std::uint32_t inflight = 100;  // per publisher: messages sent and not yet delivered
   double drain = 5;              // seconds to wait for stragglers after publishing stops
   // false: subscribers connect with clean session 0 under fixed ids (sbs-persistent-<n>), so a
@@ -40,10 +40,10 @@ struct Options {
 
   // lock
   std::uint32_t locks = 100;
-  double pair_rate = 50;     // m/f pairs per second over all locks
-  double pair_gap_ms = 5;    // m is published this long before f
+  double pair_rate = 50;   // m/f pairs per second over all locks
+  double pair_gap_ms = 5;  // m is published this long before f
   LockMode lock_mode = LockMode::rule;
-  std::string auth_redis;    // HOST:PORT: write credentials there as the login does
+  std::string auth_redis;  // HOST:PORT: write credentials there as the login does
 
   // process and measurement
   std::uint32_t workers = 1;
@@ -55,7 +55,7 @@ struct Options {
   double connect_timeout = 10;
   int broker_pid = 0;  // read its memory from /proc when set
   bool json_only = false;
-  std::string label;   // copied into the JSON line (e.g. "mosquitto", "sakura")
+  std::string label;  // copied into the JSON line (e.g. "mosquitto", "sakura")
 };
 
 struct ParseResult {

@@ -9,9 +9,9 @@
 namespace bench {
 
 struct ProcSample {
-  std::uint64_t rss_kib = 0;   // VmRSS
-  std::uint64_t hwm_kib = 0;   // VmHWM, the peak resident set
-  double cpu_seconds = 0;      // utime + stime
+  std::uint64_t rss_kib = 0;  // VmRSS
+  std::uint64_t hwm_kib = 0;  // VmHWM, the peak resident set
+  double cpu_seconds = 0;     // utime + stime
 };
 
 // The value of a "Key:   1234 kB" line of /proc/<pid>/status.

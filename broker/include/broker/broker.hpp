@@ -14,13 +14,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <optional>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "broker/executor.hpp"
 #include "broker/hooks.hpp"
 #include "broker/log_throttle.hpp"
@@ -31,6 +30,7 @@
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
 #include "broker/subscription_tree.hpp"
+#include "common/clock.hpp"
 
 namespace spdlog {
 class logger;
@@ -85,8 +85,8 @@ class Broker final : public BrokerControl {
   // persistent), nothing is touched and `done(nullptr, false)` runs at once (CONNACK 5), unless
   // `owns_id` (AuthResult::owns_client_id): then that session ends and a fresh one starts.
   using SessionReady = std::function<void(std::shared_ptr<Session>, bool present)>;
-  void open_session(const std::string& client_id, const std::optional<std::string>& username,
-                    bool clean, SessionReady done, bool owns_id = false);
+  void open_session(const std::string& client_id, const std::optional<std::string>& username, bool clean,
+                    SessionReady done, bool owns_id = false);
   // The connection of `s` has closed (on the owner worker).
   void session_closed(const std::shared_ptr<Session>& s);
 
@@ -117,8 +117,7 @@ class Broker final : public BrokerControl {
 
   // BrokerControl
   void publish(MessagePtr message) override;
-  void publish_now(MessagePtr message,
-                   std::function<void(std::vector<std::string> reached)> done) override;
+  void publish_now(MessagePtr message, std::function<void(std::vector<std::string> reached)> done) override;
   void disconnect_user(const std::string& username) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 

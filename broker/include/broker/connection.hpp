@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "broker/codec/packet.hpp"
 #include "broker/hooks.hpp"
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
 #include "broker/transport.hpp"
+#include "common/clock.hpp"
 
 namespace broker {
 
@@ -39,8 +39,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool connected() const { return state_ == State::connected; }
 
   // SessionSink
-  void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
-                    std::uint16_t packet_id) override;
+  void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup, std::uint16_t packet_id) override;
   void send_pubrel(std::uint16_t packet_id) override;
   std::size_t write_backlog() const override;
   void taken_over() override { close(DisconnectReason::taken_over); }

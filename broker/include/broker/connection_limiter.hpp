@@ -27,8 +27,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "common/clock.hpp"
 #include "broker/log_throttle.hpp"
+#include "common/clock.hpp"
 
 namespace broker {
 
@@ -85,7 +85,7 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   unsigned add_listener(std::string name, std::size_t max_connections = 0);
 
   struct Decision {
-    ConnectionSlot slot;               // empty when refused
+    ConnectionSlot slot;  // empty when refused
     std::optional<Refusal> refused;
     // Set when a log line is due for this refusal: refusals of this listener and reason since
     // the last line (this one included). At most one line a second per listener and reason.

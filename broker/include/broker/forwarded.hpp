@@ -26,8 +26,7 @@ std::optional<boost::asio::ip::address> parse_forwarded_hop(std::string_view hop
 // rightmost X-Forwarded-For entry that is not itself a trusted proxy (entries left of it could be
 // forged by the client; garbage stops the walk), else X-Real-IP.
 std::optional<boost::asio::ip::address> forwarded_address(const boost::asio::ip::address& peer,
-                                                          std::string_view x_forwarded_for,
-                                                          std::string_view x_real_ip,
+                                                          std::string_view x_forwarded_for, std::string_view x_real_ip,
                                                           const TrustedProxies& trusted);
 
 // The client's address as shown in logs and admin views: the forwarded address as a bare "ip"

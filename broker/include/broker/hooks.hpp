@@ -22,7 +22,7 @@ namespace broker {
 struct ClientInfo {
   std::string client_id;
   std::optional<std::string> username;
-  std::string address;   // the peer as "ip:port" (the real client behind a trusted proxy)
+  std::string address;        // the peer as "ip:port" (the real client behind a trusted proxy)
   const char* listener = "";  // "tcp", "ws", "tls", "wss" (a literal: no per-client copy)
   std::uint8_t protocol_level = codec::protocol_v311;
   bool superuser = false;
@@ -88,11 +88,11 @@ enum class DisconnectReason {
   taken_over,         // same client id connected again: no will
   revoked,            // credentials withdrawn (BrokerControl::disconnect_user)
   keepalive_timeout,
-  connect_timeout,    // no CONNECT in time
-  connect_refused,    // CONNACK with a non-zero return code was sent
-  protocol_error,     // malformed or forbidden packet
-  slow_consumer,      // write queue over its byte cap
-  network_error,      // peer closed or reset
+  connect_timeout,  // no CONNECT in time
+  connect_refused,  // CONNACK with a non-zero return code was sent
+  protocol_error,   // malformed or forbidden packet
+  slow_consumer,    // write queue over its byte cap
+  network_error,    // peer closed or reset
   shutdown,
 };
 
@@ -121,10 +121,9 @@ class BrokerControl {
   // Delivers `message` only to the subscribers with a connection attached now, at QoS 0: never
   // queued for an offline session, never stored or retained, never resent after a reconnect. For
   // a command that is valid only now (a lock's `unlock`). Returns at once; `done(reached)` runs
-  // once, later (never inside this call), on a broker I/O thread, with the client ids it was handed to (written to their
-  // connections; whether it left the machine is not known at QoS 0). Must not block.
-  virtual void publish_now(MessagePtr message,
-                           std::function<void(std::vector<std::string> reached)> done) = 0;
+  // once, later (never inside this call), on a broker I/O thread, with the client ids it was handed to (written to
+  // their connections; whether it left the machine is not known at QoS 0). Must not block.
+  virtual void publish_now(MessagePtr message, std::function<void(std::vector<std::string> reached)> done) = 0;
   // Disconnects every client logged in as `username` and ends its persistent sessions (in the
   // store too); their wills are published, as for any close that is not a DISCONNECT (a revoked
   // lock then reads as offline). Returns at once.

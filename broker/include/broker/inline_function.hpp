@@ -19,7 +19,7 @@ class InlineFunction<R(Args...), Capacity> {
   InlineFunction() = default;
   InlineFunction(std::nullptr_t) {}
   template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction> &&
-                                                   std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+                                                    std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT: implicit, as std::function's
     using Fn = std::decay_t<F>;
     static_assert(sizeof(Fn) <= Capacity && alignof(Fn) <= alignof(void*),

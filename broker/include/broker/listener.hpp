@@ -37,8 +37,7 @@ class Listener {
  public:
   using Accepted = std::function<void(boost::asio::ip::tcp::socket, unsigned worker, ConnectionSlot slot)>;
   Listener(IoPool& pool, std::string name, const boost::asio::ip::tcp::endpoint& bind, Accepted accepted,
-           std::shared_ptr<spdlog::logger> log, std::shared_ptr<ConnectionLimiter> limiter,
-           ListenerLimits limits = {});
+           std::shared_ptr<spdlog::logger> log, std::shared_ptr<ConnectionLimiter> limiter, ListenerLimits limits = {});
   void start();
   void stop();
   // TCP keepalive on every socket this listener accepts (they inherit it from the listening

@@ -22,8 +22,7 @@ struct Message {
 
 using MessagePtr = std::shared_ptr<const Message>;
 
-inline MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos = 0,
-                               bool retain = false) {
+inline MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos = 0, bool retain = false) {
   return std::make_shared<const Message>(Message{std::move(topic), std::move(payload), qos, retain, 0});
 }
 

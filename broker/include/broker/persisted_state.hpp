@@ -37,7 +37,7 @@ struct PersistedState {
     std::deque<Outgoing> outgoing;
     std::vector<std::uint16_t> incoming_qos2;
     std::int64_t detached_unix_ms = 0;  // 0: a connection was attached at the last record
-    bool owner_known = false;  // false: a journal older than SessionOwned
+    bool owner_known = false;           // false: a journal older than SessionOwned
     std::optional<std::string> owner;
   };
   struct Body {

@@ -118,10 +118,9 @@ struct RetainCleared {
   std::string topic;
 };
 
-using Record = std::variant<SessionCreated, SessionEnded, SessionAttached, SessionDetached,
-                            Subscribed, Unsubscribed, MessageStored, Enqueued, Sent, Released,
-                            Completed, Dropped, IncomingQos2, IncomingQos2Done, RetainSet,
-                            RetainCleared, SessionOwned>;  // new kinds last: old journals decode
+using Record = std::variant<SessionCreated, SessionEnded, SessionAttached, SessionDetached, Subscribed, Unsubscribed,
+                            MessageStored, Enqueued, Sent, Released, Completed, Dropped, IncomingQos2, IncomingQos2Done,
+                            RetainSet, RetainCleared, SessionOwned>;  // new kinds last: old journals decode
 
 }  // namespace persist
 

@@ -42,8 +42,8 @@ class Server {
   // MQTT over plain TCP on `bind`.
   void add_tcp_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
                         ListenerLimits limits = {});
-  void add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind,
-                    Listener::Accepted accepted, ListenerLimits limits = {});
+  void add_listener(const std::string& name, const boost::asio::ip::tcp::endpoint& bind, Listener::Accepted accepted,
+                    ListenerLimits limits = {});
   // Starts a Connection over `transport` on `worker` (for listeners of other transports).
   void start_connection(unsigned worker, std::unique_ptr<Transport> transport);
   // A proxied connection's real client, once its listener read it: counted under that address

@@ -32,9 +32,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "broker/message.hpp"
 #include "broker/persisted_state.hpp"
+#include "common/clock.hpp"
 
 namespace broker {
 
@@ -44,8 +44,7 @@ struct BrokerOptions;
 class SessionSink {
  public:
   virtual ~SessionSink() = default;
-  virtual void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup,
-                            std::uint16_t packet_id) = 0;
+  virtual void send_publish(const MessagePtr& m, std::uint8_t qos, bool retain, bool dup, std::uint16_t packet_id) = 0;
   virtual void send_pubrel(std::uint16_t packet_id) = 0;
   // Bytes handed to the connection and not yet written: the session paces its QoS 1/2 traffic
   // and its queue by it (see Session, PACING).
@@ -83,8 +82,8 @@ class Session {
   // `unix_ms` is `now` on the wall clock, what the store keeps for expiry across a restart.
   void detach(common::Clock::time_point now, std::int64_t unix_ms);
   // Rebuilds what the store held (at start, before any worker runs); `body` finds a message.
-  void restore(const PersistedState::Session& saved,
-               const std::function<MessagePtr(persist::MessageId)>& body, common::Clock::time_point detached_at);
+  void restore(const PersistedState::Session& saved, const std::function<MessagePtr(persist::MessageId)>& body,
+               common::Clock::time_point detached_at);
   common::Clock::time_point detached_at() const { return detached_at_; }
 
   // A message for this session at the delivery QoS (already downgraded to the subscription's).
@@ -106,8 +105,7 @@ class Session {
   // Subscriptions as the session knows them; the SubscriptionTree has the routing copy.
   // Returns false when the filter is new and the session already holds `max` of them, or they
   // would then hold more than `max_bytes` (SubscriptionTree::footprint of each).
-  bool add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max,
-                        std::size_t max_bytes);
+  bool add_subscription(const std::string& filter, std::uint8_t qos, std::size_t max, std::size_t max_bytes);
   bool remove_subscription(const std::string& filter);
   const std::vector<std::pair<std::string, std::uint8_t>>& subscriptions() const { return subs_; }
   std::size_t subscription_bytes() const { return subscription_bytes_; }
@@ -125,7 +123,7 @@ class Session {
     std::uint16_t packet_id;
     std::uint8_t qos;
     bool retain;
-    bool released;  // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+    bool released;   // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
     bool persisted;  // in the store: its acknowledgements are recorded
   };
   struct Queued {
@@ -150,9 +148,7 @@ class Session {
   void release_if_idle();
   std::uint16_t next_packet_id();
   void send_new(const MessagePtr& m, std::uint8_t qos, bool retain);
-  bool persisted(const MessagePtr& m, std::uint8_t qos) const {
-    return store_ && qos > 0 && m->persist_id != 0;
-  }
+  bool persisted(const MessagePtr& m, std::uint8_t qos) const { return store_ && qos > 0 && m->persist_id != 0; }
   // True when `bytes` more may go to the sink now (PACING).
   bool room_for(std::size_t bytes, const BrokerOptions& opt) const;
   bool resend_done() const { return !pending_ || pending_->resend_next >= pending_->inflight.size(); }

@@ -59,8 +59,7 @@ class Stats {
     auto& c = slot(worker)[index(s)];
     if (worker >= 0 && static_cast<std::size_t>(worker) < workers_)
       c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    else
-      c.fetch_add(n, std::memory_order_relaxed);
+    else c.fetch_add(n, std::memory_order_relaxed);
   }
   // Gauges go down too; the unsigned sum wraps back to the right value.
   void sub(int worker, Stat s, std::uint64_t n = 1) { add(worker, s, ~n + 1); }

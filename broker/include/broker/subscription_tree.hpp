@@ -46,8 +46,7 @@ class SubscriptionTree {
   class Children;
   void collect(const Node& node, std::string_view topic, std::size_t pos, bool first_level,
                std::vector<Match>& out) const;
-  static bool prune(Node& node, std::string_view filter, std::size_t pos, const Session* session,
-                    bool& removed);
+  static bool prune(Node& node, std::string_view filter, std::size_t pos, const Session* session, bool& removed);
 
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Node> root_;

@@ -155,13 +155,11 @@ DecodeResult decode(std::string_view packet, std::uint8_t protocol_level) {
   if (raw_type == 0 || raw_type == 15) return failure(Error::bad_packet_type);
   auto type = static_cast<PacketType>(raw_type);
   // MQTT 3.1 section 4.2: a retried PUBREL, SUBSCRIBE or UNSUBSCRIBE sets DUP; 3.1.1 fixed it to 0.
-  bool v31_retry = type == PacketType::pubrel || type == PacketType::subscribe ||
-                   type == PacketType::unsubscribe;
+  bool v31_retry = type == PacketType::pubrel || type == PacketType::subscribe || type == PacketType::unsubscribe;
   if (protocol_level == protocol_v31 && v31_retry) flags &= 0x07;
   if (!flags_valid(type, flags)) return failure(Error::bad_fixed_header_flags);
   // MQTT 3.1.1 forbids DUP on QoS 0 [MQTT-3.3.1-2]; MQTT 3.1 said nothing, and old clients set it.
-  if (type == PacketType::publish && protocol_level >= protocol_v311 && (flags & 0x08) &&
-      ((flags >> 1) & 0x03) == 0)
+  if (type == PacketType::publish && protocol_level >= protocol_v311 && (flags & 0x08) && ((flags >> 1) & 0x03) == 0)
     return failure(Error::bad_fixed_header_flags);
   Reader r(packet.substr(f.header_size));
   switch (type) {

@@ -65,10 +65,9 @@ PublishPrefix publish_prefix(std::uint8_t qos, bool retain, bool dup, std::size_
                              std::size_t payload_size) {
   PublishPrefix p;
   std::size_t remaining = 2 + topic_size + (qos ? 2 : 0) + payload_size;
-  if (remaining > max_remaining_length || topic_size > 0xFFFF)
-    throw std::length_error("MQTT packet too large");
-  p.bytes[0] = first_byte(PacketType::publish,
-                          static_cast<std::uint8_t>((dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0)));
+  if (remaining > max_remaining_length || topic_size > 0xFFFF) throw std::length_error("MQTT packet too large");
+  p.bytes[0] =
+      first_byte(PacketType::publish, static_cast<std::uint8_t>((dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0)));
   auto n = encode_remaining_length(remaining, p.bytes + 1);
   p.bytes[1 + n] = static_cast<std::uint8_t>(topic_size >> 8);
   p.bytes[2 + n] = static_cast<std::uint8_t>(topic_size & 0xFF);

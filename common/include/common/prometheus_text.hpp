@@ -30,12 +30,9 @@ class PrometheusText {
   PrometheusText& sample(std::string_view name, std::initializer_list<Label> labels, T value) {
     static_assert(std::is_arithmetic_v<T>);
     begin_sample(name, labels);
-    if constexpr (std::is_floating_point_v<T>)
-      append(static_cast<double>(value));
-    else if constexpr (std::is_signed_v<T>)
-      append(static_cast<std::int64_t>(value));
-    else
-      append(static_cast<std::uint64_t>(value));
+    if constexpr (std::is_floating_point_v<T>) append(static_cast<double>(value));
+    else if constexpr (std::is_signed_v<T>) append(static_cast<std::int64_t>(value));
+    else append(static_cast<std::uint64_t>(value));
     out_ += '\n';
     return *this;
   }

@@ -48,7 +48,8 @@ class WorkerPool {
   // Called once on each pool thread to make that thread's context.
   using Factory = std::function<std::unique_ptr<Slot>()>;
 
-  explicit WorkerPool(PoolOptions options, Factory make = [] { return std::make_unique<Slot>(); })
+  explicit WorkerPool(
+      PoolOptions options, Factory make = [] { return std::make_unique<Slot>(); })
       : state_(std::make_shared<State>()) {
     state_->max_queued = options.max_queued;
     state_->at_stop = options.at_stop;
@@ -72,8 +73,7 @@ class WorkerPool {
     for (auto& t : threads_) {
       if (t.get_id() == std::this_thread::get_id())
         t.detach();  // inside this thread's task: it ends when the task returns
-      else
-        t.join();
+      else t.join();
     }
     // `dropped` is destroyed here, outside the lock: a task's captures may run code when freed.
   }
@@ -85,9 +85,7 @@ class WorkerPool {
   bool post(Task task) {
     {
       std::lock_guard<std::mutex> lock(state_->mutex);
-      if (state_->abandoned ||
-          (state_->max_queued && state_->queue.size() >= state_->max_queued))
-        return false;
+      if (state_->abandoned || (state_->max_queued && state_->queue.size() >= state_->max_queued)) return false;
       state_->queue.push_back(std::move(task));
     }
     state_->wake.notify_one();
@@ -119,10 +117,8 @@ class WorkerPool {
         task = std::move(state.queue.front());
         state.queue.pop_front();
       }
-      if constexpr (std::is_void_v<Context>)
-        task();
-      else
-        task(*context);
+      if constexpr (std::is_void_v<Context>) task();
+      else task(*context);
     }
   }
 

@@ -59,8 +59,8 @@ class LockCore final : MqttHandler, OtaHost {
   char topic_fw_[topic_max + 1];
   MqttClient mqtt_;
   Ota ota_;
-  Millis relock_at_ = 0;               // 0: no relock pending
-  Bolt reported_ = Bolt::moving;       // last status published on this connection
+  Millis relock_at_ = 0;          // 0: no relock pending
+  Bolt reported_ = Bolt::moving;  // last status published on this connection
 };
 
 }  // namespace firmware

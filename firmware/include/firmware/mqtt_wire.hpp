@@ -39,8 +39,8 @@ struct ConnectFields {
 
 // Each encoder returns the packet's length, or 0 when it does not fit in `capacity`.
 std::size_t encode_connect(std::uint8_t* out, std::size_t capacity, const ConnectFields& f);
-std::size_t encode_publish(std::uint8_t* out, std::size_t capacity, std::string_view topic,
-                           std::string_view payload, std::uint8_t qos, std::uint16_t packet_id);
+std::size_t encode_publish(std::uint8_t* out, std::size_t capacity, std::string_view topic, std::string_view payload,
+                           std::uint8_t qos, std::uint16_t packet_id);
 std::size_t encode_subscribe(std::uint8_t* out, std::size_t capacity, std::uint16_t packet_id,
                              const std::string_view* filters, std::size_t count, std::uint8_t qos);
 // PUBACK, PUBREC, PUBREL, PUBCOMP: a type and a packet id.
@@ -49,9 +49,9 @@ std::size_t encode_ack(std::uint8_t* out, std::size_t capacity, Type type, std::
 std::size_t encode_empty(std::uint8_t* out, std::size_t capacity, Type type);
 
 struct Header {
-  std::uint8_t first = 0;      // type << 4 | flags
+  std::uint8_t first = 0;  // type << 4 | flags
   std::uint32_t remaining = 0;
-  std::uint8_t size = 0;       // 1 + remaining-length bytes
+  std::uint8_t size = 0;  // 1 + remaining-length bytes
   Type type() const { return static_cast<Type>(first >> 4); }
   std::uint8_t flags() const { return first & 0x0f; }
   std::size_t total() const { return size + static_cast<std::size_t>(remaining); }
@@ -69,14 +69,12 @@ struct InPublish {
 };
 
 // Decoders take the body (after the fixed header) and reject what a broker must never send.
-bool decode_connack(std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                    std::uint8_t& return_code);
+bool decode_connack(std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint8_t& return_code);
 bool decode_publish(std::uint8_t flags, const std::uint8_t* body, std::size_t size, InPublish& out);
 // PUBACK, PUBREC, PUBREL (flags 2), PUBCOMP, UNSUBACK.
-bool decode_ack(Type type, std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                std::uint16_t& packet_id);
+bool decode_ack(Type type, std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint16_t& packet_id);
 // SUBACK: `codes` points at the return codes, one per filter.
-bool decode_suback(std::uint8_t flags, const std::uint8_t* body, std::size_t size,
-                   std::uint16_t& packet_id, const std::uint8_t*& codes, std::size_t& count);
+bool decode_suback(std::uint8_t flags, const std::uint8_t* body, std::size_t size, std::uint16_t& packet_id,
+                   const std::uint8_t*& codes, std::size_t& count);
 
 }  // namespace firmware::wire

@@ -83,11 +83,11 @@ class Ota {
   std::uint32_t size_ = 0;
   std::uint8_t expected_[Sha256::digest_size] = {};
 
-  std::uint32_t written_ = 0;     // image bytes in the slot, always a prefix of the image
-  std::uint32_t body_left_ = 0;   // bytes of the current response body still to come
-  std::uint32_t body_skip_ = 0;   // a 200 answer repeats bytes we already have: drop these first
+  std::uint32_t written_ = 0;    // image bytes in the slot, always a prefix of the image
+  std::uint32_t body_left_ = 0;  // bytes of the current response body still to come
+  std::uint32_t body_skip_ = 0;  // a 200 answer repeats bytes we already have: drop these first
   bool server_closes_ = false;
-  std::uint8_t retries_ = 0;      // drops in a row without progress
+  std::uint8_t retries_ = 0;  // drops in a row without progress
   std::uint8_t last_percent_ = 0;
   std::uint32_t requests_ = 0;
   std::uint32_t drops_ = 0;

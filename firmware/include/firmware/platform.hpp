@@ -22,14 +22,14 @@ enum class Note : std::uint8_t {
   disconnected,     // detail: why
   backoff,          // detail: delay in ms
   subscribe_refused,
-  status_sent,      // detail: "0" or "1"
+  status_sent,  // detail: "0" or "1"
   unlock_received,
   relocking,
-  bad_packet,       // detail: what was wrong
-  ota_offer,        // detail: version
-  ota_progress,     // detail: percent
+  bad_packet,    // detail: what was wrong
+  ota_offer,     // detail: version
+  ota_progress,  // detail: percent
   ota_retry,
-  ota_failed,       // detail: reason
+  ota_failed,  // detail: reason
   ota_verified,
   restarting,
 };

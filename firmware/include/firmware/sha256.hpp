@@ -14,9 +14,7 @@ class Sha256 {
   Sha256() { reset(); }
   void reset();
   void update(const std::uint8_t* data, std::size_t size);
-  void update(std::string_view s) {
-    update(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  }
+  void update(std::string_view s) { update(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
   // Writes the digest; the object must be reset() before it is used again.
   void finish(std::uint8_t (&digest)[digest_size]);
 

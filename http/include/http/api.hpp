@@ -32,7 +32,7 @@ namespace broker {
 class Authenticator;
 class BrokerControl;
 class Observer;
-struct Stats;
+class Stats;
 }  // namespace broker
 
 namespace spdlog {
@@ -46,9 +46,9 @@ struct Options {
   std::optional<boost::asio::ip::tcp::endpoint> ops_bind;  // every route; nullopt: off
   unsigned threads = 1;
   std::string data_dir = "./data";
-  std::string admin_token;                 // empty: read or generate data_dir/admin_token
-  std::uint64_t max_body = 64 * 1024;      // JSON bodies
-  std::uint64_t max_firmware = 32u << 20;  // firmware images
+  std::string admin_token;                        // empty: read or generate data_dir/admin_token
+  std::uint64_t max_body = 64 * 1024;             // JSON bodies
+  std::uint64_t max_firmware = 32u << 20;         // firmware images
   std::chrono::milliseconds read_timeout{10000};  // one request's header and body
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait between requests
   // Per source address: a burst of `rate_burst` then `rate_per_minute` requests a minute, for
@@ -63,13 +63,13 @@ struct Options {
   // The ops bind's own: a flood of the public bind never locks operators and /metrics out.
   std::shared_ptr<broker::ConnectionLimiter> ops_connections;
   broker::TrustedProxies uncounted;
-  std::string public_url;                    // base URL locks download firmware from
+  std::string public_url;  // base URL locks download firmware from
 
   std::string wechat_url = "https://api.weixin.qq.com/sns/jscode2session";
   std::string wechat_appid;
   std::string wechat_secret;
   std::chrono::milliseconds wechat_timeout{5000};
-  int wechat_retries = 2;  // further attempts after errcode -1 (busy)
+  int wechat_retries = 2;     // further attempts after errcode -1 (busy)
   std::string wechat_cafile;  // empty: the system's trust store
 
   std::chrono::milliseconds credential_ttl{24 * 3600 * 1000};
@@ -79,8 +79,8 @@ class HttpApi {
  public:
   using MetricsSource = std::function<void(std::string& out)>;  // appends Prometheus text
 
-  HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control,
-          const broker::Stats* stats, std::shared_ptr<spdlog::logger> log);
+  HttpApi(Options options, storage::Storage storage, broker::BrokerControl& control, const broker::Stats* stats,
+          std::shared_ptr<spdlog::logger> log);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

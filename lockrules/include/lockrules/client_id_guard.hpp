@@ -28,8 +28,7 @@ class ClientIdGuard final : public broker::Authenticator {
   ClientIdGuard(std::shared_ptr<broker::Authenticator> inner, std::shared_ptr<Metrics> metrics)
       : inner_(std::move(inner)), metrics_(std::move(metrics)) {}
 
-  void authenticate(const broker::AuthRequest& request,
-                    std::function<void(broker::AuthResult)> done) override;
+  void authenticate(const broker::AuthRequest& request, std::function<void(broker::AuthResult)> done) override;
 
  private:
   std::shared_ptr<broker::Authenticator> inner_;

@@ -16,14 +16,13 @@ class ControlGuard final : public broker::BrokerControl {
 
   void publish(broker::MessagePtr message) override;
   // Once closed, `done` never runs: nobody is left to tell.
-  void publish_now(broker::MessagePtr message,
-                   std::function<void(std::vector<std::string>)> done) override;
+  void publish_now(broker::MessagePtr message, std::function<void(std::vector<std::string>)> done) override;
   void disconnect_user(const std::string& username) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void close();
 
  private:
-  std::recursive_mutex mutex_;  // a forwarded call may call back in (publish_now answered inline)
+  std::recursive_mutex mutex_;     // a forwarded call may call back in (publish_now answered inline)
   broker::BrokerControl* target_;  // null once closed
 };
 

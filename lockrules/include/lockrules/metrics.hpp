@@ -12,11 +12,11 @@ struct Metrics {
   using Counter = std::atomic<std::uint64_t>;
 
   // Two-owner unlock.
-  Counter unlocks{0};          // both owners asked: `unlock` offered to the lock
+  Counter unlocks{0};              // both owners asked: `unlock` offered to the lock
   Counter unlocks_undelivered{0};  // ... but the lock was not connected: none sent, owners told
-  Counter windows_opened{0};   // first owner's request, no window of theirs was open here
-  Counter windows_renewed{0};  // same owner again while its window was open
-  Counter windows_expired{0};  // a window opened here ran out without the other owner
+  Counter windows_opened{0};       // first owner's request, no window of theirs was open here
+  Counter windows_renewed{0};      // same owner again while its window was open
+  Counter windows_expired{0};      // a window opened here ran out without the other owner
 
   // /unauth.
   Counter revocations{0};        // credentials found and deleted
@@ -38,14 +38,13 @@ struct Metrics {
   Counter client_ids_refused{0};  // a lock's lockno used by another account, or the reverse
 
   // Health of the rules themselves.
-  Counter ignored_topics{0};  // /x/m, /x/f, /x/statu whose x is not an 11-character lockno
-  Counter store_errors{0};    // a KeyValue call failed; the input was dropped
-  Counter overloaded{0};      // input dropped because its lock already had too much queued
+  Counter ignored_topics{0};             // /x/m, /x/f, /x/statu whose x is not an 11-character lockno
+  Counter store_errors{0};               // a KeyValue call failed; the input was dropped
+  Counter overloaded{0};                 // input dropped because its lock already had too much queued
   std::atomic<std::int64_t> pending{0};  // inputs queued or running now (a gauge)
 
   // Calls fn(name, help, value, is_gauge) for every field, in a fixed order, for exporters.
-  void each(const std::function<void(const char* name, const char* help, std::int64_t value,
-                                     bool gauge)>& fn) const;
+  void each(const std::function<void(const char* name, const char* help, std::int64_t value, bool gauge)>& fn) const;
   // Appends every field in the Prometheus text format, as sakura_lockrules_<name>_total
   // (counters) and sakura_lockrules_<name> (gauges), for /metrics.
   void append_prometheus(std::string& out) const;

@@ -35,8 +35,7 @@ class TopicGuard final : public broker::PublishGuard {
   TopicGuard(std::shared_ptr<Metrics> metrics, std::shared_ptr<const common::Clock> clock,
              std::shared_ptr<spdlog::logger> log);
 
-  broker::PublishVerdict check(const broker::ClientInfo& from, std::string_view topic,
-                               bool retain) const override;
+  broker::PublishVerdict check(const broker::ClientInfo& from, std::string_view topic, bool retain) const override;
 
  private:
   void refused(const broker::ClientInfo& from, std::string_view topic, Metrics::Counter& counter,

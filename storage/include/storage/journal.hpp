@@ -13,8 +13,8 @@
 namespace storage {
 
 struct JournalConfig {
-  std::string path;                        // app passes <node.data_dir>/sessions.journal
-  SyncPolicy sync = SyncPolicy::everysec;  // persistence.sync
+  std::string path;                               // app passes <node.data_dir>/sessions.journal
+  SyncPolicy sync = SyncPolicy::everysec;         // persistence.sync
   std::uint64_t compact_min_bytes = 64ull << 20;  // compact when file > max(this, 2 x live)
 };
 
@@ -22,7 +22,6 @@ struct JournalConfig {
 // append(). Throws std::runtime_error when the directory or file cannot be created or opened.
 // Barrier callbacks run on the journal's writer thread: they post elsewhere, and never close the
 // journal or drop the last reference to it.
-std::shared_ptr<broker::Persistence> open_journal(const JournalConfig&,
-                                                  std::shared_ptr<spdlog::logger> log);
+std::shared_ptr<broker::Persistence> open_journal(const JournalConfig&, std::shared_ptr<spdlog::logger> log);
 
 }  // namespace storage

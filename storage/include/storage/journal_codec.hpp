@@ -21,7 +21,7 @@ void encode_record(const broker::persist::Record& record, std::string& out);
 
 struct DecodedRecord {
   std::optional<broker::persist::Record> record;  // empty on error
-  std::string error;                               // why, when empty
+  std::string error;                              // why, when empty
 };
 // Decodes exactly one record from `in`; trailing bytes are an error.
 DecodedRecord decode_record(std::string_view in);

@@ -61,15 +61,13 @@ class KeyValue {
   virtual void hset(Db db, std::string key, Fields fields, StatusCallback done) = 0;
   // Replaces the whole hash atomically (DEL + HSET + optional PEXPIRE as one step), so a reader
   // never sees a half-written credential or ACL. ttl 0 = no expiry.
-  virtual void hreplace(Db db, std::string key, Fields fields, std::chrono::milliseconds ttl,
-                        StatusCallback done) = 0;
+  virtual void hreplace(Db db, std::string key, Fields fields, std::chrono::milliseconds ttl, StatusCallback done) = 0;
   // HDEL: answers how many fields were removed.
   virtual void hdel(Db db, std::string key, std::vector<std::string> fields, Callback<long long> done) = 0;
   // DEL of many keys: answers how many existed.
   virtual void del(Db db, std::vector<std::string> keys, Callback<long long> done) = 0;
   // SET key value [PX ttl]; ttl 0 = no expiry.
-  virtual void set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl,
-                   StatusCallback done) = 0;
+  virtual void set(Db db, std::string key, std::string value, std::chrono::milliseconds ttl, StatusCallback done) = 0;
   // GET: nullopt when missing. A hash under the key is an error ("WRONGTYPE ...").
   virtual void get(Db db, std::string key, Callback<std::optional<std::string>> done) = 0;
   virtual void exists(Db db, std::string key, Callback<bool> done) = 0;
@@ -82,8 +80,7 @@ class KeyValue {
   // count is clamped to 1..kMaxScanCount. A key present for the whole scan is returned at least
   // once; one written or deleted during it may or may not be. For operators' tools, never the
   // broker's hot paths.
-  virtual void scan(Db db, std::string prefix, std::string cursor, std::size_t count,
-                    Callback<ScanPage> done) = 0;
+  virtual void scan(Db db, std::string prefix, std::string cursor, std::size_t count, Callback<ScanPage> done) = 0;
 
   // The unlock pairing, atomic across threads, connections and (with Redis) broker processes:
   // if the OTHER role's key "<lockno>_<other>" exists, delete it and answer paired; otherwise

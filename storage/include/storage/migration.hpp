@@ -29,9 +29,9 @@ struct MigrationStep {
 };
 
 struct MigrationReport {
-  int version_before = 0;  // schema_version before the run (0: no Sakura schema yet)
-  int version_after = 0;   // equals version_before in a dry run
-  int latest = 0;          // the version this build migrates to
+  int version_before = 0;            // schema_version before the run (0: no Sakura schema yet)
+  int version_after = 0;             // equals version_before in a dry run
+  int latest = 0;                    // the version this build migrates to
   std::vector<MigrationStep> steps;  // the missing steps in order, planned or applied
   // A command that saves what the steps change (mysqldump for MariaDB, a copy of the SQLite
   // file); logged before anything is converted.

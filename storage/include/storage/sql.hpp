@@ -49,8 +49,7 @@ class Sql {
   // Ordered by lockno; after_lockno "" = from the start.
   virtual void list_devices(std::string after_lockno, int limit, Callback<std::vector<Device>> done) = 0;
   virtual void delete_device(std::string lockno, Callback<bool> done) = 0;
-  virtual void set_device_credential(std::string lockno, std::string credential_hash,
-                                     Callback<bool> done) = 0;
+  virtual void set_device_credential(std::string lockno, std::string credential_hash, Callback<bool> done) = 0;
   virtual void set_device_firmware(std::string lockno, std::string version, Callback<bool> done) = 0;
   virtual void touch_device(std::string lockno, std::int64_t seen_ms, Callback<bool> done) = 0;
 

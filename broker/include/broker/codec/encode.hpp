@@ -22,7 +22,6 @@ struct PublishPrefix {
   std::uint8_t bytes[7];
   std::uint8_t size = 0;
 };
-PublishPrefix publish_prefix(std::uint8_t qos, bool retain, bool dup, std::size_t topic_size,
-                             std::size_t payload_size);
+PublishPrefix publish_prefix(std::uint8_t qos, bool retain, bool dup, std::size_t topic_size, std::size_t payload_size);
 
 }  // namespace broker::codec

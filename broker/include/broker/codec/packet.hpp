@@ -108,8 +108,8 @@ struct Pingreq {};
 struct Pingresp {};
 struct Disconnect {};
 
-using Packet = std::variant<Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe, Pingreq,
-                            Pingresp, Disconnect>;
+using Packet =
+    std::variant<Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe, Pingreq, Pingresp, Disconnect>;
 
 PacketType type_of(const Packet& p);
 

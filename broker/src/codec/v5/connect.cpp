@@ -18,13 +18,11 @@ DecodeResult decode_connect(Reader& r, const Options& o) {
   c.clean_start = cf.clean;
   // Unlike 3.1.1, a password may come without a user name (3.1.2.9).
   if (auto e = cf.error(); e != Error::none) return failure(e);
-  if (auto e = read_properties(r, PropertyContext::connect, o, c.properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, PropertyContext::connect, o, c.properties); e != Error::none) return failure(e);
   c.client_id = std::string(r.utf8());
   if (cf.will) {
     Will w;
-    if (auto e = read_properties(r, PropertyContext::will, o, w.properties); e != Error::none)
-      return failure(e);
+    if (auto e = read_properties(r, PropertyContext::will, o, w.properties); e != Error::none) return failure(e);
     w.topic = std::string(r.utf8());
     w.payload = std::string(r.binary());
     w.qos = cf.will_qos;
@@ -43,8 +41,7 @@ void encode_connect(const Connect& c, Writer& w) {
   b.field("MQTT");
   b.u8(protocol_v5);
   std::uint8_t flags = c.clean_start ? 0x02 : 0;
-  if (c.will)
-    flags |= 0x04 | static_cast<std::uint8_t>(c.will->qos << 3) | (c.will->retain ? 0x20 : 0);
+  if (c.will) flags |= 0x04 | static_cast<std::uint8_t>(c.will->qos << 3) | (c.will->retain ? 0x20 : 0);
   if (c.username) flags |= 0x80;
   if (c.password) flags |= 0x40;
   b.u8(flags);
@@ -72,14 +69,12 @@ DecodeResult decode_connack(Reader& r, const Options& o) {
   // A refusal never has a session [MQTT-3.2.2-6].
   if (c.session_present && code != ReasonCode::success) return failure(Error::bad_connect_flags);
   c.reason = code;
-  if (auto e = read_properties(r, PropertyContext::connack, o, c.properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, PropertyContext::connack, o, c.properties); e != Error::none) return failure(e);
   return finish(r, std::move(c));
 }
 
 void encode_connack(const Connack& c, Writer& w) {
-  if (!reason_allowed(c.reason, PacketType::connack))
-    throw std::invalid_argument("reason code not allowed in CONNACK");
+  if (!reason_allowed(c.reason, PacketType::connack)) throw std::invalid_argument("reason code not allowed in CONNACK");
   std::string body;
   Writer b(body);
   b.u8(c.session_present ? 1 : 0);

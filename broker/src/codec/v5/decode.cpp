@@ -23,11 +23,11 @@ DecodeResult decode(std::string_view packet, const Options& options) {
   std::uint8_t flags = first & 0x0F;
   if (raw_type == 0) return failure(Error::bad_packet_type);
   auto type = static_cast<PacketType>(raw_type);
-  bool flags_ok = type == PacketType::publish ||
-                  flags == ((type == PacketType::pubrel || type == PacketType::subscribe ||
-                             type == PacketType::unsubscribe)
-                                ? 0x02
-                                : 0x00);
+  bool flags_ok =
+      type == PacketType::publish ||
+      flags == ((type == PacketType::pubrel || type == PacketType::subscribe || type == PacketType::unsubscribe)
+                    ? 0x02
+                    : 0x00);
   if (!flags_ok) return failure(Error::bad_fixed_header_flags);
   // DUP on QoS 0 is malformed [MQTT-3.3.1-2].
   if (type == PacketType::publish && (flags & 0x08) && ((flags >> 1) & 0x03) == 0)

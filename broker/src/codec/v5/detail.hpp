@@ -1,9 +1,9 @@
 #pragma once
 // What the MQTT 5.0 packet files share: the property block reader and writer, and each packet's
 // decoder and encoder (one file per packet family). Private to the codec.
+#include "../wire.hpp"
 #include "broker/codec/v5/decode.hpp"
 #include "broker/codec/v5/encode.hpp"
-#include "../wire.hpp"
 
 namespace broker::codec::v5::detail {
 
@@ -12,8 +12,7 @@ using wire::Writer;
 
 // Reads a Property Length and the properties it covers into `out`, checking each identifier's
 // placement, duplicates, value and the limits of `options`. Returns Error::none or the error.
-Error read_properties(Reader& r, PropertyContext context, const Options& options,
-                      Properties& out);
+Error read_properties(Reader& r, PropertyContext context, const Options& options, Properties& out);
 // Writes the Property Length and the properties of `p` in identifier order.
 void write_properties(Writer& w, const Properties& p, PropertyContext context);
 

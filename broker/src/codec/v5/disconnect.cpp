@@ -14,8 +14,7 @@ DecodeResult decode_disconnect(Reader& r, PacketType type, const Options& o) {
     reason = static_cast<ReasonCode>(r.u8());
     if (!reason_allowed(reason, type)) return failure(Error::bad_reason_code);
     if (!r.at_end() || type == PacketType::auth) {
-      if (auto e = read_properties(r, context_of(type), o, properties); e != Error::none)
-        return failure(e);
+      if (auto e = read_properties(r, context_of(type), o, properties); e != Error::none) return failure(e);
     }
   }
   if (type == PacketType::auth) return finish(r, Auth{reason, std::move(properties)});
@@ -29,8 +28,7 @@ void encode_disconnect(PacketType type, ReasonCode reason, const Properties& p, 
   bool properties = !p.empty();
   if (reason != ReasonCode::success || properties) b.u8(static_cast<std::uint8_t>(reason));
   bool short_form_allowed = type == PacketType::disconnect;
-  if (properties || (reason != ReasonCode::success && !short_form_allowed))
-    write_properties(b, p, context_of(type));
+  if (properties || (reason != ReasonCode::success && !short_form_allowed)) write_properties(b, p, context_of(type));
   write_packet(w, first_byte(type), body);
 }
 

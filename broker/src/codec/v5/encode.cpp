@@ -23,12 +23,8 @@ void encode(const Packet& packet, std::string& out) {
     }
     void operator()(const Pingreq&) const { w.header(first_byte(PacketType::pingreq), 0); }
     void operator()(const Pingresp&) const { w.header(first_byte(PacketType::pingresp), 0); }
-    void operator()(const Disconnect& d) const {
-      encode_disconnect(PacketType::disconnect, d.reason, d.properties, w);
-    }
-    void operator()(const Auth& a) const {
-      encode_disconnect(PacketType::auth, a.reason, a.properties, w);
-    }
+    void operator()(const Disconnect& d) const { encode_disconnect(PacketType::disconnect, d.reason, d.properties, w); }
+    void operator()(const Auth& a) const { encode_disconnect(PacketType::auth, a.reason, a.properties, w); }
   };
   std::visit(Visitor{w}, packet);
 }

@@ -14,14 +14,12 @@ constexpr std::uint16_t bit(PropertyContext c) { return std::uint16_t(1u << stat
 
 using C = PropertyContext;
 constexpr std::uint16_t message = bit(C::publish) | bit(C::will);
-constexpr std::uint16_t everywhere = bit(C::connect) | bit(C::connack) | bit(C::publish) |
-                                     bit(C::will) | bit(C::puback) | bit(C::pubrec) |
-                                     bit(C::pubrel) | bit(C::pubcomp) | bit(C::subscribe) |
-                                     bit(C::suback) | bit(C::unsubscribe) | bit(C::unsuback) |
+constexpr std::uint16_t everywhere = bit(C::connect) | bit(C::connack) | bit(C::publish) | bit(C::will) |
+                                     bit(C::puback) | bit(C::pubrec) | bit(C::pubrel) | bit(C::pubcomp) |
+                                     bit(C::subscribe) | bit(C::suback) | bit(C::unsubscribe) | bit(C::unsuback) |
                                      bit(C::disconnect) | bit(C::auth);
-constexpr std::uint16_t reason_string_packets = everywhere & ~(bit(C::connect) | bit(C::publish) |
-                                                               bit(C::will) | bit(C::subscribe) |
-                                                               bit(C::unsubscribe));
+constexpr std::uint16_t reason_string_packets =
+    everywhere & ~(bit(C::connect) | bit(C::publish) | bit(C::will) | bit(C::subscribe) | bit(C::unsubscribe));
 
 struct Info {
   const char* name;
@@ -34,53 +32,37 @@ Info info(PropertyId id) {
   using T = PropertyType;
   switch (id) {
     case I::payload_format_indicator: return {"Payload Format Indicator", T::byte, message};
-    case I::message_expiry_interval:
-      return {"Message Expiry Interval", T::four_byte_integer, message};
+    case I::message_expiry_interval: return {"Message Expiry Interval", T::four_byte_integer, message};
     case I::content_type: return {"Content Type", T::utf8_string, message};
     case I::response_topic: return {"Response Topic", T::utf8_string, message};
     case I::correlation_data: return {"Correlation Data", T::binary_data, message};
     case I::subscription_identifier:
-      return {"Subscription Identifier", T::variable_byte_integer,
-              bit(C::publish) | bit(C::subscribe)};
+      return {"Subscription Identifier", T::variable_byte_integer, bit(C::publish) | bit(C::subscribe)};
     case I::session_expiry_interval:
-      return {"Session Expiry Interval", T::four_byte_integer,
-              bit(C::connect) | bit(C::connack) | bit(C::disconnect)};
-    case I::assigned_client_identifier:
-      return {"Assigned Client Identifier", T::utf8_string, bit(C::connack)};
+      return {"Session Expiry Interval", T::four_byte_integer, bit(C::connect) | bit(C::connack) | bit(C::disconnect)};
+    case I::assigned_client_identifier: return {"Assigned Client Identifier", T::utf8_string, bit(C::connack)};
     case I::server_keep_alive: return {"Server Keep Alive", T::two_byte_integer, bit(C::connack)};
     case I::authentication_method:
-      return {"Authentication Method", T::utf8_string,
-              bit(C::connect) | bit(C::connack) | bit(C::auth)};
+      return {"Authentication Method", T::utf8_string, bit(C::connect) | bit(C::connack) | bit(C::auth)};
     case I::authentication_data:
-      return {"Authentication Data", T::binary_data,
-              bit(C::connect) | bit(C::connack) | bit(C::auth)};
-    case I::request_problem_information:
-      return {"Request Problem Information", T::byte, bit(C::connect)};
-    case I::will_delay_interval:
-      return {"Will Delay Interval", T::four_byte_integer, bit(C::will)};
-    case I::request_response_information:
-      return {"Request Response Information", T::byte, bit(C::connect)};
-    case I::response_information:
-      return {"Response Information", T::utf8_string, bit(C::connack)};
-    case I::server_reference:
-      return {"Server Reference", T::utf8_string, bit(C::connack) | bit(C::disconnect)};
+      return {"Authentication Data", T::binary_data, bit(C::connect) | bit(C::connack) | bit(C::auth)};
+    case I::request_problem_information: return {"Request Problem Information", T::byte, bit(C::connect)};
+    case I::will_delay_interval: return {"Will Delay Interval", T::four_byte_integer, bit(C::will)};
+    case I::request_response_information: return {"Request Response Information", T::byte, bit(C::connect)};
+    case I::response_information: return {"Response Information", T::utf8_string, bit(C::connack)};
+    case I::server_reference: return {"Server Reference", T::utf8_string, bit(C::connack) | bit(C::disconnect)};
     case I::reason_string: return {"Reason String", T::utf8_string, reason_string_packets};
-    case I::receive_maximum:
-      return {"Receive Maximum", T::two_byte_integer, bit(C::connect) | bit(C::connack)};
-    case I::topic_alias_maximum:
-      return {"Topic Alias Maximum", T::two_byte_integer, bit(C::connect) | bit(C::connack)};
+    case I::receive_maximum: return {"Receive Maximum", T::two_byte_integer, bit(C::connect) | bit(C::connack)};
+    case I::topic_alias_maximum: return {"Topic Alias Maximum", T::two_byte_integer, bit(C::connect) | bit(C::connack)};
     case I::topic_alias: return {"Topic Alias", T::two_byte_integer, bit(C::publish)};
     case I::maximum_qos: return {"Maximum QoS", T::byte, bit(C::connack)};
     case I::retain_available: return {"Retain Available", T::byte, bit(C::connack)};
     case I::user_property: return {"User Property", T::utf8_string_pair, everywhere};
     case I::maximum_packet_size:
       return {"Maximum Packet Size", T::four_byte_integer, bit(C::connect) | bit(C::connack)};
-    case I::wildcard_subscription_available:
-      return {"Wildcard Subscription Available", T::byte, bit(C::connack)};
-    case I::subscription_identifier_available:
-      return {"Subscription Identifier Available", T::byte, bit(C::connack)};
-    case I::shared_subscription_available:
-      return {"Shared Subscription Available", T::byte, bit(C::connack)};
+    case I::wildcard_subscription_available: return {"Wildcard Subscription Available", T::byte, bit(C::connack)};
+    case I::subscription_identifier_available: return {"Subscription Identifier Available", T::byte, bit(C::connack)};
+    case I::shared_subscription_available: return {"Shared Subscription Available", T::byte, bit(C::connack)};
   }
   return {"unknown property", T::byte, 0};
 }
@@ -118,14 +100,11 @@ Error store(PropertyId id, const Value& v, const Options& o, Properties& out) {
     case I::correlation_data: out.correlation_data = std::string(v.first); break;
     case I::subscription_identifier:
       if (v.number == 0) return Error::bad_property_value;
-      if (out.subscription_identifiers.size() >= o.max_subscription_identifiers)
-        return Error::too_many_properties;
+      if (out.subscription_identifiers.size() >= o.max_subscription_identifiers) return Error::too_many_properties;
       out.subscription_identifiers.push_back(v.number);
       break;
     case I::session_expiry_interval: out.session_expiry_interval = v.number; break;
-    case I::assigned_client_identifier:
-      out.assigned_client_identifier = std::string(v.first);
-      break;
+    case I::assigned_client_identifier: out.assigned_client_identifier = std::string(v.first); break;
     case I::server_keep_alive: out.server_keep_alive = static_cast<std::uint16_t>(v.number); break;
     case I::authentication_method: out.authentication_method = std::string(v.first); break;
     case I::authentication_data: out.authentication_data = std::string(v.first); break;
@@ -136,9 +115,7 @@ Error store(PropertyId id, const Value& v, const Options& o, Properties& out) {
     case I::server_reference: out.server_reference = std::string(v.first); break;
     case I::reason_string: out.reason_string = std::string(v.first); break;
     case I::receive_maximum: return nonzero16(out.receive_maximum);
-    case I::topic_alias_maximum:
-      out.topic_alias_maximum = static_cast<std::uint16_t>(v.number);
-      break;
+    case I::topic_alias_maximum: out.topic_alias_maximum = static_cast<std::uint16_t>(v.number); break;
     case I::topic_alias: return nonzero16(out.topic_alias);
     case I::maximum_qos: return flag(out.maximum_qos);
     case I::retain_available: return flag(out.retain_available);
@@ -151,8 +128,7 @@ Error store(PropertyId id, const Value& v, const Options& o, Properties& out) {
       out.maximum_packet_size = v.number;
       break;
     case I::wildcard_subscription_available: return flag(out.wildcard_subscription_available);
-    case I::subscription_identifier_available:
-      return flag(out.subscription_identifier_available);
+    case I::subscription_identifier_available: return flag(out.subscription_identifier_available);
     case I::shared_subscription_available: return flag(out.shared_subscription_available);
   }
   return Error::none;
@@ -193,9 +169,7 @@ const PropertyId all_properties[27] = {
 const char* to_string(PropertyId id) { return info(id).name; }
 PropertyType type_of(PropertyId id) { return info(id).type; }
 
-bool allowed_in(PropertyId id, PropertyContext context) {
-  return (info(id).contexts & bit(context)) != 0;
-}
+bool allowed_in(PropertyId id, PropertyContext context) { return (info(id).contexts & bit(context)) != 0; }
 
 bool repeatable_in(PropertyId id, PropertyContext context) {
   if (id == PropertyId::user_property) return allowed_in(id, context);
@@ -244,8 +218,7 @@ bool Properties::empty() const {
 
 namespace detail {
 
-Error read_properties(Reader& r, PropertyContext context, const Options& options,
-                      Properties& out) {
+Error read_properties(Reader& r, PropertyContext context, const Options& options, Properties& out) {
   auto length = r.variable_byte_integer();
   if (r.failed()) return r.error();
   if (length > r.left()) return Error::truncated;  // checked before anything is read from it

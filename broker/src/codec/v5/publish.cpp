@@ -23,8 +23,7 @@ DecodeResult decode_publish(Reader& r, std::uint8_t flags, const Options& o) {
     if (!r.failed() && p.packet_id == 0) return failure(Error::zero_packet_id);
   }
   if (r.failed()) return failure(r.error());
-  if (auto e = read_properties(r, PropertyContext::publish, o, p.properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, PropertyContext::publish, o, p.properties); e != Error::none) return failure(e);
   if (p.topic.empty() && !p.properties.topic_alias) return failure(Error::missing_topic);
   p.payload = std::string(r.rest());
   return finish(r, std::move(p));
@@ -53,14 +52,12 @@ DecodeResult decode_pub_ack(Reader& r, PacketType type, const Options& o) {
   a.reason = static_cast<ReasonCode>(r.u8());
   if (!reason_allowed(a.reason, type)) return failure(Error::bad_reason_code);
   if (r.at_end()) return finish(r, std::move(a));
-  if (auto e = read_properties(r, context_of(type), o, a.properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, context_of(type), o, a.properties); e != Error::none) return failure(e);
   return finish(r, std::move(a));
 }
 
 void encode_pub_ack(const PubAck& a, Writer& w) {
-  if (!reason_allowed(a.reason, a.type))
-    throw std::invalid_argument("reason code not allowed in this acknowledgement");
+  if (!reason_allowed(a.reason, a.type)) throw std::invalid_argument("reason code not allowed in this acknowledgement");
   std::string body;
   Writer b(body);
   b.u16(a.packet_id);

@@ -11,8 +11,7 @@ DecodeResult decode_subscribe(Reader& r, const Options& o) {
   s.packet_id = r.u16();
   if (!r.failed() && s.packet_id == 0) return failure(Error::zero_packet_id);
   if (r.failed()) return failure(r.error());
-  if (auto e = read_properties(r, PropertyContext::subscribe, o, s.properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, PropertyContext::subscribe, o, s.properties); e != Error::none) return failure(e);
   while (!r.failed() && !r.at_end()) {
     auto filter = r.utf8();
     auto options = r.u8();
@@ -42,8 +41,7 @@ void encode_subscribe(const Subscribe& s, Writer& w) {
   write_properties(b, s.properties, PropertyContext::subscribe);
   for (auto& t : s.topics) {
     b.field(t.filter);
-    b.u8(static_cast<std::uint8_t>(t.qos | (t.no_local ? 0x04 : 0) |
-                                   (t.retain_as_published ? 0x08 : 0) |
+    b.u8(static_cast<std::uint8_t>(t.qos | (t.no_local ? 0x04 : 0) | (t.retain_as_published ? 0x08 : 0) |
                                    static_cast<std::uint8_t>(t.retain_handling) << 4));
   }
   write_packet(w, first_byte(PacketType::subscribe, 0x02), body);
@@ -54,9 +52,7 @@ DecodeResult decode_unsubscribe(Reader& r, const Options& o) {
   u.packet_id = r.u16();
   if (!r.failed() && u.packet_id == 0) return failure(Error::zero_packet_id);
   if (r.failed()) return failure(r.error());
-  if (auto e = read_properties(r, PropertyContext::unsubscribe, o, u.properties);
-      e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, PropertyContext::unsubscribe, o, u.properties); e != Error::none) return failure(e);
   while (!r.failed() && !r.at_end()) {
     auto filter = r.utf8();
     if (r.failed()) break;
@@ -82,8 +78,7 @@ DecodeResult decode_suback(Reader& r, PacketType type, const Options& o) {
   if (!r.failed() && packet_id == 0) return failure(Error::zero_packet_id);
   if (r.failed()) return failure(r.error());
   Properties properties;
-  if (auto e = read_properties(r, context_of(type), o, properties); e != Error::none)
-    return failure(e);
+  if (auto e = read_properties(r, context_of(type), o, properties); e != Error::none) return failure(e);
   std::vector<ReasonCode> reasons;
   reasons.reserve(r.left());  // one byte each: bounded by the packet
   while (!r.at_end()) {
@@ -92,8 +87,7 @@ DecodeResult decode_suback(Reader& r, PacketType type, const Options& o) {
     reasons.push_back(code);
   }
   if (reasons.empty()) return failure(Error::empty_subscription);
-  if (type == PacketType::suback)
-    return finish(r, Suback{packet_id, std::move(properties), std::move(reasons)});
+  if (type == PacketType::suback) return finish(r, Suback{packet_id, std::move(properties), std::move(reasons)});
   return finish(r, Unsuback{packet_id, std::move(properties), std::move(reasons)});
 }
 

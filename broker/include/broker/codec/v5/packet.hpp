@@ -42,7 +42,7 @@ struct Publish {
   bool dup = false;
   std::uint8_t qos = 0;
   bool retain = false;
-  std::string topic;  // empty only with a Topic Alias
+  std::string topic;            // empty only with a Topic Alias
   std::uint16_t packet_id = 0;  // only when qos > 0
   Properties properties;
   std::string payload;  // binary
@@ -58,8 +58,8 @@ struct PubAck {
 };
 
 enum class RetainHandling : std::uint8_t {
-  send = 0,             // send retained messages at subscribe
-  send_if_new = 1,      // only if the subscription did not exist
+  send = 0,         // send retained messages at subscribe
+  send_if_new = 1,  // only if the subscription did not exist
   do_not_send = 2,
 };
 
@@ -109,8 +109,8 @@ struct Auth {
   Properties properties;
 };
 
-using Packet = std::variant<Connect, Connack, Publish, PubAck, Subscribe, Suback, Unsubscribe,
-                            Unsuback, Pingreq, Pingresp, Disconnect, Auth>;
+using Packet = std::variant<Connect, Connack, Publish, PubAck, Subscribe, Suback, Unsubscribe, Unsuback, Pingreq,
+                            Pingresp, Disconnect, Auth>;
 
 PacketType type_of(const Packet& p);
 

@@ -75,9 +75,7 @@ enum class PropertyContext : std::uint8_t {
   auth = 15,
 };
 
-inline PropertyContext context_of(PacketType t) {
-  return static_cast<PropertyContext>(static_cast<std::uint8_t>(t));
-}
+inline PropertyContext context_of(PacketType t) { return static_cast<PropertyContext>(static_cast<std::uint8_t>(t)); }
 
 // The identifiers the specification defines (all 27, in identifier order).
 extern const PropertyId all_properties[27];
@@ -101,29 +99,29 @@ struct Properties {
   std::optional<std::uint32_t> message_expiry_interval;  // seconds
   std::optional<std::string> content_type;
   std::optional<std::string> response_topic;
-  std::optional<std::string> correlation_data;  // binary
-  std::vector<std::uint32_t> subscription_identifiers;  // 1 to 268,435,455
+  std::optional<std::string> correlation_data;           // binary
+  std::vector<std::uint32_t> subscription_identifiers;   // 1 to 268,435,455
   std::optional<std::uint32_t> session_expiry_interval;  // seconds
   std::optional<std::string> assigned_client_identifier;
   std::optional<std::uint16_t> server_keep_alive;  // seconds
   std::optional<std::string> authentication_method;
-  std::optional<std::string> authentication_data;  // binary
-  std::optional<std::uint8_t> request_problem_information;  // 0 or 1
-  std::optional<std::uint32_t> will_delay_interval;  // seconds
+  std::optional<std::string> authentication_data;            // binary
+  std::optional<std::uint8_t> request_problem_information;   // 0 or 1
+  std::optional<std::uint32_t> will_delay_interval;          // seconds
   std::optional<std::uint8_t> request_response_information;  // 0 or 1
   std::optional<std::string> response_information;
   std::optional<std::string> server_reference;
   std::optional<std::string> reason_string;
   std::optional<std::uint16_t> receive_maximum;  // not 0
   std::optional<std::uint16_t> topic_alias_maximum;
-  std::optional<std::uint16_t> topic_alias;  // not 0
-  std::optional<std::uint8_t> maximum_qos;  // 0 or 1
-  std::optional<std::uint8_t> retain_available;  // 0 or 1
-  std::vector<UserProperty> user_properties;  // in wire order
-  std::optional<std::uint32_t> maximum_packet_size;  // not 0
-  std::optional<std::uint8_t> wildcard_subscription_available;  // 0 or 1
+  std::optional<std::uint16_t> topic_alias;                       // not 0
+  std::optional<std::uint8_t> maximum_qos;                        // 0 or 1
+  std::optional<std::uint8_t> retain_available;                   // 0 or 1
+  std::vector<UserProperty> user_properties;                      // in wire order
+  std::optional<std::uint32_t> maximum_packet_size;               // not 0
+  std::optional<std::uint8_t> wildcard_subscription_available;    // 0 or 1
   std::optional<std::uint8_t> subscription_identifier_available;  // 0 or 1
-  std::optional<std::uint8_t> shared_subscription_available;  // 0 or 1
+  std::optional<std::uint8_t> shared_subscription_available;      // 0 or 1
 
   // Whether `id` is present (for a repeatable one: at least once).
   bool has(PropertyId id) const;
