@@ -96,13 +96,7 @@ DecodeResult decode_unsubscribe(Reader& r) {
   Unsubscribe u;
   u.packet_id = r.u16();
   if (!r.failed() && u.packet_id == 0) return failure(Error::zero_packet_id);
-  while (!r.failed() && !r.at_end()) {
-    auto filter = r.utf8();
-    if (r.failed()) break;
-    if (!valid_topic_filter(filter)) return failure(Error::bad_topic_filter);
-    u.filters.emplace_back(filter);
-  }
-  if (!r.failed() && u.filters.empty()) return failure(Error::empty_subscription);
+  if (auto e = wire::read_unsubscribe_filters(r, u.filters); e != Error::none) return failure(e);
   return finish(r, std::move(u));
 }
 

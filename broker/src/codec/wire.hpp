@@ -6,11 +6,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/codec/decode.hpp"
 #include "broker/codec/encode.hpp"
 #include "broker/codec/error.hpp"
 #include "broker/codec/framer.hpp"
+#include "broker/topic.hpp"
 
 namespace broker::codec::wire {
 
@@ -110,6 +112,19 @@ struct ConnectFlags {
   std::uint8_t will_qos;
   bool will, clean, reserved;
 };
+
+// UNSUBSCRIBE's payload (section 3.10.3 of both versions): valid topic filters up to the end of
+// the packet, at least one.
+inline Error read_unsubscribe_filters(Reader& r, std::vector<std::string>& filters) {
+  while (!r.failed() && !r.at_end()) {
+    auto filter = r.utf8();
+    if (r.failed()) break;
+    if (!valid_topic_filter(filter)) return Error::bad_topic_filter;
+    filters.emplace_back(filter);
+  }
+  if (!r.failed() && filters.empty()) return Error::empty_subscription;
+  return Error::none;
+}
 
 // Appends big-endian fields. Encoding trusts its input: a value the wire cannot carry is the
 // caller's bug and throws std::length_error.

@@ -53,13 +53,7 @@ DecodeResult decode_unsubscribe(Reader& r, const Options& o) {
   if (!r.failed() && u.packet_id == 0) return failure(Error::zero_packet_id);
   if (r.failed()) return failure(r.error());
   if (auto e = read_properties(r, PropertyContext::unsubscribe, o, u.properties); e != Error::none) return failure(e);
-  while (!r.failed() && !r.at_end()) {
-    auto filter = r.utf8();
-    if (r.failed()) break;
-    if (!valid_topic_filter(filter)) return failure(Error::bad_topic_filter);
-    u.filters.emplace_back(filter);
-  }
-  if (!r.failed() && u.filters.empty()) return failure(Error::empty_subscription);
+  if (auto e = wire::read_unsubscribe_filters(r, u.filters); e != Error::none) return failure(e);
   return finish(r, std::move(u));
 }
 
